@@ -1,0 +1,439 @@
+import Foundation
+import Topology
+
+/// One file of the rendered bundle.
+public struct RenderedFile: Sendable, Equatable {
+    /// Relative to the bundle folder.
+    public var path: String
+    public var contents: String
+    /// 0o644, 0o755 for scripts, 0o600 for files that hold secrets.
+    public var mode: UInt16
+}
+
+public struct RenderOptions: Sendable {
+    /// The topology file's name, for headers.
+    public var topologyFile: String
+    /// Absolute path of the bundle folder (the crontab names it).
+    public var bundleDirectory: String
+    /// The project folder (where the topology file is) relative to the bundle folder: compose build contexts.
+    public var projectFromBundle: String
+    /// Absolute path of the backups folder.
+    public var backupsDirectory: String
+
+    public init(topologyFile: String, bundleDirectory: String, projectFromBundle: String, backupsDirectory: String) {
+        self.topologyFile = topologyFile
+        self.bundleDirectory = bundleDirectory
+        self.projectFromBundle = projectFromBundle
+        self.backupsDirectory = backupsDirectory
+    }
+}
+
+/// Plan → every file of the bundle, sorted by path. Deterministic: the same plan, secrets and
+/// options give the same bytes.
+public struct BundleRenderer {
+    public let plan: Plan
+    public let secrets: Secrets
+    public let templates: TemplateSet
+    public let options: RenderOptions
+
+    public init(plan: Plan, secrets: Secrets, templates: TemplateSet, options: RenderOptions) {
+        self.plan = plan
+        self.secrets = secrets
+        self.templates = templates
+        self.options = options
+    }
+
+    var header: String {
+        "Rendered by ovudev from \(options.topologyFile) (project \(plan.project), scenario \(plan.scenario), layout \(plan.layout.rawValue)). Do not edit: change the topology and run `ovudev render`."
+    }
+
+    var external: Bool { secrets.isExternal }
+
+    public func render() throws -> [RenderedFile] {
+        var files: [RenderedFile] = []
+        // Init files stay world-readable: the database images read them as their own user
+        // through the bind mount. The bundle folder itself is 0700 (see BundleWriter).
+        let secretMode: UInt16 = external ? 0o644 : 0o600
+        files.append(RenderedFile(path: "docker-compose.yml", contents: try compose(), mode: secretMode))
+        for server in plan.servers {
+            switch server.engine {
+            case .postgres:
+                if external {
+                    files.append(RenderedFile(path: "init/\(server.name)/init-db.sh", contents: postgresInitScript(server), mode: 0o755))
+                } else {
+                    files.append(RenderedFile(path: "init/\(server.name)/init-db.sql", contents: postgresInitSQL(server, .literal(secrets)), mode: 0o644))
+                }
+                let post = PostgresSQL.postMigrateSections(server)
+                if !post.isEmpty {
+                    let text = templates.render("grants.sql.mustache", ["header": header, "sections": PostgresSQL.psqlContext(post)])
+                    files.append(RenderedFile(path: "init/\(server.name)/post-migrate/grants.sql", contents: text, mode: 0o644))
+                }
+            case .mysql:
+                if external {
+                    files.append(RenderedFile(path: "init/\(server.name)/init-db.sh", contents: mysqlInitScript(server), mode: 0o755))
+                } else {
+                    files.append(RenderedFile(path: "init/\(server.name)/init-db.sql", contents: mysqlInitSQL(server, password: { Escape.mysqlLiteral(secrets.value($0) ?? "") }), mode: 0o644))
+                }
+            case .mongodb:
+                files.append(RenderedFile(path: "init/\(server.name)/init-db.js", contents: mongoInit(server), mode: 0o644))
+            case .redis:
+                break
+            }
+        }
+        for instance in plan.instances {
+            files.append(RenderedFile(path: instance.envFile, contents: try envFile(instance), mode: secretMode))
+        }
+        if external {
+            files.append(RenderedFile(path: ".env.example", contents: templates.render("env.example.mustache", ["header": header, "variables": plan.secretRefs.map(\.variable)]), mode: 0o644))
+        }
+        files += try crontab()
+        files.append(RenderedFile(path: "manifest.json", contents: try manifest(), mode: 0o644))
+        return files.sorted { $0.path < $1.path }
+    }
+
+    // MARK: - PostgreSQL
+
+    func postgresInitSQL(_ server: PlannedServer, _ form: PostgresSQL.PasswordForm) -> String {
+        let sections = PostgresSQL.initSections(server, passwords: form)
+        return templates.render("init-db.sql.mustache", ["header": header, "sections": PostgresSQL.psqlContext(sections)])
+    }
+
+    func postgresInitScript(_ server: PlannedServer) -> String {
+        let sql = postgresInitSQL(server, .psqlVariable).trimmingCharacters(in: .newlines)
+        let refs = server.roles.map(\.secret)
+        return templates.render("init-db.sh.mustache", [
+            "header": header,
+            "checks": refs.map { requireVariable($0.variable) },
+            "psqlVariables": refs.map { "\(PostgresSQL.psqlVariable($0))=\"$\($0.variable)\"" },
+            "sql": sql,
+        ])
+    }
+
+    func requireVariable(_ name: String) -> String {
+        ": \"${\(name):?\(name) must be set (see .env.example)}\""
+    }
+
+    // MARK: - MySQL and MongoDB
+
+    func mysqlInitSQL(_ server: PlannedServer, password: (SecretRef) -> String) -> String {
+        let q = Escape.mysqlIdentifier, lit = Escape.mysqlLiteral
+        var sections: [[String: Any]] = []
+        var users: [String] = []
+        for role in server.roles {
+            let account = "\(lit(role.name))@'%'"
+            users.append("CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(password(role.secret));")
+            users.append("ALTER USER \(account) IDENTIFIED BY \(password(role.secret));")
+        }
+        if !users.isEmpty { sections.append(["title": "Users: one per service instance", "statements": users]) }
+        for db in server.databases {
+            var s = ["CREATE DATABASE IF NOT EXISTS \(q(db.name)) CHARACTER SET utf8mb4;"]
+            if let owner = db.owner { s.append("GRANT ALL PRIVILEGES ON \(q(db.name)).* TO \(lit(owner))@'%';") }
+            for role in db.connect where role != db.owner {
+                s.append("GRANT SELECT ON \(q(db.name)).* TO \(lit(role))@'%';")
+            }
+            sections.append(["title": "Database \(db.name)", "statements": s])
+        }
+        return templates.render("mysql-init.sql.mustache", ["header": header, "sections": sections])
+    }
+
+    func mysqlInitScript(_ server: PlannedServer) -> String {
+        // An unquoted here-document: `\`, `` ` `` and `$` of the SQL are escaped, then the
+        // password placeholders become shell variables holding SQL-escaped values.
+        let marker = "\u{1}OVU_SECRET:"
+        var sql = mysqlInitSQL(server) { "'\(marker)\($0.variable)\u{2}'" }.trimmingCharacters(in: .newlines)
+        sql = sql.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "`", with: "\\`").replacingOccurrences(of: "$", with: "\\$")
+        var checks: [String] = []
+        for ref in Set(server.roles.map(\.secret)).sorted(by: { $0.variable < $1.variable }) {
+            sql = sql.replacingOccurrences(of: "\(marker)\(ref.variable)\u{2}", with: "${\(ref.variable)_SQL}")
+            checks.append(requireVariable(ref.variable))
+            checks.append("\(ref.variable)_SQL=$(sql_literal \"$\(ref.variable)\")")
+        }
+        return templates.render("mysql-init.sh.mustache", ["header": header, "checks": checks, "sql": sql])
+    }
+
+    func mongoInit(_ server: PlannedServer) -> String {
+        var users: [[String: Any]] = []
+        for db in server.databases {
+            for roleName in db.connect {
+                guard let role = server.role(roleName) else { continue }
+                let password = secrets.value(role.secret).map(Escape.jsString) ?? "process.env.\(role.secret.variable)"
+                users.append(["database": Escape.jsString(db.name), "user": Escape.jsString(role.name), "password": password,
+                              "role": Escape.jsString(roleName == db.owner ? "readWrite" : "read")])
+            }
+        }
+        return templates.render("mongo-init.js.mustache", ["header": header, "users": users])
+    }
+
+    // MARK: - Values
+
+    /// An env value as plain text for a host process; nil if it needs an external secret.
+    func plainValue(_ value: EnvValue) -> String? {
+        var out = ""
+        for part in value.parts {
+            switch part {
+            case let .text(t): out += t
+            case let .secret(ref, inURL):
+                guard let v = secrets.value(ref) else { return nil }
+                out += inURL ? Escape.urlComponent(v) : v
+            }
+        }
+        return out
+    }
+
+    /// An env value for the compose file: `$` escaped, external secrets as `${VAR:?…}`.
+    func composeValue(_ value: EnvValue) -> String {
+        var out = ""
+        for part in value.parts {
+            switch part {
+            case let .text(t): out += t.replacingOccurrences(of: "$", with: "$$")
+            case let .secret(ref, inURL):
+                if let v = secrets.value(ref) {
+                    out += (inURL ? Escape.urlComponent(v) : v).replacingOccurrences(of: "$", with: "$$")
+                } else {
+                    out += "${\(ref.variable):?set \(ref.variable), see .env.example}"
+                }
+            }
+        }
+        return Escape.yamlDoubleQuoted(out)
+    }
+
+    func secretValue(_ ref: SecretRef) -> EnvValue { EnvValue([.secret(ref, inURL: false)]) }
+
+    // MARK: - .env files
+
+    func envFile(_ instance: ServiceInstance) throws -> String {
+        var variables: [[String: String]] = []
+        var omitted: [String] = []
+        for v in instance.environment {
+            if let text = plainValue(v.host) {
+                do {
+                    variables.append(["key": v.key, "value": try Escape.dotenvValue(text)])
+                } catch {
+                    throw RenderError(message: "\(instance.envFile): \(v.key): \(error.message)")
+                }
+            } else {
+                let refs = v.host.parts.compactMap { if case let .secret(r, _) = $0 { return r.variable } else { return nil } }
+                omitted.append("\(v.key) is not written (secrets: external): it needs $\(refs.joined(separator: ", $")).")
+            }
+        }
+        return templates.render("service.env.mustache", ["header": header, "variables": variables, "external": omitted])
+    }
+
+    // MARK: - Compose
+
+    func compose() throws -> String {
+        var services: [[String: Any]] = []
+        var volumes: [String] = []
+        let projectPath = options.projectFromBundle
+
+        func service(name: String, image: String?, build: String?, command: String?, environment: [(String, String)],
+                     ports: [String], volumes: [String], dependsOn: [(String, String)], healthcheck: [String: String]?,
+                     restart: String) -> [String: Any] {
+            var s: [String: Any] = [
+                "name": name, "restart": Escape.yamlDoubleQuoted(restart),
+                "environment": environment.map { ["key": $0.0, "value": $0.1] }, "hasEnvironment": !environment.isEmpty,
+                "ports": ports, "hasPorts": !ports.isEmpty, "volumes": volumes, "hasVolumes": !volumes.isEmpty,
+                "dependsOn": dependsOn.map { ["name": $0.0, "condition": $0.1] }, "hasDependsOn": !dependsOn.isEmpty,
+            ]
+            if let image { s["image"] = Escape.composeString(image) }
+            if let build { s["build"] = Escape.composeString(build) }
+            if let command { s["command"] = command }
+            if let healthcheck { s["healthcheck"] = healthcheck }
+            return s
+        }
+        func flow(_ items: [String]) -> String { "[" + items.map(Escape.composeString).joined(separator: ", ") + "]" }
+        func secretEnv(_ ref: SecretRef) -> String { composeValue(secretValue(ref)) }
+
+        for server in plan.servers {
+            let volume = "\(server.name)-data"
+            volumes.append(volume)
+            var env: [(String, String)] = []
+            var mounts: [String] = []
+            var command: String?
+            let test: [String]
+            switch server.engine {
+            case .postgres:
+                env.append(("POSTGRES_USER", Escape.composeString(server.superuser ?? "postgres")))
+                env.append(("POSTGRES_PASSWORD", secretEnv(server.superuserSecret!)))
+                if external {
+                    for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
+                }
+                mounts = ["\(volume):/var/lib/postgresql/data", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
+                test = ["CMD-SHELL", "pg_isready -U \(server.superuser ?? "postgres") -d postgres"]
+            case .redis:
+                command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
+                mounts = ["\(volume):/data"]
+                test = ["CMD", "redis-cli", "ping"]
+            case .mysql:
+                env.append(("MYSQL_ROOT_PASSWORD", secretEnv(server.superuserSecret!)))
+                if external {
+                    for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
+                }
+                mounts = ["\(volume):/var/lib/mysql", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
+                test = ["CMD-SHELL", "MYSQL_PWD=\"$$MYSQL_ROOT_PASSWORD\" mysqladmin ping -h 127.0.0.1 -uroot --silent"]
+            case .mongodb:
+                env.append(("MONGO_INITDB_ROOT_USERNAME", Escape.composeString(server.superuser ?? "root")))
+                env.append(("MONGO_INITDB_ROOT_PASSWORD", secretEnv(server.superuserSecret!)))
+                if external {
+                    for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
+                }
+                mounts = ["\(volume):/data/db", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
+                test = ["CMD", "mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"]
+            }
+            // The compose test must not be interpolated: its `$$` is already escaped above.
+            let testFlow = "[" + test.map { Escape.yamlDoubleQuoted($0) }.joined(separator: ", ") + "]"
+            services.append(service(
+                name: server.name, image: server.image, build: nil, command: command, environment: env,
+                ports: [Escape.composeString("127.0.0.1:\(server.port):\(server.containerPort)")],
+                volumes: mounts.map(Escape.composeString), dependsOn: [],
+                healthcheck: ["test": testFlow, "interval": "5s", "retries": "30", "startPeriod": server.engine == .redis ? "5s" : "30s"],
+                restart: "unless-stopped"))
+        }
+
+        // One-shot grants after migrations, per PostgreSQL server with table-level grants.
+        var grantsOf: [String: String] = [:]
+        for server in plan.servers where server.engine == .postgres && !PostgresSQL.postMigrateSections(server).isEmpty {
+            let name = "\(server.name)-grants"
+            grantsOf[server.name] = name
+            var deps: [(String, String)] = [(server.name, "service_healthy")]
+            let migrations = plan.instances.filter { i in i.migrate != nil && server.clients.contains(i.name) && i.database?.server == server.name }
+            deps += migrations.map { ("\($0.name)-migrate", "service_completed_successfully") }
+            services.append(service(
+                name: name, image: server.image, build: nil,
+                command: flow(["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", server.name, "-U", server.superuser ?? "postgres", "-d", "postgres", "-f", "/ovu/grants.sql"]),
+                environment: [("PGPASSWORD", secretEnv(server.superuserSecret!))], ports: [],
+                volumes: [Escape.composeString("./init/\(server.name)/post-migrate:/ovu:ro")], dependsOn: deps,
+                healthcheck: nil, restart: "no"))
+        }
+
+        let healthy = Set(plan.instances.filter { $0.health != nil }.map(\.name))
+        for instance in plan.instances {
+            let image = instance.image ?? (instance.path == nil ? nil : "\(sqlName(plan.project))-\(instance.service):\(plan.scenario)")
+            let build = instance.image == nil ? instance.path.map { projectPath == "." ? "./\($0)" : "\(projectPath)/\($0)" } : nil
+            guard image != nil else { continue }
+            let env = instance.environment.map { ($0.key, composeValue($0.network)) }
+            var serverDeps: [(String, String)] = []
+            var used = Set<String>()
+            if let db = instance.database { used.insert(db.server) }
+            if let r = instance.redis { used.insert(r.server) }
+            for read in instance.reads { used.insert(read.server) }
+            for s in used.sorted() { serverDeps.append((s, "service_healthy")) }
+
+            if let migrate = instance.migrate {
+                services.append(service(
+                    name: "\(instance.name)-migrate", image: image, build: build, command: flow(["sh", "-c", migrate]),
+                    environment: env, ports: [], volumes: [], dependsOn: serverDeps, healthcheck: nil, restart: "no"))
+            }
+            guard let command = instance.command else { continue }
+            var deps = serverDeps
+            if instance.migrate != nil { deps.append(("\(instance.name)-migrate", "service_completed_successfully")) }
+            for read in Set(instance.reads.map(\.server)).sorted() {
+                if let g = grantsOf[read] { deps.append((g, "service_completed_successfully")) }
+            }
+            for dep in instance.dependsOn {
+                guard let target = plan.instance(dep), target.command != nil, target.image != nil || target.path != nil else { continue }
+                deps.append((dep, healthy.contains(dep) ? "service_healthy" : "service_started"))
+            }
+            var healthcheck: [String: String]?
+            if let health = instance.health, let port = instance.port {
+                let url = "http://127.0.0.1:\(port)\(health)"
+                let probe = "wget -q -O /dev/null \(url) || curl -fsS -o /dev/null \(url) || python3 -c \"import urllib.request; urllib.request.urlopen('\(url)', timeout=4)\""
+                healthcheck = ["test": flow(["CMD-SHELL", probe]), "interval": "5s", "retries": "30", "startPeriod": "10s"]
+            }
+            services.append(service(
+                name: instance.name, image: image, build: build, command: flow(["sh", "-c", command]), environment: env,
+                ports: instance.port.map { [Escape.composeString("127.0.0.1:\($0):\($0)")] } ?? [], volumes: [],
+                dependsOn: deps, healthcheck: healthcheck, restart: "unless-stopped"))
+        }
+        services.sort { ($0["name"] as! String) < ($1["name"] as! String) }
+        return templates.render("docker-compose.yml.mustache", [
+            "header": header, "services": services, "volumes": volumes.sorted(), "hasVolumes": !volumes.isEmpty,
+        ])
+    }
+
+    // MARK: - Backups
+
+    func crontab() throws -> [RenderedFile] {
+        var files: [RenderedFile] = []
+        for (key, value) in [("bundle", options.bundleDirectory), ("backups", options.backupsDirectory)] {
+            if value.contains(where: { $0 == "\"" || $0 == "'" || $0 == "%" || $0 == "$" || $0 == "\\" || $0 == "`" || $0.isNewline }) {
+                throw RenderError(message: "the \(key) folder \(value) contains a character that cannot be written to a crontab safely")
+            }
+        }
+        let date = "$(date -u +%Y%m%dT%H%M%SZ)"
+        let log = ">> \"$OVU_BACKUPS/backup.log\" 2>&1"
+        var targets: [[String: String]] = []
+        var pgpass: [String] = []
+        for t in plan.backups.targets {
+            guard let server = plan.server(t.server) else { continue }
+            let dir = "$OVU_BACKUPS/\(t.server)/\(t.name)"
+            let file = "\(dir)/\(t.name)-\(date).\(t.fileExtension)"
+            let host = "127.0.0.1"
+            var command: String
+            switch t.kind {
+            case .pgDump:
+                let pass = external ? "" : "PGPASSFILE=\"$OVU_BUNDLE/backup/pgpass\" "
+                command = "\(pass)pg_dump -h \(host) -p \(server.port) -U \(server.superuser ?? "postgres") -d \(Escape.shellWord(t.database ?? "postgres"))"
+                if let schema = t.schema { command += " -n \(Escape.shellWord(schema))" }
+                command += " --format=custom -f \"\(file)\""
+            case .redisRDB:
+                command = "redis-cli -h \(host) -p \(server.port) --rdb \"\(file)\""
+            case .mysqldump:
+                let defaults = external ? "" : "--defaults-extra-file=\"$OVU_BUNDLE/backup/\(server.name).my.cnf\" "
+                command = "mysqldump \(defaults)-h \(host) -P \(server.port) -u \(server.superuser ?? "root") --single-transaction --routines --databases \(Escape.shellWord(t.database ?? "")) | gzip > \"\(file)\""
+            case .mongodump:
+                let config = external ? "" : " --config=\"$OVU_BUNDLE/backup/\(server.name).mongodump.yaml\""
+                command = "mongodump --host=\(host) --port=\(server.port) --username=\(server.superuser ?? "root") --authenticationDatabase=admin\(config) --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\""
+            }
+            let backup = "mkdir -p \"\(dir)\" && \(command) \(log)"
+            let retention = "find \"\(dir)\" -type f -name '\(t.name)-*.\(t.fileExtension)' -mtime +\(plan.backups.keepDays - 1) -delete \(log)"
+            targets.append([
+                "title": "\(t.kind.rawValue): \(t.database.map { "database \($0)" } ?? "server \(t.server)")\(t.schema.map { ", schema \($0)" } ?? "") on \(t.server)",
+                "backup": "\(plan.backups.schedule) \(Escape.cronCommand(backup))",
+                "retention": "\(plan.backups.schedule) \(Escape.cronCommand(retention))",
+            ])
+        }
+        if !external {
+            for server in plan.servers {
+                guard let ref = server.superuserSecret, let password = secrets.value(ref) else { continue }
+                switch server.engine {
+                case .postgres:
+                    pgpass.append("127.0.0.1:\(server.port):*:\(pgpassField(server.superuser ?? "postgres")):\(pgpassField(password))")
+                case .mysql:
+                    files.append(RenderedFile(path: "backup/\(server.name).my.cnf", contents: "[client]\nuser=\(server.superuser ?? "root")\npassword=\"\(password)\"\n", mode: 0o600))
+                case .mongodb:
+                    files.append(RenderedFile(path: "backup/\(server.name).mongodump.yaml", contents: "password: \(Escape.yamlDoubleQuoted(password))\n", mode: 0o600))
+                case .redis:
+                    break
+                }
+            }
+            if !pgpass.isEmpty {
+                files.append(RenderedFile(path: "backup/pgpass", contents: pgpass.joined(separator: "\n") + "\n", mode: 0o600))
+            }
+        }
+        let text = templates.render("crontab.mustache", [
+            "header": header, "schedule": plan.backups.schedule, "keepDays": String(plan.backups.keepDays),
+            "externalNote": external, "bundle": options.bundleDirectory, "backups": options.backupsDirectory, "targets": targets,
+        ])
+        files.append(RenderedFile(path: "backup/crontab", contents: text, mode: 0o644))
+        return files
+    }
+
+    func pgpassField(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+    }
+
+    // MARK: - Manifest
+
+    func manifest() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(plan)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+public struct RenderError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

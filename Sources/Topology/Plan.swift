@@ -1,0 +1,213 @@
+/// A topology resolved under one scenario: the concrete servers, databases, schemas, roles,
+/// grants, Redis slots and service instances. Renderers print it; the runtime applies it.
+/// Secrets appear only by reference (`SecretRef`), never by value.
+public struct Plan: Sendable, Codable, Equatable {
+    public var project: String
+    public var scenario: String
+    public var layout: Layout
+    /// Only for single-db.
+    public var isolation: Isolation?
+    public var secrets: SecretsMode
+    public var analytics: Bool
+    /// Sorted by name; only the servers this scenario uses.
+    public var servers: [PlannedServer]
+    /// In start order (dependencies first), ties by name.
+    public var instances: [ServiceInstance]
+    public var backups: BackupPlan
+
+    public func server(_ name: String) -> PlannedServer? { servers.first { $0.name == name } }
+    public func instance(_ name: String) -> ServiceInstance? { instances.first { $0.name == name } }
+
+    /// Every secret the plan needs, sorted by variable.
+    public var secretRefs: [SecretRef] {
+        var all = Set<SecretRef>()
+        for s in servers {
+            if let su = s.superuserSecret { all.insert(su) }
+            for r in s.roles { all.insert(r.secret) }
+        }
+        return all.sorted { $0.variable < $1.variable }
+    }
+}
+
+/// A password by name: the variable that holds it (`SAM_DB_PASSWORD`). Generated secrets are
+/// stored under this name in `.ovu/secrets.json`; external ones are read from the environment.
+public struct SecretRef: Sendable, Codable, Hashable {
+    public var variable: String
+    public init(variable: String) { self.variable = variable }
+}
+
+public struct PlannedServer: Sendable, Codable, Equatable {
+    public var name: String
+    public var engine: Engine
+    public var version: String
+    public var image: String
+    /// Published on 127.0.0.1 for processes on the host.
+    public var port: Int
+    /// Inside the compose network.
+    public var containerPort: Int
+    /// The administrative account that runs provisioning (`postgres`, `root`); nil for Redis.
+    public var superuser: String?
+    public var superuserSecret: SecretRef?
+    /// Redis: how many logical databases the server must offer.
+    public var redisDatabases: Int?
+    /// Sorted by name.
+    public var roles: [PlannedRole]
+    /// Sorted by name.
+    public var databases: [PlannedDatabase]
+    /// Instances that use this server (own data, reads or Redis), sorted.
+    public var clients: [String]
+
+    public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
+}
+
+public struct PlannedRole: Sendable, Codable, Equatable {
+    public var name: String
+    public var secret: SecretRef
+    /// The instance this role belongs to; nil for the analytics role.
+    public var instance: String?
+    /// Read-only roles (analytics) may not own anything.
+    public var readOnly: Bool
+}
+
+public struct PlannedDatabase: Sendable, Codable, Equatable {
+    public var name: String
+    /// The role that owns the database; nil when the superuser owns it (single-db).
+    public var owner: String?
+    /// The instances whose data lives here, sorted.
+    public var instances: [String]
+    public var tenant: String?
+    /// Roles granted CONNECT and TEMPORARY (PUBLIC has none), sorted.
+    public var connect: [String]
+    public var extensions: [String]
+    /// Service schemas (single-db, schema isolation), sorted.
+    public var schemas: [PlannedSchema]
+    /// Roles that may create tables in `public` (single-db, prefix isolation), sorted.
+    public var publicCreate: [String]
+    /// `ALTER ROLE … IN DATABASE … SET search_path`.
+    public var searchPaths: [RoleSearchPath]
+    /// Read-only access to whole schemas (the analytics role).
+    public var schemaReaders: [SchemaReader]
+    /// `reads`: USAGE on the schema at init, SELECT on each table after migrations.
+    public var tableReads: [TableRead]
+}
+
+public struct PlannedSchema: Sendable, Codable, Equatable {
+    public var name: String
+    public var owner: String
+}
+
+public struct RoleSearchPath: Sendable, Codable, Equatable {
+    public var role: String
+    public var schemas: [String]
+}
+
+public struct SchemaReader: Sendable, Codable, Equatable {
+    public var role: String
+    public var schema: String
+    /// Roles whose future tables in the schema the reader may select from (default privileges).
+    public var owners: [String]
+}
+
+public struct TableRead: Sendable, Codable, Equatable {
+    public var role: String
+    public var schema: String
+    public var table: String
+}
+
+public struct ServiceInstance: Sendable, Codable, Equatable {
+    /// `sam`, or `sam-acme` per tenant: the compose service name and the process name.
+    public var name: String
+    public var service: String
+    public var tenant: String?
+    public var port: Int?
+    public var path: String?
+    public var image: String?
+    public var command: String?
+    public var migrate: String?
+    public var health: String?
+    public var seed: [String]
+    public var database: DatabaseAccess?
+    public var redis: RedisSlot?
+    /// Instance names, sorted.
+    public var dependsOn: [String]
+    public var reads: [ReadAccess]
+    /// `env/sam.env`, `env/sam.acme.env`.
+    public var envFile: String
+    public var environment: [EnvVar]
+}
+
+public struct DatabaseAccess: Sendable, Codable, Equatable {
+    public var server: String
+    public var engine: Engine
+    public var database: String
+    /// single-db with schema isolation.
+    public var schema: String?
+    /// single-db with prefix isolation.
+    public var tablePrefix: String?
+    public var role: String
+    public var secret: SecretRef
+    public var urlScheme: String
+    public var pool: Pool
+    public var extensions: [String]
+}
+
+public struct RedisSlot: Sendable, Codable, Equatable {
+    public var server: String
+    public var index: Int
+}
+
+public struct ReadAccess: Sendable, Codable, Equatable {
+    /// The service (and instance) whose tables are read.
+    public var service: String
+    public var instance: String
+    public var server: String
+    public var database: String
+    public var schema: String
+    /// Table names as they exist in the database (prefixed in prefix isolation).
+    public var tables: [String]
+    public var role: String
+    public var secret: SecretRef
+}
+
+/// One environment variable with its value for a process on the host and inside compose.
+public struct EnvVar: Sendable, Codable, Equatable {
+    public var key: String
+    public var host: EnvValue
+    public var network: EnvValue
+}
+
+/// Text with secrets by reference, so that each renderer decides how a secret is written.
+public struct EnvValue: Sendable, Codable, Equatable {
+    public enum Part: Sendable, Codable, Equatable {
+        case text(String)
+        /// A password; inside URLs it is percent-encoded.
+        case secret(SecretRef, inURL: Bool)
+    }
+    public var parts: [Part]
+
+    public init(_ parts: [Part]) { self.parts = parts }
+    public static func text(_ s: String) -> EnvValue { EnvValue([.text(s)]) }
+
+    public var hasSecret: Bool { parts.contains { if case .secret = $0 { return true }; return false } }
+}
+
+public struct BackupPlan: Sendable, Codable, Equatable {
+    public var schedule: String
+    public var keepDays: Int
+    public var dir: String
+    public var targets: [BackupTarget]
+}
+
+public struct BackupTarget: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case pgDump = "pg_dump", redisRDB = "redis-rdb", mysqldump, mongodump
+    }
+    public var kind: Kind
+    public var server: String
+    /// Name of the dump files and their folder under `<backups>/<server>/`.
+    public var name: String
+    public var database: String?
+    /// single-db schema isolation: `pg_dump -n`.
+    public var schema: String?
+    public var fileExtension: String
+}

@@ -1,0 +1,215 @@
+import Foundation
+
+/// Reads `ovu.topology.json`: JSON syntax (with line and column), types and unknown keys
+/// (with JSON path and "did you mean"), then validation. Every problem is collected.
+public enum TopologyLoader {
+    public static let defaultFileName = "ovu.topology.json"
+
+    /// Loads and validates a topology file.
+    public static func load(path: String) throws -> Topology {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw TopologyError(file: path, issues: [TopologyIssue(path: "", message: "cannot read the file: \(describe(error))")])
+        }
+        return try parse(Array(data), file: path)
+    }
+
+    /// Parses and validates topology text; `file` names it in errors.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> Topology {
+        let diagnostics = Diagnostics()
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(bytes)
+        } catch {
+            throw TopologyError(file: file, issues: [TopologyIssue(path: "", position: error.position, message: "invalid JSON: \(error.message)")])
+        }
+        let spec = readSpec(root, diagnostics)
+        guard diagnostics.isEmpty else { throw TopologyError(file: file, issues: diagnostics.issues) }
+        let topology = Validator(spec: spec, diagnostics: diagnostics).validate()
+        guard diagnostics.isEmpty, let topology else { throw TopologyError(file: file, issues: diagnostics.issues) }
+        return topology
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if let e = error as? CocoaError, let underlying = e.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return (error as NSError).localizedDescription
+    }
+
+    // MARK: - JSON tree → spec
+
+    static func readSpec(_ root: JSONNode, _ d: Diagnostics) -> TopologySpec {
+        var spec = TopologySpec()
+        guard let top = ObjectReader(root, path: "", d) else { return spec }
+        spec.schema = top.string("$schema")
+        spec.project = top.string("project")
+        spec.servers = top.map("servers") { node, path in
+            guard let o = ObjectReader(node, path: path, d) else { return nil }
+            let s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
+            return s
+        }
+        spec.services = top.map("services") { node, path in readService(node, path, d) }
+        spec.tenants = top.stringArray("tenants")
+        if let node = top.object("backups") {
+            let path = top.childPath("backups")
+            spec.backups = BackupSpec(schedule: node.string("schedule"), keepDays: node.int("keepDays"), dir: node.string("dir"))
+            node.finish(known: BackupSpec.CodingKeys.allCases.map(\.rawValue))
+            _ = path
+        }
+        spec.scenarios = top.map("scenarios") { node, path in
+            guard let o = ObjectReader(node, path: path, d) else { return nil }
+            let s = ScenarioSpec(
+                layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
+                secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
+                analytics: o.bool("analytics"), portStride: o.int("portStride"))
+            o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
+            return s
+        }
+        spec.defaultScenario = top.string("defaultScenario")
+        top.finish(known: TopologySpec.CodingKeys.allCases.map(\.rawValue))
+        return spec
+    }
+
+    private static func readService(_ node: JSONNode, _ path: String, _ d: Diagnostics) -> ServiceSpec? {
+        guard let o = ObjectReader(node, path: path, d) else { return nil }
+        var s = ServiceSpec()
+        s.port = o.int("port")
+        s.path = o.string("path")
+        s.image = o.string("image")
+        if let db = o.object("database") {
+            var spec = DatabaseSpec(server: db.string("server"), name: db.string("name"), extensions: db.stringArray("extensions"), urlScheme: db.string("urlScheme"))
+            if let pool = db.object("pool") {
+                spec.pool = PoolSpec(size: pool.int("size"), maxOverflow: pool.int("maxOverflow"), timeout: pool.int("timeout"))
+                pool.finish(known: PoolSpec.CodingKeys.allCases.map(\.rawValue))
+            }
+            db.finish(known: DatabaseSpec.CodingKeys.allCases.map(\.rawValue))
+            s.database = spec
+        }
+        if let r = o.object("redis") {
+            s.redis = RedisSpec(index: r.int("index"), server: r.string("server"))
+            r.finish(known: RedisSpec.CodingKeys.allCases.map(\.rawValue))
+        }
+        s.dependsOn = o.stringArray("dependsOn")
+        s.reads = o.map("reads") { n, p in
+            guard case let .array(items) = n.value else {
+                d.error(p, "expected an array of table names, found \(n.value.kindName)", at: n.position)
+                return nil
+            }
+            return items.enumerated().compactMap { i, item in stringValue(item, "\(p)[\(i)]", d) }
+        }
+        s.migrate = o.string("migrate")
+        s.command = o.string("command")
+        s.health = o.string("health")
+        s.seed = o.stringArray("seed")
+        o.finish(known: ServiceSpec.CodingKeys.allCases.map(\.rawValue))
+        return s
+    }
+
+    static func stringValue(_ node: JSONNode, _ path: String, _ d: Diagnostics) -> String? {
+        d.positions[path] = node.position
+        guard case let .string(s) = node.value else {
+            d.error(path, "expected a string, found \(node.value.kindName)", at: node.position)
+            return nil
+        }
+        return s
+    }
+}
+
+/// Typed access to one JSON object; records which keys were read so that `finish`
+/// reports the rest as unknown.
+final class ObjectReader {
+    let path: String
+    let position: SourcePosition
+    private let members: [(key: String, keyPosition: SourcePosition, value: JSONNode)]
+    private let d: Diagnostics
+
+    init?(_ node: JSONNode, path: String, _ d: Diagnostics) {
+        self.d = d
+        self.path = path
+        self.position = node.position
+        d.positions[path] = node.position
+        guard case let .object(members) = node.value else {
+            d.error(path, "expected an object, found \(node.value.kindName)", at: node.position)
+            return nil
+        }
+        self.members = members
+        for m in members { d.positions[childPath(m.key)] = m.value.position }
+    }
+
+    func childPath(_ key: String) -> String {
+        let safe = key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "$" }
+        let component = safe ? key : "\"\(key)\""
+        return path.isEmpty ? component : "\(path).\(component)"
+    }
+
+    private func node(_ key: String) -> JSONNode? {
+        members.first { $0.key == key }?.value
+    }
+
+    func has(_ key: String) -> Bool { node(key) != nil }
+
+    func string(_ key: String) -> String? {
+        guard let n = node(key) else { return nil }
+        return TopologyLoader.stringValue(n, childPath(key), d)
+    }
+
+    func int(_ key: String) -> Int? {
+        guard let n = node(key) else { return nil }
+        guard case let .number(v, isInteger) = n.value, isInteger || v.rounded() == v else {
+            d.error(childPath(key), "expected an integer, found \(n.value.kindName)", at: n.position)
+            return nil
+        }
+        guard let i = Int(exactly: v), abs(v) < 1e15 else {
+            d.error(childPath(key), "the integer \(v) is out of range", at: n.position)
+            return nil
+        }
+        return i
+    }
+
+    func bool(_ key: String) -> Bool? {
+        guard let n = node(key) else { return nil }
+        guard case let .bool(b) = n.value else {
+            d.error(childPath(key), "expected true or false, found \(n.value.kindName)", at: n.position)
+            return nil
+        }
+        return b
+    }
+
+    func object(_ key: String) -> ObjectReader? {
+        guard let n = node(key) else { return nil }
+        return ObjectReader(n, path: childPath(key), d)
+    }
+
+    func stringArray(_ key: String) -> [String]? {
+        guard let n = node(key) else { return nil }
+        guard case let .array(items) = n.value else {
+            d.error(childPath(key), "expected an array of strings, found \(n.value.kindName)", at: n.position)
+            return nil
+        }
+        return items.enumerated().compactMap { i, item in TopologyLoader.stringValue(item, "\(childPath(key))[\(i)]", d) }
+    }
+
+    /// An object used as a map from names to values; each value read by `read`.
+    func map<T>(_ key: String, _ read: (JSONNode, String) -> T?) -> [String: T]? {
+        guard let reader = object(key) else { return nil }
+        var result: [String: T] = [:]
+        for m in reader.members {
+            if let v = read(m.value, reader.childPath(m.key)) { result[m.key] = v }
+        }
+        return result
+    }
+
+    func keyPosition(_ key: String) -> SourcePosition? {
+        members.first { $0.key == key }?.keyPosition
+    }
+
+    func finish(known: [String]) {
+        for m in members where !known.contains(m.key) {
+            d.error(childPath(m.key), "unknown key\(didYouMean(m.key, among: known)) (allowed: \(known.filter { $0 != "$schema" || path.isEmpty }.joined(separator: ", ")))", at: m.keyPosition)
+        }
+    }
+}

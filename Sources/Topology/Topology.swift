@@ -1,0 +1,152 @@
+/// The validated topology: names checked, defaults applied, references resolved, Redis indexes
+/// assigned. It cannot exist in an invalid state, so nothing downstream re-checks it.
+public struct Topology: Sendable, Equatable {
+    public var project: String
+    /// Sorted by name.
+    public var servers: [Server]
+    /// Sorted by name.
+    public var services: [Service]
+    public var tenants: [String]
+    public var backups: Backups
+    /// Sorted by name.
+    public var scenarios: [Scenario]
+    public var defaultScenario: String?
+
+    public func server(_ name: String) -> Server? { servers.first { $0.name == name } }
+    public func service(_ name: String) -> Service? { services.first { $0.name == name } }
+    public func scenario(_ name: String) -> Scenario? { scenarios.first { $0.name == name } }
+
+    /// `defaultScenario`, else the only scenario, else `dev`, else nil.
+    public var implicitScenario: String? {
+        if let defaultScenario { return defaultScenario }
+        if scenarios.count == 1 { return scenarios[0].name }
+        if scenario("dev") != nil { return "dev" }
+        return nil
+    }
+}
+
+public enum Engine: String, Sendable, Codable, CaseIterable, Comparable {
+    case postgres, redis, mysql, mongodb
+
+    public static func < (a: Engine, b: Engine) -> Bool { a.rawValue < b.rawValue }
+
+    /// The port the engine listens on inside a container.
+    public var containerPort: Int {
+        switch self {
+        case .postgres: return 5432
+        case .redis: return 6379
+        case .mysql: return 3306
+        case .mongodb: return 27017
+        }
+    }
+
+    public var defaultVersion: String {
+        switch self {
+        case .postgres: return "15"
+        case .redis: return "7"
+        case .mysql: return "8.0"
+        case .mongodb: return "7.0"
+        }
+    }
+
+    var defaultImage: String {
+        switch self {
+        case .postgres: return "postgres"
+        case .redis: return "redis"
+        case .mysql: return "mysql"
+        case .mongodb: return "mongo"
+        }
+    }
+
+    var holdsDatabases: Bool { self != .redis }
+}
+
+public struct Server: Sendable, Equatable {
+    public var name: String
+    public var engine: Engine
+    public var version: String
+    public var port: Int
+    /// Container image, e.g. `postgres:15`.
+    public var image: String
+}
+
+public struct Pool: Sendable, Equatable, Codable {
+    public var size: Int
+    public var maxOverflow: Int
+    public var timeout: Int
+    public static let standard = Pool(size: 5, maxOverflow: 10, timeout: 30)
+}
+
+public struct DatabaseNeed: Sendable, Equatable {
+    /// A named server, or nil for "the only server of the engine the scenario needs".
+    public var server: String?
+    public var name: String?
+    public var extensions: [String]
+    public var pool: Pool
+    public var urlScheme: String?
+}
+
+public struct Service: Sendable, Equatable {
+    public var name: String
+    public var port: Int?
+    public var path: String?
+    public var image: String?
+    public var database: DatabaseNeed?
+    /// The assigned Redis index (explicit or the next free one) and server, when the service uses Redis.
+    public var redisIndex: Int?
+    public var redisServer: String?
+    /// Sorted by name.
+    public var dependsOn: [String]
+    /// Target service → table names, sorted.
+    public var reads: [(service: String, tables: [String])]
+    public var migrate: String?
+    public var command: String?
+    public var health: String?
+    public var seed: [String]
+
+    public static func == (a: Service, b: Service) -> Bool {
+        a.name == b.name && a.port == b.port && a.path == b.path && a.image == b.image && a.database == b.database
+            && a.redisIndex == b.redisIndex && a.redisServer == b.redisServer && a.dependsOn == b.dependsOn
+            && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
+            && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed
+    }
+}
+
+public struct Backups: Sendable, Equatable {
+    public var schedule: String
+    public var keepDays: Int
+    public var dir: String
+    public static let standard = Backups(schedule: "0 2 * * *", keepDays: 7, dir: "backups")
+}
+
+public enum Layout: String, Sendable, Codable, CaseIterable {
+    case singleDB = "single-db"
+    case dbPerService = "db-per-service"
+    case perTenant = "per-tenant"
+    case mixed
+}
+
+public enum Isolation: String, Sendable, Codable, CaseIterable {
+    case schema, prefix
+}
+
+public enum ServerMode: String, Sendable, Codable, CaseIterable {
+    case shared, dedicated
+}
+
+public enum SecretsMode: String, Sendable, Codable, CaseIterable {
+    case generated, external
+}
+
+public struct Scenario: Sendable, Equatable {
+    public var name: String
+    public var layout: Layout
+    public var isolation: Isolation
+    public var servers: ServerMode
+    public var secrets: SecretsMode
+    /// Service → engine overrides, sorted by service.
+    public var engines: [String: Engine]
+    public var analytics: Bool
+    /// Per-tenant: instance ports are the service port + tenant index × stride.
+    public var portStride: Int
+}
