@@ -193,7 +193,133 @@ OVUDEV_SQL
 
 """#,
         "topology.schema.json": #"""
-{}
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://ovudev.dev/topology.schema.json",
+  "title": "ovudev topology (ovu.topology.json)",
+  "description": "The services of a project, the data each owns, and the scenarios it is deployed under. `ovudev validate` checks more than this schema can (references, collisions, ports, cycles).",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["project", "servers", "services", "scenarios"],
+  "properties": {
+    "$schema": { "type": "string" },
+    "project": { "$ref": "#/$defs/name", "description": "The project name; the single-db database is <project>_db." },
+    "servers": {
+      "type": "object",
+      "minProperties": 1,
+      "propertyNames": { "$ref": "#/$defs/name" },
+      "additionalProperties": { "$ref": "#/$defs/server" }
+    },
+    "services": {
+      "type": "object",
+      "minProperties": 1,
+      "propertyNames": { "$ref": "#/$defs/name" },
+      "additionalProperties": { "$ref": "#/$defs/service" }
+    },
+    "tenants": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true },
+    "backups": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "schedule": { "type": "string", "description": "A five-field cron schedule or an @-macro.", "default": "0 2 * * *" },
+        "keepDays": { "type": "integer", "minimum": 1, "maximum": 3650, "default": 7 },
+        "dir": { "$ref": "#/$defs/relativePath", "default": "backups" }
+      }
+    },
+    "scenarios": {
+      "type": "object",
+      "minProperties": 1,
+      "propertyNames": { "$ref": "#/$defs/name" },
+      "additionalProperties": { "$ref": "#/$defs/scenario" }
+    },
+    "defaultScenario": { "$ref": "#/$defs/name" }
+  },
+  "$defs": {
+    "name": { "type": "string", "pattern": "^[a-z][a-z0-9_-]*$", "maxLength": 40 },
+    "identifier": { "type": "string", "pattern": "^[a-z_][a-z0-9_]*$", "maxLength": 63 },
+    "port": { "type": "integer", "minimum": 1, "maximum": 65535 },
+    "relativePath": { "type": "string", "minLength": 1, "pattern": "^[^/]" },
+    "engine": { "enum": ["postgres", "redis", "mysql", "mongodb"] },
+    "server": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["engine"],
+      "properties": {
+        "engine": { "$ref": "#/$defs/engine" },
+        "version": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$" },
+        "port": { "$ref": "#/$defs/port", "description": "Published on 127.0.0.1; default: the engine's port." },
+        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." }
+      }
+    },
+    "service": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "port": { "$ref": "#/$defs/port" },
+        "path": { "$ref": "#/$defs/relativePath", "description": "The service's folder: where migrate and command run, and the compose build context." },
+        "image": { "type": "string", "description": "A prebuilt image instead of building path." },
+        "database": {
+          "type": "object",
+          "description": "{} means: this service owns a relational database.",
+          "additionalProperties": false,
+          "properties": {
+            "server": { "$ref": "#/$defs/name" },
+            "name": { "$ref": "#/$defs/identifier", "description": "Overrides the generated database name (db-per-service and mixed)." },
+            "extensions": { "type": "array", "items": { "type": "string", "pattern": "^[a-z_][a-z0-9_-]*$" }, "uniqueItems": true },
+            "pool": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "size": { "type": "integer", "minimum": 1, "default": 5 },
+                "maxOverflow": { "type": "integer", "minimum": 0, "default": 10 },
+                "timeout": { "type": "integer", "minimum": 1, "default": 30 }
+              }
+            },
+            "urlScheme": { "type": "string", "pattern": "^[a-z][a-z0-9+.-]*$", "description": "e.g. postgresql+asyncpg" }
+          }
+        },
+        "redis": {
+          "type": "object",
+          "description": "{} takes the next free index.",
+          "additionalProperties": false,
+          "properties": {
+            "index": { "type": "integer", "minimum": 0 },
+            "server": { "$ref": "#/$defs/name" }
+          }
+        },
+        "dependsOn": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true },
+        "reads": {
+          "type": "object",
+          "description": "Read-only access to named tables of other services.",
+          "propertyNames": { "$ref": "#/$defs/name" },
+          "additionalProperties": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/identifier" }, "uniqueItems": true }
+        },
+        "migrate": { "type": "string", "minLength": 1 },
+        "command": { "type": "string", "minLength": 1 },
+        "health": { "type": "string", "pattern": "^/" },
+        "seed": { "type": "array", "items": { "$ref": "#/$defs/relativePath" } }
+      }
+    },
+    "scenario": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["layout"],
+      "properties": {
+        "layout": { "enum": ["single-db", "db-per-service", "per-tenant", "mixed"] },
+        "isolation": { "enum": ["schema", "prefix"], "description": "single-db only; default schema." },
+        "servers": { "enum": ["shared", "dedicated"], "description": "db-per-service and mixed; default shared." },
+        "secrets": { "enum": ["generated", "external"], "default": "generated" },
+        "engines": {
+          "type": "object",
+          "propertyNames": { "$ref": "#/$defs/name" },
+          "additionalProperties": { "enum": ["postgres", "mysql", "mongodb"] }
+        },
+        "analytics": { "type": "boolean", "default": false, "description": "A read-only analytics role with SELECT on every service's tables." },
+        "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." }
+      }
+    }
+  }
+}
 
 """#,
     ]

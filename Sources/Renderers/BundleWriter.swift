@@ -22,7 +22,8 @@ public enum BundleWriter {
             for file in files {
                 let path = (staging as NSString).appendingPathComponent(file.path)
                 try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-                try writeFileAtomically(path: path, data: Data(file.contents.utf8), mode: mode_t(file.mode))
+                // No fsync per file: the folder appears by one rename, after the files are written.
+                try writeFileAtomically(path: path, data: Data(file.contents.utf8), mode: mode_t(file.mode), sync: false)
             }
             let list = files.map(\.path).sorted().joined(separator: "\n") + "\n"
             try writeFileAtomically(path: (staging as NSString).appendingPathComponent(listName), data: Data(list.utf8), mode: 0o644)

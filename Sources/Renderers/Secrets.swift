@@ -75,7 +75,7 @@ public struct SecretStore: Sendable {
 }
 
 /// Write to a temporary file in the same directory, fsync, then rename over the target.
-func writeFileAtomically(path: String, data: Data, mode: mode_t) throws {
+func writeFileAtomically(path: String, data: Data, mode: mode_t, sync: Bool = true) throws {
     let dir = (path as NSString).deletingLastPathComponent
     let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)
@@ -90,7 +90,7 @@ func writeFileAtomically(path: String, data: Data, mode: mode_t) throws {
         }
     }
     fchmod(fd, mode)
-    if fsync(fd) != 0 { ok = false }
+    if sync && fsync(fd) != 0 { ok = false }
     close(fd)
     guard ok, rename(tmp, path) == 0 else {
         let code = errno

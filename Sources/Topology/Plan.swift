@@ -177,8 +177,8 @@ public struct EnvVar: Sendable, Codable, Equatable {
 }
 
 /// Text with secrets by reference, so that each renderer decides how a secret is written.
-public struct EnvValue: Sendable, Codable, Equatable {
-    public enum Part: Sendable, Codable, Equatable {
+public struct EnvValue: Sendable, Equatable {
+    public enum Part: Sendable, Equatable {
         case text(String)
         /// A password; inside URLs it is percent-encoded.
         case secret(SecretRef, inURL: Bool)
@@ -189,6 +189,37 @@ public struct EnvValue: Sendable, Codable, Equatable {
     public static func text(_ s: String) -> EnvValue { EnvValue([.text(s)]) }
 
     public var hasSecret: Bool { parts.contains { if case .secret = $0 { return true }; return false } }
+}
+
+/// In JSON an env value is one string: secrets appear as `${VAR}`, or `${VAR:url}` where the
+/// value is percent-encoded (inside a URL). Plain text has no `${` (names are validated).
+extension EnvValue: Codable {
+    public init(from decoder: Decoder) throws {
+        var text = try decoder.singleValueContainer().decode(String.self)[...]
+        var parts: [Part] = []
+        while let open = text.range(of: "${") {
+            if open.lowerBound > text.startIndex { parts.append(.text(String(text[..<open.lowerBound]))) }
+            guard let close = text[open.upperBound...].firstIndex(of: "}") else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unterminated ${ in env value"))
+            }
+            let reference = text[open.upperBound..<close]
+            let inURL = reference.hasSuffix(":url")
+            parts.append(.secret(SecretRef(variable: String(inURL ? reference.dropLast(4) : reference)), inURL: inURL))
+            text = text[text.index(after: close)...]
+        }
+        if !text.isEmpty { parts.append(.text(String(text))) }
+        self.parts = parts
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(parts.map { part -> String in
+            switch part {
+            case let .text(t): return t
+            case let .secret(ref, inURL): return "${\(ref.variable)\(inURL ? ":url" : "")}"
+            }
+        }.joined())
+    }
 }
 
 public struct BackupPlan: Sendable, Codable, Equatable {

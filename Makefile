@@ -1,0 +1,33 @@
+# ovudev — the two commands of the quick start are `make up` and `make test`.
+SWIFT ?= swift
+BIN := .build/debug/ovudev
+SCENARIO ?=
+
+.PHONY: deps build up render test templates bench clean
+
+deps:          ## install missing Debian packages and Python tools
+	@sh scripts/install-deps.sh
+
+build:
+	$(SWIFT) build
+
+# Until the native engine lands, `up` validates the example topology and renders its bundle.
+up: deps build
+	$(BIN) validate
+	$(BIN) render $(if $(SCENARIO),--scenario $(SCENARIO))
+	$(BIN) plan $(if $(SCENARIO),--scenario $(SCENARIO))
+
+render: build
+	$(BIN) render $(if $(SCENARIO),--scenario $(SCENARIO))
+
+test: deps
+	$(SWIFT) test
+
+templates:     ## re-embed Templates/ into the binary after editing them
+	python3 scripts/embed-templates.py
+
+bench: build
+	bash bench/render.sh
+
+clean:
+	rm -rf .build render

@@ -1,0 +1,55 @@
+import Foundation
+import Renderers
+import Testing
+
+@Suite struct SchemaTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func embeddedSchemaIsTheCommittedFile() throws {
+        let file = try String(contentsOfFile: "\(Self.root)/Templates/topology.schema.json", encoding: .utf8)
+        #expect(TemplateSet.builtinFile("topology.schema.json") == file)
+    }
+
+    /// The example topology passes its own JSON Schema, checked by a real validator; and the schema
+    /// rejects what validation rejects at the schema level (unknown keys, bad names).
+    @Test func exampleTopologyPassesTheSchema() throws {
+        let schema = "\(Self.root)/Templates/topology.schema.json"
+        let ok = try run(["check-jsonschema", "--schemafile", schema, "\(Self.root)/ovu.topology.json"])
+        #expect(ok.status == 0, "\(ok.output)")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-schema-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bad = """
+            {"project": "Shop", "servers": {"pg": {"engine": "postgres"}}, "services": {"a": {"databse": {}}},
+             "scenarios": {"dev": {"layout": "single-db"}}}
+            """
+        try bad.write(toFile: "\(dir)/bad.json", atomically: true, encoding: .utf8)
+        let rejected = try run(["check-jsonschema", "--schemafile", schema, "\(dir)/bad.json"])
+        #expect(rejected.status != 0)
+        #expect(rejected.output.contains("databse"))
+        #expect(rejected.output.contains("Shop"))
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-out-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle
+        process.standardError = handle
+        do { try process.run() } catch {
+            Issue.record("cannot run \(arguments[0]): install it with `pip install check-jsonschema`")
+            throw error
+        }
+        process.waitUntilExit()
+        try handle.close()
+        if process.terminationStatus == 127 {
+            Issue.record("\(arguments[0]) not found: install it with `pip install check-jsonschema`")
+        }
+        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+}
