@@ -12,17 +12,23 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // No pkgConfig: Debian's hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM warns about.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "Topology"),
         .target(name: "Renderers", dependencies: [
             "Topology",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
+        .target(name: "Stack", dependencies: ["Topology", "Renderers", "CLibPQ", "CHiredis"]),
         .executableTarget(name: "ovudev", dependencies: [
-            "Topology", "Renderers",
+            "Topology", "Renderers", "Stack",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
-        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Renderers"]),
+        // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
+        .testTarget(name: "CLITests", dependencies: ["ovudev"]),
+        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Renderers"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

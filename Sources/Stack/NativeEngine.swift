@@ -1,0 +1,356 @@
+import Foundation
+import Topology
+
+/// Where a scenario's native stack lives: `.ovu/<scenario>/` next to the topology.
+public struct StackPaths: Sendable {
+    public let root: String
+
+    public init(projectDirectory: String, scenario: String) {
+        root = (projectDirectory as NSString).appendingPathComponent(".ovu/\(scenario)")
+    }
+
+    public init(root: String) { self.root = root }
+
+    public func pgData(_ server: String) -> String { "\(root)/postgres/\(server)/data" }
+    public func pgRun(_ server: String) -> String { "\(root)/postgres/\(server)/run" }
+    public func redisDir(_ server: String) -> String { "\(root)/redis/\(server)" }
+    public var logs: String { "\(root)/logs" }
+    public var pids: String { "\(root)/pids" }
+    public var lock: String { "\(root)/lock" }
+    public var state: String { "\(root)/state.json" }
+    public func serverLog(_ server: String) -> String { "\(logs)/\(server).log" }
+    public func serviceLog(_ instance: String) -> String { "\(logs)/\(instance).log" }
+    public func servicePid(_ instance: String) -> String { "\(pids)/\(instance).pid" }
+}
+
+public struct EngineError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What happened to a server during `up`.
+public enum ServerAction: String, Sendable, Codable {
+    case created, started, running, stopped, unsupported
+}
+
+public struct ServerState: Sendable, Codable {
+    public var name: String
+    public var engine: Engine
+    public var port: Int
+    public var action: ServerAction
+    public var running: Bool
+}
+
+/// PostgreSQL and Redis as local processes: one cluster per PostgreSQL server of the Plan, one
+/// redis-server per Redis server, on 127.0.0.1 with the topology's ports. As root, the servers
+/// run as an unprivileged account.
+public final class NativeEngine {
+    public let plan: Plan
+    public let paths: StackPaths
+    let secrets: [String: String]
+    let progress: (String) -> Void
+
+    public init(plan: Plan, paths: StackPaths, secrets: [String: String], progress: @escaping (String) -> Void = { _ in }) {
+        self.plan = plan
+        self.paths = paths
+        self.secrets = secrets
+        self.progress = progress
+    }
+
+    // MARK: - Binaries and accounts
+
+    /// The PostgreSQL server binaries: `pg_config --bindir` when it holds initdb, else the
+    /// newest /usr/lib/postgresql/*/bin.
+    public static func postgresBinDir() -> String? {
+        if let r = try? Subprocess.run(["pg_config", "--bindir"]), r.status == 0 {
+            let dir = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if FileManager.default.isExecutableFile(atPath: "\(dir)/initdb") { return dir }
+        }
+        let base = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).compactMap(Int.init).sorted()
+        for v in versions.reversed() where FileManager.default.isExecutableFile(atPath: "\(base)/\(v)/bin/initdb") {
+            return "\(base)/\(v)/bin"
+        }
+        return nil
+    }
+
+    static func accountExists(_ name: String) -> Bool { getpwnam(name) != nil }
+
+    /// nil when not root (servers run as the current user).
+    static func serverAccount(for engine: Engine) -> String? {
+        guard Subprocess.isRoot else { return nil }
+        let preferred = engine == .redis ? ["redis", "postgres", "nobody"] : ["postgres", "nobody"]
+        return preferred.first(where: accountExists) ?? "nobody"
+    }
+
+    private func chown(_ path: String, to account: String?) throws {
+        guard let account, let pw = getpwnam(account) else { return }
+        if Foundation.chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) != 0 {
+            throw EngineError("cannot give \(path) to \(account): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func makeDirectory(_ path: String, mode: Int = 0o700, owner: String?) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+        try chown(path, to: owner)
+    }
+
+    /// The servers' account must reach the state folder through every parent.
+    private func checkTraversable(_ path: String, by account: String?) throws {
+        guard let account else { return }
+        let r = try Subprocess.run(["test", "-w", path], user: account)
+        if r.status != 0 {
+            throw EngineError("the account \(account) cannot write \(path): a parent folder is not searchable by others (chmod o+x on it, or move the project)")
+        }
+    }
+
+    // MARK: - Start
+
+    /// Starts every server of the plan that is not running; creates clusters on first use.
+    public func start() throws -> [ServerState] {
+        try FileManager.default.createDirectory(atPath: paths.logs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: paths.pids, withIntermediateDirectories: true)
+        var states: [ServerState] = []
+        for server in plan.servers {
+            switch server.engine {
+            case .postgres: states.append(try startPostgres(server))
+            case .redis: states.append(try startRedis(server))
+            case .mysql, .mongodb:
+                states.append(ServerState(name: server.name, engine: server.engine, port: server.port, action: .unsupported, running: false))
+            }
+        }
+        return states
+    }
+
+    func superuserPassword(_ server: PlannedServer) throws -> String {
+        guard let ref = server.superuserSecret, let value = secrets[ref.variable] else {
+            throw EngineError("no password for the superuser of \(server.name) (\(server.superuserSecret?.variable ?? "?")); external secrets: export it")
+        }
+        return value
+    }
+
+    public func isPostgresRunning(_ server: PlannedServer) -> Bool {
+        guard let bin = Self.postgresBinDir(), FileManager.default.fileExists(atPath: "\(paths.pgData(server.name))/PG_VERSION") else { return false }
+        let account = Self.serverAccount(for: .postgres)
+        let r = try? Subprocess.run(["\(bin)/pg_ctl", "-D", paths.pgData(server.name), "status"], user: account)
+        return r?.status == 0
+    }
+
+    private func startPostgres(_ server: PlannedServer) throws -> ServerState {
+        guard let bin = Self.postgresBinDir() else {
+            throw EngineError("PostgreSQL server binaries not found (initdb, pg_ctl): install them with `apt-get install postgresql`")
+        }
+        let account = Self.serverAccount(for: .postgres)
+        let data = paths.pgData(server.name)
+        let run = paths.pgRun(server.name)
+        var action = ServerAction.running
+        if isPostgresRunning(server) {
+            if PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok {
+                return ServerState(name: server.name, engine: .postgres, port: server.port, action: .running, running: true)
+            }
+        }
+        try makeDirectory((data as NSString).deletingLastPathComponent, owner: account)
+        try makeDirectory(run, owner: account)
+        try checkTraversable(run, by: account)
+        if !FileManager.default.fileExists(atPath: "\(data)/PG_VERSION") {
+            // A half-made data directory (initdb interrupted) is removed and made again.
+            try? FileManager.default.removeItem(atPath: data)
+            progress("initdb \(server.name)")
+            let pwfile = "\(run)/.pwfile"
+            try (try superuserPassword(server) + "\n").write(toFile: pwfile, atomically: false, encoding: .utf8)
+            chmod(pwfile, 0o600)
+            try chown(pwfile, to: account)
+            defer { try? FileManager.default.removeItem(atPath: pwfile) }
+            let r = try Subprocess.run([
+                "\(bin)/initdb", "-D", data, "-U", server.superuser ?? "postgres", "--pwfile=\(pwfile)",
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
+            ], user: account)
+            guard r.status == 0 else {
+                try? FileManager.default.removeItem(atPath: data)
+                throw EngineError("initdb for \(server.name) failed:\n\(r.output)")
+            }
+            let conf = "\(data)/postgresql.conf"
+            let include = "\n# ovudev: listen address, port and socket folder\ninclude_if_exists = 'ovudev.conf'\n"
+            let handle = FileHandle(forWritingAtPath: conf)
+            handle?.seekToEndOfFile()
+            handle?.write(Data(include.utf8))
+            try? handle?.close()
+            action = .created
+        } else {
+            action = .started
+        }
+        // Rewritten on every start: the topology's port may have changed.
+        let settings = """
+            listen_addresses = '127.0.0.1'
+            port = \(server.port)
+            unix_socket_directories = '\(run.replacingOccurrences(of: "'", with: "''"))'
+            max_connections = 200
+
+            """
+        try settings.write(toFile: "\(data)/ovudev.conf", atomically: true, encoding: .utf8)
+        try chown("\(data)/ovudev.conf", to: account)
+        try ensurePortFree(server.port, for: server.name)
+        progress("start \(server.name) on 127.0.0.1:\(server.port)")
+        let log = paths.serverLog(server.name)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        try chown(log, to: account)
+        let r = try Subprocess.run(["\(bin)/pg_ctl", "-D", data, "-l", log, "-w", "-t", "120", "start"], user: account)
+        guard r.status == 0 else {
+            let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8).joined(separator: "\n")
+            throw EngineError("PostgreSQL \(server.name) did not start:\n\(r.output)\(tail)")
+        }
+        try waitForPostgres(server)
+        return ServerState(name: server.name, engine: .postgres, port: server.port, action: action, running: true)
+    }
+
+    /// pg_ctl -w already waited; this proves the TCP listener answers (PQping, no sleeps as proof).
+    private func waitForPostgres(_ server: PlannedServer) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok { return }
+            usleep(20_000)
+        }
+        throw EngineError("PostgreSQL \(server.name) does not answer on 127.0.0.1:\(server.port)")
+    }
+
+    private func ensurePortFree(_ port: Int, for server: String) throws {
+        guard !PortProbe.isFree(port) else { return }
+        let who = PortProbe.holder(of: port) ?? "another process"
+        throw EngineError("port \(port) for \(server) is taken by \(who); stop it, or change the port in the topology")
+    }
+
+    private func redisPid(_ server: PlannedServer) -> pid_t? {
+        guard let text = try? String(contentsOfFile: "\(paths.redisDir(server.name))/redis.pid", encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
+        return pid
+    }
+
+    public func isRedisRunning(_ server: PlannedServer) -> Bool {
+        guard redisPid(server) != nil else { return false }
+        return (try? RedisConnection(port: server.port, timeoutSeconds: 2).ping()) == true
+    }
+
+    private func startRedis(_ server: PlannedServer) throws -> ServerState {
+        guard Subprocess.which("redis-server") != nil else {
+            throw EngineError("redis-server not found: install it with `apt-get install redis-server`")
+        }
+        if isRedisRunning(server) {
+            return ServerState(name: server.name, engine: .redis, port: server.port, action: .running, running: true)
+        }
+        let account = Self.serverAccount(for: .redis)
+        let dir = paths.redisDir(server.name)
+        let created = !FileManager.default.fileExists(atPath: "\(dir)/redis.conf")
+        try makeDirectory(dir, owner: account)
+        try checkTraversable(dir, by: account)
+        let log = paths.serverLog(server.name)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        try chown(log, to: account)
+        let conf = """
+            # Written by ovudev for server \(server.name); rewritten on every start.
+            bind 127.0.0.1
+            port \(server.port)
+            protected-mode yes
+            daemonize yes
+            pidfile \(dir)/redis.pid
+            logfile \(log)
+            dir \(dir)
+            databases \(server.redisDatabases ?? 16)
+            appendonly yes
+            save 60 1000
+
+            """
+        try conf.write(toFile: "\(dir)/redis.conf", atomically: true, encoding: .utf8)
+        try chown("\(dir)/redis.conf", to: account)
+        try ensurePortFree(server.port, for: server.name)
+        progress("start \(server.name) on 127.0.0.1:\(server.port)")
+        let r = try Subprocess.run(["redis-server", "\(dir)/redis.conf"], user: account)
+        guard r.status == 0 else { throw EngineError("redis-server \(server.name) did not start:\n\(r.output)") }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if (try? RedisConnection(port: server.port, timeoutSeconds: 1).ping()) == true {
+                return ServerState(name: server.name, engine: .redis, port: server.port, action: created ? .created : .started, running: true)
+            }
+            usleep(10_000)
+        }
+        let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8).joined(separator: "\n")
+        throw EngineError("Redis \(server.name) does not answer PING on 127.0.0.1:\(server.port)\n\(tail)")
+    }
+
+    // MARK: - Stop and status
+
+    public func stop(removeData: Bool = false) throws -> [ServerState] {
+        var states: [ServerState] = []
+        for server in plan.servers {
+            switch server.engine {
+            case .postgres:
+                if isPostgresRunning(server), let bin = Self.postgresBinDir() {
+                    progress("stop \(server.name)")
+                    let r = try Subprocess.run(["\(bin)/pg_ctl", "-D", paths.pgData(server.name), "-m", "fast", "-w", "-t", "60", "stop"],
+                                               user: Self.serverAccount(for: .postgres))
+                    if r.status != 0 { throw EngineError("pg_ctl stop \(server.name) failed:\n\(r.output)") }
+                }
+            case .redis:
+                if let pid = redisPid(server) {
+                    progress("stop \(server.name)")
+                    kill(pid, SIGTERM)
+                    let deadline = Date().addingTimeInterval(30)
+                    while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
+                    if kill(pid, 0) == 0 { throw EngineError("redis-server \(server.name) (pid \(pid)) did not stop") }
+                }
+            case .mysql, .mongodb:
+                break
+            }
+            states.append(ServerState(name: server.name, engine: server.engine, port: server.port, action: .stopped, running: false))
+        }
+        if removeData {
+            try? FileManager.default.removeItem(atPath: "\(paths.root)/postgres")
+            try? FileManager.default.removeItem(atPath: "\(paths.root)/redis")
+        }
+        return states
+    }
+
+    public func status() -> [ServerState] {
+        plan.servers.map { server in
+            let running: Bool
+            switch server.engine {
+            case .postgres: running = isPostgresRunning(server)
+            case .redis: running = isRedisRunning(server)
+            case .mysql, .mongodb: running = false
+            }
+            return ServerState(name: server.name, engine: server.engine, port: server.port,
+                               action: running ? .running : .stopped, running: running)
+        }
+    }
+}
+
+/// `.ovu/<scenario>/lock`: one `up`/`down`/`seed` at a time per scenario.
+public final class StackLock {
+    private let fd: Int32
+
+    /// Takes the lock; when another ovudev holds it, reports and waits (or throws with `wait: false`).
+    public init(path: String, wait: Bool = true, onWait: (String) -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw EngineError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, 31, 0)
+            let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            guard wait else {
+                close(fd)
+                throw EngineError("another ovudev (pid \(holder)) is working on this stack; try again when it is done")
+            }
+            onWait("another ovudev (pid \(holder)) is working on this stack; waiting for it")
+            guard flock(fd, LOCK_EX) == 0 else { close(fd); throw EngineError("cannot lock \(path)") }
+        }
+        ftruncate(fd, 0)
+        let me = "\(getpid())\n"
+        _ = me.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,5 @@
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from service import migrate
+
+migrate({"messages": "id bigint PRIMARY KEY, sender integer NOT NULL, body text NOT NULL"})
