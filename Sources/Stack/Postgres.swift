@@ -7,12 +7,17 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var detail: String?
     public var hint: String?
+    /// 1-based character position of the error in the query.
+    public var position: Int?
+    /// Where it happened, e.g. "COPY users, line 3".
+    public var context: String?
 
     public var description: String {
         var text = message
         if let sqlstate { text += " (SQLSTATE \(sqlstate))" }
         if let detail { text += "\nDETAIL: \(detail)" }
         if let hint { text += "\nHINT: \(hint)" }
+        if let context { text += "\nCONTEXT: \(context)" }
         return text
     }
 
@@ -174,9 +179,9 @@ public final class PGConnection {
                 guard let p = PQresultErrorField(result, code) else { return nil }
                 return String(cString: p)
             }
-            // PG_DIAG_SQLSTATE 'C', MESSAGE_PRIMARY 'M', DETAIL 'D', HINT 'H'
+            // PG_DIAG_SQLSTATE 'C', MESSAGE_PRIMARY 'M', DETAIL 'D', HINT 'H', STATEMENT_POSITION 'P', CONTEXT 'W'
             throw PGError(sqlstate: field(67), message: field(77) ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines),
-                          detail: field(68), hint: field(72))
+                          detail: field(68), hint: field(72), position: field(80).flatMap { Int($0) }, context: field(87))
         }
     }
 

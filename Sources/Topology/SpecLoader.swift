@@ -26,10 +26,42 @@ public enum TopologyLoader {
             throw TopologyError(file: file, issues: [TopologyIssue(path: "", position: error.position, message: "invalid JSON: \(error.message)")])
         }
         let spec = readSpec(root, diagnostics)
-        guard diagnostics.isEmpty else { throw TopologyError(file: file, issues: diagnostics.issues) }
-        let topology = Validator(spec: spec, diagnostics: diagnostics).validate()
-        guard diagnostics.isEmpty, let topology else { throw TopologyError(file: file, issues: diagnostics.issues) }
-        return topology
+        if diagnostics.isEmpty {
+            let topology = Validator(spec: spec, diagnostics: diagnostics).validate()
+            guard diagnostics.isEmpty, let topology else { throw TopologyError(file: file, issues: inFileOrder(diagnostics.issues)) }
+            return topology
+        }
+        // The file's shape is wrong somewhere (a type, an unknown key). Still validate the rest, so
+        // that one run reports every problem, but drop what follows from the shape problems.
+        let shape = diagnostics.issues
+        let shapePaths = Set(shape.map(\.path))
+        if shapePaths.contains(where: { ["", "servers", "services", "scenarios"].contains($0) }) {
+            throw TopologyError(file: file, issues: inFileOrder(shape))
+        }
+        let validation = diagnostics.scoped()
+        _ = Validator(spec: spec, diagnostics: validation, malformed: shapePaths).validate()
+        let independent = validation.issues.filter { issue in !shapePaths.contains { related(issue.path, $0) } }
+        throw TopologyError(file: file, issues: inFileOrder(shape + independent))
+    }
+
+    /// Issues sorted by line and column (stable; issues without a position last), as compilers print them.
+    static func inFileOrder(_ issues: [TopologyIssue]) -> [TopologyIssue] {
+        issues.enumerated().sorted { a, b in
+            let pa = a.element.position.map { ($0.line, $0.column) } ?? (Int.max, Int.max)
+            let pb = b.element.position.map { ($0.line, $0.column) } ?? (Int.max, Int.max)
+            return pa != pb ? pa < pb : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Whether an issue at `a` may be a consequence of a shape problem at `b`: the same value, one
+    /// inside the other, or siblings in one object or array (a mistyped "port" makes "health" lack a
+    /// port; a dropped array item shifts the indexes after it). Two entries of `services` (or
+    /// `servers`, `scenarios`) are independent, and so are top-level keys.
+    static func related(_ a: String, _ b: String) -> Bool {
+        func inside(_ x: String, _ y: String) -> Bool { x == y || x.hasPrefix(y + ".") || x.hasPrefix(y + "[") }
+        if inside(a, b) || inside(b, a) { return true }
+        let pa = parentPath(a), pb = parentPath(b)
+        return pa == pb && !["", "servers", "services", "scenarios"].contains(pa)
     }
 
     private static func describe(_ error: Error) -> String {
@@ -46,13 +78,14 @@ public enum TopologyLoader {
         guard let top = ObjectReader(root, path: "", d) else { return spec }
         spec.schema = top.string("$schema")
         spec.project = top.string("project")
+        // An entry of the wrong type stays as an empty placeholder, so that its name is still known.
         spec.servers = top.map("servers") { node, path in
-            guard let o = ObjectReader(node, path: path, d) else { return nil }
+            guard let o = ObjectReader(node, path: path, d) else { return ServerSpec() }
             let s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
             o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
-        spec.services = top.map("services") { node, path in readService(node, path, d) }
+        spec.services = top.map("services") { node, path in readService(node, path, d) ?? ServiceSpec() }
         spec.tenants = top.stringArray("tenants")
         if let node = top.object("backups") {
             let path = top.childPath("backups")
@@ -61,7 +94,7 @@ public enum TopologyLoader {
             _ = path
         }
         spec.scenarios = top.map("scenarios") { node, path in
-            guard let o = ObjectReader(node, path: path, d) else { return nil }
+            guard let o = ObjectReader(node, path: path, d) else { return ScenarioSpec() }
             let s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
@@ -88,10 +121,14 @@ public enum TopologyLoader {
             }
             db.finish(known: DatabaseSpec.CodingKeys.allCases.map(\.rawValue))
             s.database = spec
+        } else if o.has("database") {
+            s.database = DatabaseSpec()  // of the wrong type (reported): still "owns a database"
         }
         if let r = o.object("redis") {
             s.redis = RedisSpec(index: r.int("index"), server: r.string("server"))
             r.finish(known: RedisSpec.CodingKeys.allCases.map(\.rawValue))
+        } else if o.has("redis") {
+            s.redis = RedisSpec()
         }
         s.dependsOn = o.stringArray("dependsOn")
         s.reads = o.map("reads") { n, p in
@@ -137,14 +174,13 @@ final class ObjectReader {
             return nil
         }
         self.members = members
-        for m in members { d.positions[childPath(m.key)] = m.value.position }
+        for m in members {
+            d.positions[childPath(m.key)] = m.value.position
+            d.keyPositions[childPath(m.key)] = m.keyPosition
+        }
     }
 
-    func childPath(_ key: String) -> String {
-        let safe = key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "$" }
-        let component = safe ? key : "\"\(key)\""
-        return path.isEmpty ? component : "\(path).\(component)"
-    }
+    func childPath(_ key: String) -> String { jsonPath(path, key) }
 
     private func node(_ key: String) -> JSONNode? {
         members.first { $0.key == key }?.value

@@ -27,10 +27,12 @@ public struct TopologyError: Error, Sendable, CustomStringConvertible {
         self.issues = issues
     }
 
+    /// `file:line:column: path: message`, one line per issue.
     public var description: String {
-        if issues.count == 1 { return "\(file):\(issues[0])" }
+        func line(_ issue: TopologyIssue) -> String { "\(file):\(issue.position == nil ? " " : "")\(issue)" }
+        if issues.count == 1 { return line(issues[0]) }
         var text = "\(issues.count) topology errors in \(file):"
-        for issue in issues { text += "\n  \(file):\(issue)" }
+        for issue in issues { text += "\n  " + line(issue) }
         return text
     }
 }
@@ -40,12 +42,59 @@ final class Diagnostics {
     private(set) var issues: [TopologyIssue] = []
     /// Positions of every value by JSON path, so that later stages can point at the source.
     var positions: [String: SourcePosition] = [:]
+    /// Positions of object keys by JSON path: where a name (of a service, server…) is written.
+    var keyPositions: [String: SourcePosition] = [:]
 
+    /// Records an issue; without an explicit position it points at the value at `path`, or when the
+    /// file does not have that value (a missing key), at the closest enclosing value that it has.
     func error(_ path: String, _ message: String, at position: SourcePosition? = nil) {
-        issues.append(TopologyIssue(path: path, position: position ?? positions[path], message: message))
+        issues.append(TopologyIssue(path: path, position: position ?? closestPosition(path), message: message))
+    }
+
+    private func closestPosition(_ path: String) -> SourcePosition? {
+        var p = path
+        while true {
+            if let found = positions[p] { return found }
+            if p.isEmpty { return nil }
+            p = parentPath(p)
+        }
+    }
+
+    func append(_ more: [TopologyIssue]) { issues += more }
+
+    /// A fresh collector that shares the recorded positions (for a stage whose issues are merged later).
+    func scoped() -> Diagnostics {
+        let d = Diagnostics()
+        d.positions = positions
+        d.keyPositions = keyPositions
+        return d
     }
 
     var isEmpty: Bool { issues.isEmpty }
+}
+
+/// The JSON path of `key` inside the object at `parent` ("" for the top level): `services.sam`,
+/// or `services."my svc"` when the key is not a plain word. Every stage builds paths with it, so that
+/// an issue's path and the recorded source position of the value agree.
+func jsonPath(_ parent: String, _ key: String) -> String {
+    let plain = !key.isEmpty && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "$") }
+    let component = plain ? key : "\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    return parent.isEmpty ? component : "\(parent).\(component)"
+}
+
+/// `services.sam.port` → `services.sam`; `tenants[1]` → `tenants`; `services."a.b"` → `services`;
+/// `project` → "".
+func parentPath(_ path: String) -> String {
+    var inQuotes = false
+    var cut = path.startIndex
+    var previous: Character = " "
+    for i in path.indices {
+        let c = path[i]
+        if c == "\"" && previous != "\\" { inQuotes.toggle() }
+        if !inQuotes && (c == "." || c == "[") { cut = i }
+        previous = c
+    }
+    return String(path[..<cut])
 }
 
 /// "Did you mean" for a misspelt key or reference: the closest candidate within a small edit distance.

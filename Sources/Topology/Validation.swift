@@ -2,13 +2,22 @@
 struct Validator {
     let spec: TopologySpec
     let d: Diagnostics
+    /// Paths whose value could not be read (wrong type, unknown key), already reported.
+    let malformed: Set<String>
 
-    init(spec: TopologySpec, diagnostics: Diagnostics) {
+    init(spec: TopologySpec, diagnostics: Diagnostics, malformed: Set<String> = []) {
         self.spec = spec
         self.d = diagnostics
+        self.malformed = malformed
     }
 
     static let maxNameLength = 40
+
+    /// Databases that exist on a fresh server: `database.name` must not take one over.
+    static let systemDatabases: Set<String> = ["postgres", "template0", "template1", "mysql", "information_schema",
+                                               "performance_schema", "sys", "admin", "local", "config"]
+    /// Schemas every PostgreSQL database has (names starting with `pg_` are rejected as role names).
+    static let systemSchemas: Set<String> = ["public", "information_schema"]
 
     /// `^[a-z][a-z0-9_-]*$`, at most 40 characters.
     static func isValidName(_ name: String) -> Bool {
@@ -27,22 +36,25 @@ struct Validator {
         return name.utf8.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "_") || (allowDash && $0 == UInt8(ascii: "-")) }
     }
 
-    private func checkName(_ name: String, _ path: String, what: String) {
+    private func checkName(_ name: String, _ path: String, what: String, isKey: Bool = true) {
         guard !Validator.isValidName(name) else { return }
+        // A name that is a key (services, servers, scenarios) is pointed at where the key is written.
+        let at = (isKey ? d.keyPositions[path] : nil) ?? d.positions[path]
         if name.utf8.count > Validator.maxNameLength {
-            d.error(path, "\(what) name \"\(name)\" is longer than \(Validator.maxNameLength) characters")
+            d.error(path, "\(what) name \"\(name)\" is longer than \(Validator.maxNameLength) characters", at: at)
         } else {
-            d.error(path, "\(what) name \"\(name)\" is invalid: use lowercase letters, digits, '_' and '-', starting with a letter (^[a-z][a-z0-9_-]*$)")
+            d.error(path, "\(what) name \"\(name)\" is invalid: use lowercase letters, digits, '_' and '-', starting with a letter (^[a-z][a-z0-9_-]*$)", at: at)
         }
     }
 
     /// Two names that become the same SQL identifier after `-` → `_`.
-    private func checkCollisions(_ names: [String], prefix: String, what: String) {
+    private func checkCollisions(_ names: [String], parent: String, what: String) {
         var seen: [String: String] = [:]
         for name in names.sorted() {
             let id = sqlName(name)
             if let other = seen[id] {
-                d.error("\(prefix)\(name)", "\(what) \"\(name)\" and \"\(other)\" both become the SQL name \"\(id)\"; rename one")
+                d.error(jsonPath(parent, name), "\(what) \"\(name)\" and \"\(other)\" both become the SQL name \"\(id)\"; rename one",
+                        at: d.keyPositions[jsonPath(parent, name)])
             } else {
                 seen[id] = name
             }
@@ -63,13 +75,13 @@ struct Validator {
         if spec.project == nil {
             d.error("project", "missing: name the project, e.g. \"project\": \"shop\"")
         } else {
-            checkName(project, "project", what: "project")
+            checkName(project, "project", what: "project", isKey: false)
         }
 
         // Servers.
         var servers: [Server] = []
         for (name, s) in (spec.servers ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "servers.\(name)"
+            let path = jsonPath("servers", name)
             checkName(name, path, what: "server")
             guard let engineName = s.engine else {
                 d.error(path + ".engine", "missing: one of \(quoted(Engine.allCases.map(\.rawValue)))", at: d.positions[path])
@@ -91,11 +103,13 @@ struct Validator {
             }
             servers.append(Server(name: name, engine: engine, version: version, port: port, image: image))
         }
-        checkCollisions(servers.map(\.name), prefix: "servers.", what: "server")
+        checkCollisions(servers.map(\.name), parent: "servers", what: "server")
         if spec.servers == nil || servers.isEmpty && (spec.servers ?? [:]).isEmpty {
             d.error("servers", "missing: declare at least one server, e.g. \"postgres\": { \"engine\": \"postgres\", \"port\": 5432 }")
         }
         let serverNames = servers.map(\.name)
+        // Declared servers, valid or not: a reference to a broken server is not "unknown".
+        let declaredServers = Set((spec.servers ?? [:]).keys)
 
         // Services.
         let specServices = (spec.services ?? [:]).sorted(by: { $0.key < $1.key })
@@ -103,20 +117,20 @@ struct Validator {
         if spec.services == nil || specServices.isEmpty {
             d.error("services", "missing: declare at least one service")
         }
-        checkCollisions(serviceNames, prefix: "services.", what: "service")
+        checkCollisions(serviceNames, parent: "services", what: "service")
         for name in serviceNames where serverNames.contains(name) {
-            d.error("services.\(name)", "service \"\(name)\" has the name of a server; compose needs distinct names, rename one")
+            d.error(jsonPath("services", name), "service \"\(name)\" has the name of a server; compose needs distinct names, rename one")
         }
 
         // Redis indexes: explicit ones first, then the next free index in name order.
         var usedIndexes: [Int: String] = [:]
         for (name, s) in specServices {
             guard let index = s.redis?.index else { continue }
-            let path = "services.\(name).redis.index"
+            let path = jsonPath("services", name) + ".redis.index"
             if index < 0 {
                 d.error(path, "index \(index) is negative; Redis databases are numbered from 0")
             } else if let other = usedIndexes[index] {
-                d.error(path, "\(index) is already used by services.\(other)")
+                d.error(path, "\(index) is already used by \(jsonPath("services", other)); remove \"index\" to take the next free one")
             } else {
                 usedIndexes[index] = name
             }
@@ -124,7 +138,7 @@ struct Validator {
         var nextIndex = 0
         var services: [Service] = []
         for (name, s) in specServices {
-            let path = "services.\(name)"
+            let path = jsonPath("services", name)
             checkName(name, path, what: "service")
             if let port = s.port { _ = requirePort(port, path + ".port") }
 
@@ -135,12 +149,14 @@ struct Validator {
                         if !found.engine.holdsDatabases {
                             d.error(path + ".database.server", "server \"\(server)\" is a \(found.engine.rawValue) server; a database needs a postgres, mysql or mongodb server")
                         }
-                    } else {
+                    } else if !declaredServers.contains(server) {
                         d.error(path + ".database.server", "unknown server \"\(server)\"\(didYouMean(server, among: serverNames))")
                     }
                 }
                 if let dbName = db.name, !Validator.isPlainIdentifier(dbName) {
                     d.error(path + ".database.name", "database name \"\(dbName)\" is invalid: use lowercase letters, digits and '_', starting with a letter, at most 63 characters")
+                } else if let dbName = db.name, Validator.systemDatabases.contains(dbName) {
+                    d.error(path + ".database.name", "\"\(dbName)\" is a system database of PostgreSQL, MySQL or MongoDB; name the service's own database, or remove \"name\" to use \"\(sqlName(name))_db\"")
                 }
                 for (i, ext) in (db.extensions ?? []).enumerated() where !Validator.isPlainIdentifier(ext, allowDash: true) {
                     d.error(path + ".database.extensions[\(i)]", "extension name \"\(ext)\" is invalid: use lowercase letters, digits, '_' and '-'")
@@ -180,7 +196,7 @@ struct Validator {
                             d.error(path + ".redis.server", "server \"\(server)\" is a \(found.engine.rawValue) server, not redis")
                         }
                         redisServer = server
-                    } else {
+                    } else if !declaredServers.contains(server) {
                         d.error(path + ".redis.server", "unknown server \"\(server)\"\(didYouMean(server, among: redisServers.map(\.name)))")
                     }
                 } else if redisServers.count == 1 {
@@ -208,7 +224,7 @@ struct Validator {
 
             var reads: [(service: String, tables: [String])] = []
             for (target, tables) in (s.reads ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let p = "\(path).reads.\(target)"
+                let p = jsonPath(path + ".reads", target)
                 if target == name {
                     d.error(p, "a service reads its own tables already; remove this entry")
                     continue
@@ -217,7 +233,7 @@ struct Validator {
                     d.error(p, "unknown service \"\(target)\"\(didYouMean(target, among: serviceNames))")
                     continue
                 }
-                if targetSpec.database == nil {
+                if targetSpec.database == nil && !malformed.contains(jsonPath("services", target)) {
                     d.error(p, "service \"\(target)\" owns no database (add \"database\": {} to it)")
                 }
                 if tables.isEmpty {
@@ -263,7 +279,7 @@ struct Validator {
 
         // Tenants.
         let tenants = spec.tenants ?? []
-        for (i, tenant) in tenants.enumerated() { checkName(tenant, "tenants[\(i)]", what: "tenant") }
+        for (i, tenant) in tenants.enumerated() { checkName(tenant, "tenants[\(i)]", what: "tenant", isKey: false) }
         if Set(tenants).count != tenants.count {
             let dup = Dictionary(grouping: tenants, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
             d.error("tenants", "lists \(quoted(dup)) more than once")
@@ -274,6 +290,24 @@ struct Validator {
                 d.error("tenants[\(i)]", "tenant \"\(tenant)\" and \"\(tenants[j])\" both become the SQL name \"\(sqlName(tenant))\"; rename one")
             }
             tenantIds[sqlName(tenant)] = i
+        }
+        // Per-tenant names join tenant and service with `_`: tenant "a_b" × service "c" and
+        // tenant "a" × service "b_c" would share roles and databases ("a_b_c_user", "a_b_c_db").
+        if (spec.scenarios ?? [:]).values.contains(where: { $0.layout == Layout.perTenant.rawValue }) {
+            var pairs: [String: (tenant: String, service: String)] = [:]
+            var reported = Set<String>()
+            for (i, tenant) in tenants.enumerated() where tenantIds[sqlName(tenant)] == i {
+                for service in serviceNames {
+                    let id = "\(sqlName(tenant))_\(sqlName(service))"
+                    if let other = pairs[id] {
+                        if reported.insert(id).inserted {
+                            d.error("tenants[\(i)]", "tenant \"\(tenant)\" with service \"\(service)\" and tenant \"\(other.tenant)\" with service \"\(other.service)\" both give the per-tenant names \"\(id)_user\" and \"\(id)_db\"; rename a tenant or a service")
+                        }
+                    } else {
+                        pairs[id] = (tenant, service)
+                    }
+                }
+            }
         }
 
         // Backups.
@@ -304,7 +338,7 @@ struct Validator {
             d.error("scenarios", "missing: declare at least one scenario, e.g. \"dev\": { \"layout\": \"single-db\" }")
         }
         for (name, s) in specScenarios {
-            let path = "scenarios.\(name)"
+            let path = jsonPath("scenarios", name)
             checkName(name, path, what: "scenario")
             guard let layoutName = s.layout else {
                 d.error(path + ".layout", "missing: one of \(quoted(Layout.allCases.map(\.rawValue)))", at: d.positions[path])
@@ -338,7 +372,7 @@ struct Validator {
             }
             var engines: [String: Engine] = [:]
             for (svc, engineName) in (s.engines ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let p = "\(path).engines.\(svc)"
+                let p = jsonPath(path + ".engines", svc)
                 guard let service = spec.services?[svc] else {
                     d.error(p, "unknown service \"\(svc)\"\(didYouMean(svc, among: serviceNames))")
                     continue
@@ -347,7 +381,7 @@ struct Validator {
                     d.error(p, "unknown database engine \"\(engineName)\"\(didYouMean(engineName, among: ["postgres", "mysql", "mongodb"])) (allowed: postgres, mysql, mongodb)")
                     continue
                 }
-                if service.database == nil {
+                if service.database == nil && !malformed.contains(jsonPath("services", svc)) {
                     d.error(p, "service \"\(svc)\" owns no database to move to \(engine.rawValue)")
                 }
                 engines[svc] = engine
@@ -355,8 +389,17 @@ struct Validator {
             if layout == .mixed && !engines.values.contains(where: { $0 != .postgres }) {
                 d.error(path + ".engines", "the mixed layout moves at least one service to mysql or mongodb, e.g. \"engines\": { \"\(serviceNames.first ?? "svc")\": \"mysql\" }", at: d.positions[path + ".engines"] ?? d.positions[path])
             }
-            if layout == .perTenant && tenants.isEmpty {
+            if layout == .perTenant && tenants.isEmpty && !malformed.contains("tenants") {
                 d.error(path + ".layout", "per-tenant needs tenants: add \"tenants\": [\"acme\", …] at the top level")
+            }
+            // Schema isolation gives each service the schema of its name: it must not be one PostgreSQL has.
+            if layout == .singleDB && isolation == .schema {
+                for (service, serviceSpec) in specServices where serviceSpec.database != nil && Validator.systemSchemas.contains(sqlName(service)) {
+                    let engine = engines[service] ?? serviceSpec.database?.server.flatMap { server in servers.first { $0.name == server }?.engine } ?? .postgres
+                    guard engine == .postgres else { continue }
+                    d.error(jsonPath("services", service), "in scenario \"\(name)\": the service would get the schema \"\(sqlName(service))\", which every PostgreSQL database already has; rename the service, or use \"isolation\": \"prefix\"",
+                            at: d.keyPositions[jsonPath("services", service)])
+                }
             }
             let stride = s.portStride ?? 100
             if s.portStride != nil {
@@ -375,7 +418,12 @@ struct Validator {
         let topology = Topology(project: project, servers: servers, services: services, tenants: tenants, backups: backups,
                                 scenarios: scenarios, defaultScenario: spec.defaultScenario)
         // Resolve every scenario now, so that `validate` reports what `render` would.
-        for scenario in scenarios { _ = Resolver(topology: topology, scenario: scenario, diagnostics: d).resolve() }
+        // Each scenario with its own collector: a failure in one must not hide the problems of the next.
+        for scenario in scenarios {
+            let scoped = d.scoped()
+            _ = Resolver(topology: topology, scenario: scenario, diagnostics: scoped).resolve()
+            d.append(scoped.issues)
+        }
         return d.isEmpty ? topology : nil
     }
 
@@ -390,7 +438,7 @@ struct Validator {
             for dep in deps[name] ?? [] {
                 if state[dep] == 1 {
                     let cycle = stack[stack.firstIndex(of: dep)!...] + [dep]
-                    d.error("services.\(name).dependsOn", "dependency cycle: \(cycle.joined(separator: " → "))")
+                    d.error(jsonPath("services", name) + ".dependsOn", "dependency cycle: \(cycle.joined(separator: " → "))")
                 } else if state[dep] == nil {
                     visit(dep)
                 }

@@ -1,0 +1,308 @@
+import Foundation
+import Renderers
+import Topology
+
+/// One finding of `ovudev check`.
+public struct CheckFinding: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable { case ok, leak, fail, skipped }
+    /// The instance (or `PUBLIC`, or a server) the finding is about.
+    public var subject: String
+    /// `own-data`, `isolation`, `reads`, `public`, `redis`, `health`, `analytics`.
+    public var check: String
+    public var status: Status
+    public var detail: String
+}
+
+public struct CheckReport: Sendable, Codable {
+    public var findings: [CheckFinding]
+    public var leaks: Int { findings.filter { $0.status == .leak }.count }
+    public var failures: Int { findings.filter { $0.status == .fail }.count }
+    public var passed: Bool { leaks == 0 && failures == 0 }
+}
+
+/// `ovudev check`: proves every service reaches its own data and nothing else. The full
+/// privilege matrix comes from catalog functions (`has_database_privilege`, …) in one query
+/// per server and database; real logins and probes confirm it for a sample.
+public struct Checker {
+    public let plan: Plan
+    public let secrets: [String: String]
+    /// Real cross-database login attempts per role (the catalog matrix covers every pair).
+    public var loginSample = 3
+    public var checkHealth = true
+
+    public init(plan: Plan, secrets: [String: String]) {
+        self.plan = plan
+        self.secrets = secrets
+    }
+
+    public func run() throws -> CheckReport {
+        var findings: [CheckFinding] = []
+        for server in plan.servers where server.engine == .postgres {
+            findings += try checkPostgres(server)
+        }
+        for server in plan.servers where server.engine == .redis {
+            findings += checkRedis(server)
+        }
+        for server in plan.servers where server.engine == .mysql || server.engine == .mongodb {
+            findings.append(CheckFinding(subject: server.name, check: "server", status: .skipped, detail: "\(server.engine.rawValue) is checked only with the docker engine"))
+        }
+        if checkHealth {
+            for instance in plan.instances where instance.health != nil && instance.port != nil {
+                findings.append(checkHealth(instance))
+            }
+        }
+        return CheckReport(findings: findings)
+    }
+
+    private func superuser(_ server: PlannedServer, database: String) throws -> PGConnection {
+        guard let ref = server.superuserSecret, let password = secrets[ref.variable] else {
+            throw EngineError("no password for the superuser of \(server.name)")
+        }
+        return try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: password, database: database))
+    }
+
+    private func login(_ server: PlannedServer, role: PlannedRole, database: String) throws -> PGConnection {
+        try PGConnection(PGConnectionParameters(port: server.port, user: role.name, password: secrets[role.secret.variable], database: database))
+    }
+
+    // MARK: - PostgreSQL
+
+    private func checkPostgres(_ server: PlannedServer) throws -> [CheckFinding] {
+        var findings: [CheckFinding] = []
+        let admin = try superuser(server, database: "postgres")
+        let roles = server.roles.map(\.name)
+        let databases = server.databases.map(\.name)
+        let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
+
+        // Roles are plain logins.
+        let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(lit(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
+        for row in attrs.rows {
+            findings.append(CheckFinding(subject: row[0] ?? "?", check: "role", status: .leak, detail: "has superuser, createdb, createrole or bypassrls"))
+        }
+        // PUBLIC holds nothing on service databases.
+        let publicGrants = try admin.exec("""
+            SELECT d.datname, a.privilege_type FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+            WHERE a.grantee = 0 AND d.datname = ANY(\(lit(databases))) ORDER BY 1, 2
+            """)
+        for row in publicGrants.rows {
+            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "\(row[1] ?? "?") on database \(row[0] ?? "?")"))
+        }
+        if publicGrants.rows.isEmpty {
+            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .ok, detail: "no privileges on \(databases.count) databases of \(server.name)"))
+        }
+        // The CONNECT matrix: every role × every database, from the catalog.
+        let matrix = try admin.exec("""
+            SELECT r, d, has_database_privilege(r, d, 'CONNECT') FROM unnest(\(lit(roles))) r, unnest(\(lit(databases))) d
+            """)
+        var connect: [String: Set<String>] = [:]
+        for row in matrix.rows where row[2] == "t" { connect[row[0]!, default: []].insert(row[1]!) }
+        for role in server.roles {
+            let expected = Set(server.databases.filter { $0.connect.contains(role.name) || $0.owner == role.name }.map(\.name))
+            let actual = connect[role.name] ?? []
+            let extra = actual.subtracting(expected).sorted()
+            let missing = expected.subtracting(actual).sorted()
+            if !extra.isEmpty {
+                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "may connect to \(extra.joined(separator: ", "))"))
+            }
+            if !missing.isEmpty {
+                findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "cannot connect to \(missing.joined(separator: ", "))"))
+            }
+            if extra.isEmpty && missing.isEmpty {
+                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok,
+                                             detail: "connects to exactly \(expected.count) of \(databases.count) databases on \(server.name)"))
+            }
+        }
+        // Schema and table privileges inside each database.
+        for db in server.databases {
+            let conn = try superuser(server, database: db.name)
+            findings += try checkInside(db, server: server, conn: conn)
+        }
+        // Real logins: own data works (probe table in a rolled-back transaction); a sample of
+        // other databases refuses the login.
+        for role in server.roles where !role.readOnly {
+            guard let instance = role.instance.flatMap(plan.instance), let access = instance.database, access.server == server.name, access.role == role.name else { continue }
+            findings.append(probeOwnData(server, role: role, access: access))
+            let others = server.databases.filter { !$0.connect.contains(role.name) && $0.owner != role.name }
+            for other in others.prefix(loginSample) {
+                do {
+                    _ = try login(server, role: role, database: other.name)
+                    findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in to \(other.name)"))
+                } catch let error as PGError where error.isPermissionDenied {
+                    continue
+                } catch {
+                    findings.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "login to \(other.name) failed unexpectedly: \(error)"))
+                }
+            }
+        }
+        return findings
+    }
+
+    private func checkInside(_ db: PlannedDatabase, server: PlannedServer, conn: PGConnection) throws -> [CheckFinding] {
+        var findings: [CheckFinding] = []
+        let roles = server.roles.map(\.name)
+        let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
+        // Which schemas hold service data here, and whose they are.
+        var schemaOwner: [String: String] = [:]
+        for s in db.schemas { schemaOwner[s.name] = s.owner }
+        if db.schemas.isEmpty { schemaOwner["public"] = db.owner ?? "" }
+        let readers = Set(db.tableReads.map(\.role)).union(db.schemaReaders.map(\.role))
+
+        let schemaMatrix = try conn.exec("""
+            SELECT r, s, has_schema_privilege(r, s, 'USAGE'), has_schema_privilege(r, s, 'CREATE')
+            FROM unnest(\(lit(roles))) r, unnest(\(lit(Array(schemaOwner.keys).sorted()))) s
+            WHERE EXISTS (SELECT FROM pg_namespace WHERE nspname = s)
+            """)
+        for row in schemaMatrix.rows {
+            let role = row[0]!, schema = row[1]!, usage = row[2] == "t", create = row[3] == "t"
+            let connects = db.connect.contains(role) || db.owner == role
+            let owner = schemaOwner[schema] == role || db.publicCreate.contains(role)
+            if !connects { continue }  // no CONNECT: the schema is unreachable anyway
+            if owner && !(usage && create) {
+                findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, detail: "lacks USAGE/CREATE on its schema \(db.name).\(schema)"))
+            } else if !owner && create {
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "may CREATE in \(db.name).\(schema)"))
+            } else if !owner && usage && !readers.contains(role) && schema != "public" {
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "has USAGE on \(db.name).\(schema)"))
+            }
+        }
+        // Tables: every role × every table of the service schemas.
+        let tables = try conn.exec("""
+            SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY(\(lit(Array(schemaOwner.keys))))
+            """)
+        if !tables.rows.isEmpty {
+            let privileges = try conn.exec("""
+                SELECT r, n.nspname, c.relname, has_table_privilege(r, c.oid, 'SELECT'), has_table_privilege(r, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(\(lit(roles))) r
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY(\(lit(Array(schemaOwner.keys))))
+                """)
+            let owners = Dictionary(tables.rows.map { ("\($0[0]!).\($0[1]!)", $0[2]!) }, uniquingKeysWith: { a, _ in a })
+            var granted = Set<String>()
+            for read in db.tableReads { granted.insert("\(read.role) \(read.schema).\(read.table)") }
+            let analytics = Set(db.schemaReaders.map { "\($0.role) \($0.schema)" })
+            for row in privileges.rows {
+                let role = row[0]!, table = "\(row[1]!).\(row[2]!)", select = row[3] == "t", write = row[4] == "t"
+                if owners[table] == role || table.hasSuffix(".ovudev_seeds") && owners[table] == role { continue }
+                if write {
+                    findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "may write \(db.name).\(table) (owned by \(owners[table] ?? "?"))"))
+                } else if select && !granted.contains("\(role) \(table)") && !analytics.contains("\(role) \(row[1]!)") {
+                    findings.append(CheckFinding(subject: role, check: "reads", status: .leak, detail: "may read \(db.name).\(table), which no `reads` grants"))
+                }
+            }
+            for read in db.tableReads {
+                let ok = privileges.rows.contains { $0[0] == read.role && $0[1] == read.schema && $0[2] == read.table && $0[3] == "t" }
+                let exists = owners["\(read.schema).\(read.table)"] != nil
+                findings.append(CheckFinding(subject: read.role, check: "reads", status: ok ? .ok : (exists ? .fail : .skipped),
+                                             detail: exists ? "SELECT on \(db.name).\(read.schema).\(read.table)" : "\(db.name).\(read.schema).\(read.table) does not exist yet (migrations)"))
+            }
+        }
+        return findings
+    }
+
+    private func probeOwnData(_ server: PlannedServer, role: PlannedRole, access: DatabaseAccess) -> CheckFinding {
+        do {
+            let conn = try login(server, role: role, database: access.database)
+            let schema = access.schema ?? "public"
+            let table = "\(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier((access.tablePrefix ?? "") + "ovudev_probe"))"
+            try conn.exec("BEGIN")
+            defer { _ = try? conn.exec("ROLLBACK") }
+            try conn.exec("CREATE TABLE \(table) (id int PRIMARY KEY, note text)")
+            try conn.exec("INSERT INTO \(table) VALUES (1, 'ovudev check')")
+            let read = try conn.exec("SELECT note FROM \(table) WHERE id = 1")
+            guard read.rows.first?.first == "ovudev check" else {
+                return CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "probe row not read back")
+            }
+            return CheckFinding(subject: role.name, check: "own-data", status: .ok, detail: "create, write, read in \(access.database)\(access.schema.map { ".\($0)" } ?? "")")
+        } catch {
+            return CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "\(error)")
+        }
+    }
+
+    // MARK: - Redis
+
+    private func checkRedis(_ server: PlannedServer) -> [CheckFinding] {
+        let slots = plan.instances.compactMap { i in i.redis.flatMap { $0.server == server.name ? (i.name, $0.index) : nil } }
+        guard !slots.isEmpty else { return [] }
+        do {
+            let conn = try RedisConnection(port: server.port)
+            let token = "ovudev-check-\(getpid())-\(Int(Date().timeIntervalSince1970))"
+            for (instance, index) in slots {
+                try conn.select(index)
+                try conn.command(["SET", "ovudev:probe:\(instance)", token, "EX", "60"])
+            }
+            var findings: [CheckFinding] = []
+            for (instance, index) in slots {
+                try conn.select(index)
+                let own = try conn.command(["GET", "ovudev:probe:\(instance)"])
+                let foreign = try slots.filter { $0.0 != instance }.prefix(loginSample * 4).filter { other in
+                    try conn.command(["EXISTS", "ovudev:probe:\(other.0)"]) == .integer(1)
+                }
+                if own != .string(token) {
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .fail, detail: "index \(index) did not keep a key"))
+                } else if !foreign.isEmpty {
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .leak, detail: "index \(index) sees keys of \(foreign.map(\.0).joined(separator: ", "))"))
+                } else {
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .ok, detail: "\(server.name) index \(index) answers; other indexes' keys invisible"))
+                }
+            }
+            for (instance, index) in slots {
+                try conn.select(index)
+                try conn.command(["DEL", "ovudev:probe:\(instance)"])
+            }
+            return findings
+        } catch {
+            return [CheckFinding(subject: server.name, check: "redis", status: .fail, detail: "\(error)")]
+        }
+    }
+
+    // MARK: - Health
+
+    private func checkHealth(_ instance: ServiceInstance) -> CheckFinding {
+        let url = "http://127.0.0.1:\(instance.port!)\(instance.health!)"
+        switch HTTPProbe.get(port: instance.port!, path: instance.health!) {
+        case let .success(status) where status == 200:
+            return CheckFinding(subject: instance.name, check: "health", status: .ok, detail: "\(url) → 200")
+        case let .success(status):
+            return CheckFinding(subject: instance.name, check: "health", status: .fail, detail: "\(url) → \(status)")
+        case let .failure(error):
+            return CheckFinding(subject: instance.name, check: "health", status: .fail, detail: "\(url): \(error.message)")
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 GET over a loopback socket: the status code only.
+public enum HTTPProbe {
+    public struct ProbeError: Error { public var message: String }
+
+    public static func get(port: Int, path: String, timeoutSeconds: Int = 5) -> Result<Int, ProbeError> {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return .failure(ProbeError(message: "socket: \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return .failure(ProbeError(message: "connection refused (not running?)")) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nUser-Agent: ovudev\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var received = [UInt8]()
+        while !received.contains(UInt8(ascii: "\n")) {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received += buffer[0..<n]
+        }
+        let line = String(decoding: received.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        let parts = line.split(separator: " ")
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+            return .failure(ProbeError(message: "no HTTP answer"))
+        }
+        return .success(status)
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Renderers
+import Topology
+
+/// One seed file's outcome.
+public struct SeedResult: Sendable, Codable {
+    public enum Outcome: String, Sendable, Codable { case loaded, unchanged, changed, skipped }
+    public var instance: String
+    public var file: String
+    public var outcome: Outcome
+    public var rows: Int?
+}
+
+public struct SeedError: Error, CustomStringConvertible, Sendable {
+    public var instance: String
+    public var file: String
+    public var line: Int?
+    public var message: String
+    public var description: String {
+        "seed \(file)\(line.map { ":\($0)" } ?? "") for \(instance): \(message) (rolled back: nothing of this file was loaded)"
+    }
+}
+
+/// `ovudev seed`: each instance's seed files, in name order, as the service's own role in its
+/// own database; every file in one transaction with its record in `ovudev_seeds`, so a second
+/// run loads nothing and a failing file leaves nothing behind.
+public struct Seeder {
+    public let plan: Plan
+    public let projectDirectory: String
+    public let secrets: [String: String]
+
+    public init(plan: Plan, projectDirectory: String, secrets: [String: String]) {
+        self.plan = plan
+        self.projectDirectory = projectDirectory
+        self.secrets = secrets
+    }
+
+    /// The files of an instance's `seed` entries: folders list their .sql and .csv files by name.
+    public func files(for instance: ServiceInstance) throws -> [String] {
+        var files: [String] = []
+        for entry in instance.seed {
+            let path = (projectDirectory as NSString).appendingPathComponent(entry)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw SeedError(instance: instance.name, file: entry, line: nil, message: "no such file or folder")
+            }
+            if isDir.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                    .filter { $0.hasSuffix(".sql") || $0.hasSuffix(".csv") }.sorted()
+                files += names.map { "\(entry)/\($0)" }
+            } else {
+                files.append(entry)
+            }
+        }
+        return files
+    }
+
+    /// Seeds the instances (all, or those of `service`), `force` reloading files already loaded.
+    public func seed(service: String? = nil, force: Bool = false, progress: (String) -> Void = { _ in }) throws -> [SeedResult] {
+        var results: [SeedResult] = []
+        for instance in plan.instances where service == nil || instance.service == service {
+            guard !instance.seed.isEmpty else { continue }
+            guard let db = instance.database, let server = plan.server(db.server) else {
+                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped))
+                continue
+            }
+            guard db.engine == .postgres else {
+                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped))
+                continue
+            }
+            let files = try files(for: instance)
+            guard let password = secrets[db.secret.variable] else {
+                throw SeedError(instance: instance.name, file: "", line: nil, message: "no password for \(db.role) (\(db.secret.variable))")
+            }
+            let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: password, database: db.database))
+            let table = recordTable(db)
+            try conn.exec("CREATE TABLE IF NOT EXISTS \(table) (file text PRIMARY KEY, checksum text NOT NULL, rows bigint, loaded_at timestamptz NOT NULL DEFAULT now())")
+            let loaded = Dictionary(uniqueKeysWithValues: try conn.exec("SELECT file, checksum FROM \(table)").rows.map { ($0[0]!, $0[1]!) })
+            for file in files {
+                let path = (projectDirectory as NSString).appendingPathComponent(file)
+                let checksum = try Self.checksum(path)
+                if let previous = loaded[file], !force {
+                    results.append(SeedResult(instance: instance.name, file: file, outcome: previous == checksum ? .unchanged : .changed))
+                    continue
+                }
+                progress("seed \(instance.name): \(file)")
+                let rows = try load(file: file, path: path, checksum: checksum, into: db, instance: instance, conn: conn, table: table)
+                results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
+            }
+        }
+        return results
+    }
+
+    func recordTable(_ db: DatabaseAccess) -> String {
+        let schema = db.schema ?? "public"
+        return "\(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier((db.tablePrefix ?? "") + "ovudev_seeds"))"
+    }
+
+    static func checksum(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SeedError(instance: "", file: path, line: nil, message: "cannot read") }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hash.update($0) }
+        }
+        return hash.finalize()
+    }
+
+    private func load(file: String, path: String, checksum: String, into db: DatabaseAccess, instance: ServiceInstance,
+                      conn: PGConnection, table: String) throws -> Int {
+        try conn.exec("BEGIN")
+        do {
+            var rows = 0
+            if file.hasSuffix(".sql") {
+                let sql = try String(contentsOfFile: path, encoding: .utf8)
+                do {
+                    rows = try conn.exec(sql).affected ?? 0
+                } catch let error as PGError {
+                    throw SeedError(instance: instance.name, file: file, line: Self.line(of: error, in: sql), message: error.description)
+                }
+            } else {
+                rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn)
+            }
+            try conn.query("INSERT INTO \(table) (file, checksum, rows) VALUES ($1, $2, $3) ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, rows = EXCLUDED.rows, loaded_at = now()",
+                           [file, checksum, String(rows)])
+            try conn.exec("COMMIT")
+            return rows
+        } catch {
+            _ = try? conn.exec("ROLLBACK")
+            if error is SeedError { throw error }
+            throw SeedError(instance: instance.name, file: file, line: nil, message: "\(error)")
+        }
+    }
+
+    /// The table a CSV file loads into: its name without an ordering prefix (`02-users.csv` → `users`).
+    static func tableName(for file: String) -> String {
+        var name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let dash = name.firstIndex(where: { $0 == "-" || $0 == "_" }), name[..<dash].allSatisfy(\.isNumber), dash != name.startIndex {
+            name = String(name[name.index(after: dash)...])
+        }
+        return name
+    }
+
+    private func copyCSV(file: String, path: String, db: DatabaseAccess, instance: ServiceInstance, conn: PGConnection) throws -> Int {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SeedError(instance: instance.name, file: file, line: nil, message: "cannot read")
+        }
+        defer { try? handle.close() }
+        // The header line names the columns; the rest streams to COPY unchanged.
+        var pending = Data()
+        var header: String?
+        while header == nil {
+            guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
+            pending.append(chunk)
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                header = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                pending = pending[pending.index(after: newline)...]
+            }
+        }
+        if header == nil && !pending.isEmpty {
+            header = String(decoding: pending, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            pending = Data()
+        }
+        guard let header, !header.isEmpty else { return 0 }
+        let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
+        let table = (db.tablePrefix ?? "") + Self.tableName(for: file)
+        let target = db.schema.map { "\(Escape.sqlIdentifier($0)).\(Escape.sqlIdentifier(table))" } ?? Escape.sqlIdentifier(table)
+        let sql = "COPY \(target) (\(columns.map(Escape.sqlIdentifier).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)"
+        do {
+            return try conn.copyIn(sql) { write in
+                if !pending.isEmpty { try pending.withUnsafeBytes { try write($0) } }
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                    try chunk.withUnsafeBytes { try write($0) }
+                }
+            }
+        } catch let error as PGError {
+            // COPY reports the data line ("COPY users, line 3"); the file has one header line more.
+            var line: Int?
+            if let context = error.context, let r = context.range(of: "line ") {
+                line = Int(context[r.upperBound...].prefix { $0.isNumber }).map { $0 + 1 }
+            }
+            throw SeedError(instance: instance.name, file: file, line: line, message: error.description)
+        }
+    }
+
+    /// The line of a SQL error from its character position.
+    static func line(of error: PGError, in sql: String) -> Int? {
+        guard let position = error.position, position > 0 else { return nil }
+        let prefix = sql.prefix(position)
+        return prefix.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+    }
+}

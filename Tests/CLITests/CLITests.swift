@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+
+/// The `ovudev` binary SwiftPM built next to this test bundle.
+private let ovudev: URL? = {
+    var folders: [URL] = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        folders.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
+    }
+    if let arg0 = CommandLine.arguments.first {
+        folders.append(URL(fileURLWithPath: arg0).deletingLastPathComponent())
+    }
+    for folder in folders {
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let binary = candidate.appendingPathComponent("ovudev")
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDir), !isDir.boolValue,
+               FileManager.default.isExecutableFile(atPath: binary.path) {
+                return binary
+            }
+        }
+    }
+    return nil
+}()
+
+private let exampleTopology = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("ovu.topology.json")
+
+struct Run {
+    var status: Int32
+    var reason: Process.TerminationReason
+    var stdout: String
+    var stderr: String
+
+    var exitedNormally: Bool { reason == .exit }
+}
+
+/// A scratch folder: `project/` (the topology and nothing else), `io/` (captured output).
+struct Sandbox: ~Copyable {
+    let root: URL
+    var project: URL { root.appendingPathComponent("project") }
+    var io: URL { root.appendingPathComponent("io") }
+    var out: URL { root.appendingPathComponent("out") }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("project"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("io"), withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func write(_ text: String, name: String = "topology.json") throws -> URL {
+        let url = project.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func contents(_ url: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+    }
+
+    /// Runs ovudev in `project/` with stdout and stderr going to files (no pipe to fill up).
+    func run(_ arguments: [String]) throws -> Run {
+        let binary = try #require(ovudev, "the ovudev binary was not found next to the test bundle (\(Bundle.main.bundlePath))")
+        let id = UUID().uuidString
+        let outURL = io.appendingPathComponent("\(id).stdout"), errURL = io.appendingPathComponent("\(id).stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
+        defer { try? outHandle.close(); try? errHandle.close() }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = project
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        try process.run()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, reason: process.terminationReason,
+                   stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                   stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+}
+
+private func noCrash(_ run: Run, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(run.exitedNormally, "killed by signal \(run.status)\n\(run.stderr)", sourceLocation: sourceLocation)
+    for sign in ["Fatal error", "Stack dump", "Segmentation fault", "Illegal instruction", "Current stack trace"] {
+        #expect(!run.stderr.contains(sign), "\(run.stderr)", sourceLocation: sourceLocation)
+    }
+}
+
+@Suite struct MalformedTopologyCLI {
+    @Test func theBinaryIsThere() {
+        #expect(ovudev != nil, "looked next to \(Bundle.main.bundlePath)")
+        #expect(MalformedCase.all.count >= 40)
+    }
+
+    @Test(arguments: MalformedCase.all)
+    func renderExits2AndWritesNothing(_ c: MalformedCase) throws {
+        let box = try Sandbox()
+        let file = try box.write(c.json)
+        let run = try box.run(["render", "--topology", file.path, "--out", box.out.path])
+        noCrash(run)
+        #expect(run.status == 2, "exit \(run.status)\n\(run.stderr)")
+        #expect(run.stdout.isEmpty, "\(run.stdout)")
+        #expect(run.stderr.hasPrefix("error: "), "\(run.stderr)")
+        #expect(run.stderr.contains(file.path), "the file is not named:\n\(run.stderr)")
+        if !c.path.isEmpty {
+            #expect(run.stderr.contains(" \(c.path): "), "the JSON path \(c.path) is not named:\n\(run.stderr)")
+        }
+        #expect(run.stderr.contains(c.fragment), "\(run.stderr)")
+        if let line = c.line, let column = c.column {
+            #expect(run.stderr.contains("\(file.path):\(line):\(column): "), "no file:line:column:\n\(run.stderr)")
+        }
+        // Nothing written: no bundle, no staging folder, no .ovu next to the topology.
+        #expect(!FileManager.default.fileExists(atPath: box.out.path))
+        #expect(box.contents(box.root) == ["io", "project"])
+        #expect(box.contents(box.project) == ["topology.json"])
+    }
+
+    @Test(arguments: MalformedCase.all)
+    func validateExits2(_ c: MalformedCase) throws {
+        let box = try Sandbox()
+        let file = try box.write(c.json, name: "ovu.topology.json")
+        // The topology found in the current folder, without --topology.
+        let run = try box.run(["validate"])
+        noCrash(run)
+        #expect(run.status == 2, "exit \(run.status)\n\(run.stderr)")
+        if !c.path.isEmpty { #expect(run.stderr.contains(" \(c.path): "), "\(run.stderr)") }
+        if let line = c.line, let column = c.column {
+            #expect(run.stderr.contains("\(file.path):\(line):\(column): "), "\(run.stderr)")
+        }
+        #expect(box.contents(box.project) == ["ovu.topology.json"])
+    }
+}
+
+@Suite struct CLIBehaviour {
+    @Test func validateTheExample() throws {
+        let box = try Sandbox()
+        let run = try box.run(["validate", "--topology", exampleTopology.path])
+        noCrash(run)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("ok"), "\(run.stdout)")
+        #expect(run.stdout.contains("4 services"), "\(run.stdout)")
+        #expect(run.stderr.isEmpty, "\(run.stderr)")
+    }
+
+    @Test func renderAnUnknownScenarioListsTheScenarios() throws {
+        let box = try Sandbox()
+        let file = try box.write(String(decoding: try Data(contentsOf: exampleTopology), as: UTF8.self), name: "ovu.topology.json")
+        let run = try box.run(["render", "--topology", file.path, "--scenario", "nope", "--out", box.out.path])
+        noCrash(run)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(#"unknown scenario "nope""#), "\(run.stderr)")
+        #expect(run.stderr.contains("dev, hybrid, lean, prod, saas, stage"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: box.out.path))
+        #expect(box.contents(box.project) == ["ovu.topology.json"])
+    }
+
+    @Test func noDefaultScenarioListsTheScenarios() throws {
+        let box = try Sandbox()
+        _ = try box.write(Fixture.topology(scenarios: #"{ "prod": { "layout": "db-per-service" }, "stage": { "layout": "single-db" } }"#),
+                          name: "ovu.topology.json")
+        let run = try box.run(["render", "--out", box.out.path])
+        noCrash(run)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("prod, stage"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: box.out.path))
+        #expect(box.contents(box.project) == ["ovu.topology.json"])
+    }
+
+    @Test(arguments: [["render", "--bogus"], ["validate", "--scenario"], ["render", "--scenario"], ["frobnicate"], ["render", "extra-argument"]])
+    func wrongArgumentsExit2(_ arguments: [String]) throws {
+        let box = try Sandbox()
+        _ = try box.write(Fixture.topology(), name: "ovu.topology.json")
+        let run = try box.run(arguments)
+        noCrash(run)
+        #expect(run.status == 2, "\(arguments): exit \(run.status)\n\(run.stderr)")
+        #expect(!run.stderr.isEmpty)
+        #expect(box.contents(box.project) == ["ovu.topology.json"])
+    }
+
+    @Test func aMissingTopologyFileExits2() throws {
+        let box = try Sandbox()
+        let run = try box.run(["render", "--out", box.out.path])
+        noCrash(run)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("ovu.topology.json") && run.stderr.contains("no such file"), "\(run.stderr)")
+        #expect(box.contents(box.root) == ["io", "project"])
+    }
+
+    /// The positive control for "nothing written": a valid topology does render into --out.
+    @Test func aValidTopologyRenders() throws {
+        let box = try Sandbox()
+        let file = try box.write(Fixture.topology(), name: "ovu.topology.json")
+        let run = try box.run(["render", "--topology", file.path, "--out", box.out.path])
+        noCrash(run)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: box.out.appendingPathComponent("docker-compose.yml").path))
+        #expect(box.contents(box.root) == ["io", "out", "project"])
+    }
+}
