@@ -380,7 +380,10 @@ public struct BundleRenderer {
                 command = "redis-cli -h \(host) -p \(server.port) --rdb \"\(file)\""
             case .mysqldump:
                 let defaults = external ? "" : "--defaults-extra-file=\"$OVU_BUNDLE/backup/\(server.name).my.cnf\" "
-                command = "mysqldump \(defaults)-h \(host) -P \(server.port) -u \(server.superuser ?? "root") --single-transaction --routines --databases \(Escape.shellWord(t.database ?? "")) | gzip > \"\(file)\""
+                // No pipe into gzip: sh has no pipefail, so a failed dump would still leave a
+                // valid .gz and exit 0; and the log redirection must not capture gzip's output.
+                let plain = String(file.dropLast(t.fileExtension.hasSuffix(".gz") ? 3 : 0))
+                command = "{ f=\"\(plain)\" && mysqldump \(defaults)-h \(host) -P \(server.port) -u \(server.superuser ?? "root") --single-transaction --routines --result-file=\"$f\" --databases \(Escape.shellWord(t.database ?? "")) && gzip -f \"$f\"; }"
             case .mongodump:
                 let config = external ? "" : " --config=\"$OVU_BUNDLE/backup/\(server.name).mongodump.yaml\""
                 command = "mongodump --host=\(host) --port=\(server.port) --username=\(server.superuser ?? "root") --authenticationDatabase=admin\(config) --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\""
@@ -389,8 +392,8 @@ public struct BundleRenderer {
             let retention = "find \"\(dir)\" -type f -name '\(t.name)-*.\(t.fileExtension)' -mtime +\(plan.backups.keepDays - 1) -delete \(log)"
             targets.append([
                 "title": "\(t.kind.rawValue): \(t.database.map { "database \($0)" } ?? "server \(t.server)")\(t.schema.map { ", schema \($0)" } ?? "") on \(t.server)",
-                "backup": "\(plan.backups.schedule) \(Escape.cronCommand(backup))",
-                "retention": "\(plan.backups.schedule) \(Escape.cronCommand(retention))",
+                "backup": "\(plan.backups.schedule) \(try cron(backup))",
+                "retention": "\(plan.backups.schedule) \(try cron(retention))",
             ])
         }
         if !external {
@@ -400,7 +403,7 @@ public struct BundleRenderer {
                 case .postgres:
                     pgpass.append("127.0.0.1:\(server.port):*:\(pgpassField(server.superuser ?? "postgres")):\(pgpassField(password))")
                 case .mysql:
-                    files.append(RenderedFile(path: "backup/\(server.name).my.cnf", contents: "[client]\nuser=\(server.superuser ?? "root")\npassword=\"\(password)\"\n", mode: 0o600))
+                    files.append(RenderedFile(path: "backup/\(server.name).my.cnf", contents: "[client]\nuser=\(Escape.mysqlOptionValue(server.superuser ?? "root"))\npassword=\(Escape.mysqlOptionValue(password))\n", mode: 0o600))
                 case .mongodb:
                     files.append(RenderedFile(path: "backup/\(server.name).mongodump.yaml", contents: "password: \(Escape.yamlDoubleQuoted(password))\n", mode: 0o600))
                 case .redis:
@@ -417,6 +420,10 @@ public struct BundleRenderer {
         ])
         files.append(RenderedFile(path: "backup/crontab", contents: text, mode: 0o644))
         return files
+    }
+
+    func cron(_ command: String) throws -> String {
+        do { return try Escape.cronCommand(command) } catch { throw RenderError(message: "backup/crontab: \(error.message)") }
     }
 
     func pgpassField(_ s: String) -> String {

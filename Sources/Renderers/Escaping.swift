@@ -92,15 +92,48 @@ public enum Escape {
         return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// A crontab command: cron turns an unescaped `%` into a newline, so each becomes `\%`.
-    public static func cronCommand(_ command: String) -> String {
+    /// A crontab command that cron hands to the shell unchanged. Cron (Debian's vixie cron,
+    /// do_command.c) reads the command left to right: a `\` escapes the next character, and
+    /// only `\%` loses its backslash (becoming `%`); any other pair is kept as written; an
+    /// unescaped `%` ends the command (the rest, with every `%` made a newline, becomes stdin).
+    /// So each `%` is written `\%`, and every backslash is kept as is. A `%` right after an odd
+    /// run of backslashes cannot be written at all (the last backslash would pair with ours) and
+    /// is refused.
+    public static func cronCommand(_ command: String) throws(EscapeError) -> String {
         var out = ""
-        var previousBackslash = false
+        var backslashes = 0
         for ch in command {
-            if ch == "%" && !previousBackslash { out += "\\%" } else { out.append(ch) }
-            previousBackslash = ch == "\\" && !previousBackslash
+            if ch == "%" {
+                if backslashes % 2 == 1 {
+                    throw EscapeError(message: "a crontab command cannot hold a backslash right before `%`: \(command)")
+                }
+                out += "\\%"
+            } else if ch.isNewline {
+                throw EscapeError(message: "a crontab command must be one line: \(command)")
+            } else {
+                out.append(ch)
+            }
+            backslashes = ch == "\\" ? backslashes + 1 : 0
         }
         return out
+    }
+
+    /// A value in a MySQL option file (`my.cnf`): double-quoted, with the escapes the option
+    /// file reader undoes (`\\`, `\"`, `\n`, `\r`, `\t`, `\b`); a `#` inside quotes is not a comment.
+    public static func mysqlOptionValue(_ text: String) -> String {
+        var out = "\""
+        for ch in text.unicodeScalars {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out + "\""
     }
 
     /// Percent-encoding for the user-info part of a URL (RFC 3986 unreserved characters kept).
@@ -119,11 +152,16 @@ public enum Escape {
 
     /// A dotenv value that python-dotenv, docker compose's env_file and `set -a; . file` all read
     /// the same: bare when safe, else single-quoted. Values that no quoting makes mean the same in
-    /// all three (`'`, `\`, newlines) are refused.
+    /// all three are refused: `'`, `\` (python-dotenv unescapes `\\` and `\'` even inside single
+    /// quotes), line breaks and other control characters, and `${` (python-dotenv — and so
+    /// docker-compose 1.x — expands `${NAME}` even inside single quotes, sh does not).
     public static func dotenvValue(_ text: String) throws(EscapeError) -> String {
         if text.utf8.allSatisfy({ isAlnum($0) || "@%+=:,./_-".utf8.contains($0) }) { return text }
-        if text.contains(where: { $0 == "'" || $0 == "\\" || $0.isNewline }) {
-            throw EscapeError(message: "a value with a quote, backslash or newline cannot be written to a .env file so that docker compose, python-dotenv and sh read it alike")
+        if text.unicodeScalars.contains(where: { $0 == "'" || $0 == "\\" || ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator || $0 == "\u{85}" }) {
+            throw EscapeError(message: "a value with a quote, backslash, line break or control character cannot be written to a .env file so that docker compose, python-dotenv and sh read it alike")
+        }
+        if text.contains("${") {
+            throw EscapeError(message: "a value with `${` cannot be written to a .env file so that docker compose, python-dotenv and sh read it alike (python-dotenv expands it even in single quotes)")
         }
         return "'" + text + "'"
     }

@@ -1,0 +1,10 @@
+-- Rendered by ovudev from ovu.topology.json (project ovu, scenario hybrid, layout mixed). Do not edit: change the topology and run `ovudev render`.
+-- Re-runnable: every statement is guarded or idempotent.
+
+-- Users: one per service instance
+CREATE USER IF NOT EXISTS 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7';
+ALTER USER 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7';
+
+-- Database sam_db
+CREATE DATABASE IF NOT EXISTS `sam_db` CHARACTER SET utf8mb4;
+GRANT ALL PRIVILEGES ON `sam_db`.* TO 'sam_user'@'%';
