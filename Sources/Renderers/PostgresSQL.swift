@@ -47,8 +47,15 @@ public enum PostgresSQL {
             if let owner = db.owner { s.append("ALTER DATABASE \(q(db.name)) OWNER TO \(q(owner));") }
             // PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database.
             s.append("REVOKE ALL ON DATABASE \(q(db.name)) FROM PUBLIC;")
-            if !db.connect.isEmpty {
-                s.append("GRANT CONNECT, TEMPORARY ON DATABASE \(q(db.name)) TO \(db.connect.map(q).joined(separator: ", "));")
+            // Roles that own data there may also create temporary tables; readers (`reads`,
+            // analytics) only connect: read-only access and nothing more.
+            let writers = Set([db.owner].compactMap { $0 } + db.schemas.map(\.owner) + db.publicCreate)
+            let connectAndTemp = db.connect.filter(writers.contains), connectOnly = db.connect.filter { !writers.contains($0) }
+            if !connectAndTemp.isEmpty {
+                s.append("GRANT CONNECT, TEMPORARY ON DATABASE \(q(db.name)) TO \(connectAndTemp.map(q).joined(separator: ", "));")
+            }
+            if !connectOnly.isEmpty {
+                s.append("GRANT CONNECT ON DATABASE \(q(db.name)) TO \(connectOnly.map(q).joined(separator: ", "));")
             }
             sections.append(SQLSection(title: "Database \(db.name)\(db.tenant.map { " (tenant \($0))" } ?? "")", database: nil, statements: s))
 

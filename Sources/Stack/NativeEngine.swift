@@ -111,6 +111,14 @@ public final class NativeEngine {
     public func start() throws -> [ServerState] {
         try FileManager.default.createDirectory(atPath: paths.logs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: paths.pids, withIntermediateDirectories: true)
+        if Subprocess.isRoot {
+            // The servers' account passes through these folders (0711: no listing, so
+            // .ovu/secrets.json stays private by its own 0600 mode).
+            for dir in [(paths.root as NSString).deletingLastPathComponent, paths.root, "\(paths.root)/postgres", "\(paths.root)/redis"] {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                chmod(dir, 0o711)
+            }
+        }
         var states: [ServerState] = []
         for server in plan.servers {
             switch server.engine {
@@ -222,7 +230,7 @@ public final class NativeEngine {
 
     private func redisPid(_ server: PlannedServer) -> pid_t? {
         guard let text = try? String(contentsOfFile: "\(paths.redisDir(server.name))/redis.pid", encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), Subprocess.isAlive(pid) else { return nil }
         return pid
     }
 
@@ -295,8 +303,8 @@ public final class NativeEngine {
                     progress("stop \(server.name)")
                     kill(pid, SIGTERM)
                     let deadline = Date().addingTimeInterval(30)
-                    while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
-                    if kill(pid, 0) == 0 { throw EngineError("redis-server \(server.name) (pid \(pid)) did not stop") }
+                    while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
+                    if Subprocess.isAlive(pid) { throw EngineError("redis-server \(server.name) (pid \(pid)) did not stop") }
                 }
             case .mysql, .mongodb:
                 break

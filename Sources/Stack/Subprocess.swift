@@ -22,48 +22,81 @@ public enum Subprocess {
                            user: String? = nil, input: String? = nil, log: String? = nil) throws -> Result {
         var argv = arguments
         if let user, isRoot { argv = ["runuser", "-u", user, "--"] + argv }
-        if let directory { argv = ["env", "-C", directory] + argv }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = argv
-        if let environment { process.environment = environment }
+        if let directory { argv = ["-C", directory] + argv }
         let outputPath = log ?? FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-\(getpid())-\(UUID().uuidString).out").path
-        if log == nil || !FileManager.default.fileExists(atPath: outputPath) {
-            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        }
-        guard let handle = FileHandle(forWritingAtPath: outputPath) else {
-            throw SubprocessError(message: "cannot write \(outputPath)")
-        }
-        handle.seekToEndOfFile()
-        let start = handle.offsetInFile
-        process.standardOutput = handle
-        process.standardError = handle
-        var inputFile: String?
+        let start = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? NSNumber)?.intValue ?? 0
+        var inputPath = "/dev/null"
         if let input {
-            let path = outputPath + ".in"
-            try input.write(toFile: path, atomically: false, encoding: .utf8)
-            process.standardInput = FileHandle(forReadingAtPath: path)
-            inputFile = path
-        } else {
-            process.standardInput = FileHandle.nullDevice
+            inputPath = outputPath + ".in"
+            try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
         }
         defer {
-            try? handle.close()
-            if let inputFile { try? FileManager.default.removeItem(atPath: inputFile) }
+            if input != nil { try? FileManager.default.removeItem(atPath: inputPath) }
             if log == nil { try? FileManager.default.removeItem(atPath: outputPath) }
         }
-        do {
-            try process.run()
-        } catch {
-            throw SubprocessError(message: "cannot run \(arguments.first ?? "?"): \(error)")
-        }
-        process.waitUntilExit()
+        let status = try spawnAndWait(["/usr/bin/env"] + argv, environment: environment, stdin: inputPath, output: outputPath)
         let data = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
-        let output = String(decoding: data.dropFirst(Int(start)), as: UTF8.self)
-        if process.terminationStatus == 127 && output.contains("No such file") {
+        let output = String(decoding: data.dropFirst(start), as: UTF8.self)
+        if status == 127 && output.contains("No such file") {
             throw SubprocessError(message: "\(arguments.first ?? "?") is not installed (run `ovudev doctor`)")
         }
-        return Result(status: process.terminationStatus, output: output)
+        return Result(status: status, output: output)
+    }
+
+    /// posix_spawn + waitpid, stdout and stderr appended to `output`. Foundation's Process waits
+    /// for daemons (pg_ctl's postmaster, redis-server) that inherit its descriptors; this does not.
+    static func spawnAndWait(_ argv: [String], environment: [String: String]?, stdin: String, output: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = env.map { strdup($0) } + [nil]
+        defer { (cArgs + cEnv).forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv)
+        guard rc == 0 else { throw SubprocessError(message: "cannot run \(argv.dropFirst().first ?? argv[0]): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw SubprocessError(message: "waitpid: \(String(cString: strerror(errno)))") }
+        }
+        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+
+    /// Starts a program in its own session (it outlives ovudev and has its own process group),
+    /// stdout and stderr appended to `output`; returns its pid without waiting.
+    public static func spawnDetached(_ argv: [String], environment: [String: String], directory: String, output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(0x80))  // POSIX_SPAWN_SETSID (glibc ≥ 2.26)
+        let full = ["/usr/bin/env", "-C", directory] + argv
+        let cArgs = full.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (cArgs + cEnv).forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, full[0], &actions, &attributes, cArgs, cEnv)
+        guard rc == 0 else { throw SubprocessError(message: "cannot start \(argv.first ?? "?"): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Alive and not a zombie waiting for a parent (or a container's init) to reap it.
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 
     /// Full path of a program in PATH, or nil.

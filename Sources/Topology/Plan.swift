@@ -76,7 +76,8 @@ public struct PlannedDatabase: Sendable, Codable, Equatable {
     /// The instances whose data lives here, sorted.
     public var instances: [String]
     public var tenant: String?
-    /// Roles granted CONNECT and TEMPORARY (PUBLIC has none), sorted.
+    /// Roles granted CONNECT (PUBLIC has none), sorted. Those that write there (the owner, schema
+    /// owners, `publicCreate`) also get TEMPORARY; readers (`reads`, analytics) only CONNECT.
     public var connect: [String]
     public var extensions: [String]
     /// Service schemas (single-db, schema isolation), sorted.

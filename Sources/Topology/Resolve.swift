@@ -171,7 +171,7 @@ struct Resolver {
                     }
                     if prefix != nil { database.publicCreate.append(role) }
                     b.databases[dbName] = database
-                    let scheme = db.urlScheme ?? (p.engine == .postgres ? "postgresql" : p.engine.rawValue)
+                    let scheme = urlScheme(db.urlScheme, for: p.engine)
                     access = DatabaseAccess(server: p.server.name, engine: p.engine, database: dbName, schema: schema, tablePrefix: prefix,
                                             role: role, secret: roleSecret(role), urlScheme: scheme, pool: db.pool, extensions: db.extensions)
                     accessByInstance[instanceName] = access
@@ -286,6 +286,23 @@ struct Resolver {
                         analytics: scenario.analytics, servers: servers, instances: instances,
                         backups: backupPlan(servers))
         return d.isEmpty ? plan : nil
+    }
+
+    /// A service's `urlScheme` applies while its data is on the engine the scheme names
+    /// (`postgresql+asyncpg` on PostgreSQL); a scenario that moves it to another engine gets
+    /// that engine's plain scheme.
+    private func urlScheme(_ requested: String?, for engine: Engine) -> String {
+        let plain = engine == .postgres ? "postgresql" : engine.rawValue
+        guard let requested else { return plain }
+        let family = requested.split(separator: "+").first.map(String.init) ?? requested
+        let matches: Bool
+        switch engine {
+        case .postgres: matches = family == "postgresql" || family == "postgres"
+        case .mysql: matches = family == "mysql" || family == "mariadb"
+        case .mongodb: matches = family == "mongodb"
+        case .redis: matches = false
+        }
+        return matches ? requested : plain
     }
 
     // MARK: - Checks that need the whole plan
@@ -405,7 +422,8 @@ struct Resolver {
         }
         for read in instance.reads {
             guard let server = servers[read.server] else { continue }
-            let scheme = topology.service(read.service)?.database?.urlScheme ?? "postgresql"
+            // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
+            let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: .postgres)
             add("\(envName(read.service))_READ_DATABASE_URL",
                 url(scheme, role: read.role, secret: read.secret, host: "127.0.0.1", port: server.port, database: read.database, engine: .postgres),
                 url(scheme, role: read.role, secret: read.secret, host: server.name, port: server.containerPort, database: read.database, engine: .postgres))

@@ -14,7 +14,10 @@ struct Ovudev: ParsableCommand {
             Exit codes: 0 ok, 1 a check or command failed, 2 the topology or the arguments are wrong.
             """,
         version: "0.1.0",
-        subcommands: [Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self])
+        subcommands: [
+            Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self,
+            Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self,
+        ])
 
     static func main() {
         do {

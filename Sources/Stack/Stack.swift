@@ -1,0 +1,177 @@
+import Foundation
+import Renderers
+import Topology
+
+/// A scenario's native stack: `up`, `down`, `status` over the engine, provisioner, migrations,
+/// seeds, service processes and checks. Reports progress through `progress`; never prints.
+public final class NativeStack {
+    public let project: Project
+    public let plan: Plan
+    public let paths: StackPaths
+    public let progress: (String) -> Void
+    public private(set) var secrets: [String: String] = [:]
+
+    public init(project: Project, plan: Plan, paths: StackPaths? = nil, progress: @escaping (String) -> Void = { _ in }) {
+        self.project = project
+        self.plan = plan
+        self.paths = paths ?? StackPaths(projectDirectory: project.directory, scenario: plan.scenario)
+        self.progress = progress
+    }
+
+    /// Generated secrets from `.ovu/secrets.json` (created on first use); external ones from the environment.
+    public func loadSecrets(create: Bool = true) throws {
+        if secretsGiven { return }
+        switch plan.secrets {
+        case .generated:
+            let (values, updated) = try project.secretStore.values(for: plan.secretRefs)
+            if let updated, create { try project.secretStore.save(updated) }
+            secrets = values
+        case .external:
+            let env = ProcessInfo.processInfo.environment
+            let missing = plan.secretRefs.map(\.variable).filter { (env[$0] ?? "").isEmpty }
+            if !missing.isEmpty {
+                throw EngineError("scenario \(plan.scenario) takes its secrets from the environment; set \(missing.joined(separator: ", "))")
+            }
+            secrets = Dictionary(uniqueKeysWithValues: plan.secretRefs.map { ($0.variable, env[$0.variable]!) })
+        }
+    }
+
+    /// Secrets given directly (tests, or a caller that read them elsewhere) instead of loaded.
+    public func useSecrets(_ values: [String: String]) {
+        secrets = values
+        secretsGiven = true
+    }
+    private var secretsGiven = false
+
+    var engine: NativeEngine { NativeEngine(plan: plan, paths: paths, secrets: secrets, progress: progress) }
+    var services: ServiceProcesses { ServiceProcesses(plan: plan, paths: paths, projectDirectory: project.directory, secrets: secrets) }
+
+    // MARK: - State
+
+    struct State: Codable {
+        var migrations: [String: String] = [:]
+    }
+
+    func loadState() -> State {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: paths.state)),
+              let state = try? JSONDecoder().decode(State.self, from: data) else { return State() }
+        return state
+    }
+
+    func saveState(_ state: State) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: URL(fileURLWithPath: paths.state), options: .atomic)
+    }
+
+    // MARK: - Up
+
+    public struct UpReport {
+        public var servers: [ServerState] = []
+        public var provisioned: [String] = []
+        public var migrated: [String] = []
+        public var postMigrate: [String] = []
+        public var seeds: [SeedResult] = []
+        public var started: [String] = []
+        public var check: CheckReport?
+        public var changedNothing: Bool {
+            servers.allSatisfy { $0.action == .running } && provisioned.isEmpty && migrated.isEmpty && postMigrate.isEmpty
+                && !seeds.contains { $0.outcome == .loaded } && started.isEmpty
+        }
+    }
+
+    /// Servers that need the docker engine in this scenario, with the services they carry.
+    public var dockerOnly: [(server: PlannedServer, instances: [String])] {
+        plan.servers.filter { $0.engine == .mysql || $0.engine == .mongodb }.map { server in
+            (server, plan.instances.filter { $0.database?.server == server.name }.map(\.name))
+        }
+    }
+
+    public func up(check runCheck: Bool = true) throws -> UpReport {
+        let lock = try StackLock(path: paths.lock, onWait: progress)
+        defer { withExtendedLifetime(lock) {} }
+        if let (server, instances) = dockerOnly.first {
+            let binary = server.engine == .mysql ? "mariadbd or mysqld" : "mongod"
+            throw EngineError("scenario \(plan.scenario) puts \(instances.joined(separator: ", ")) on \(server.engine.rawValue) (server \(server.name)); the native engine runs PostgreSQL and Redis only and \(binary) is not installed: run this scenario with the docker engine (`ovudev render --scenario \(plan.scenario)` and `docker compose up`)")
+        }
+        try loadSecrets()
+        var report = UpReport()
+        progress("servers")
+        report.servers = try engine.start()
+
+        progress("provision")
+        let provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
+        report.provisioned = try provisioner.provision(progress: progress).changes
+
+        var state = loadState()
+        for instance in plan.instances where instance.migrate != nil {
+            let fingerprint = services.migrationFingerprint(instance)
+            if state.migrations[instance.name] == fingerprint { continue }
+            progress("migrate \(instance.name)")
+            try services.migrate(instance)
+            state.migrations[instance.name] = fingerprint
+            report.migrated.append(instance.name)
+            try saveState(state)
+        }
+        report.postMigrate = try provisioner.applyPostMigrate(progress: progress).changes
+
+        progress("seed")
+        report.seeds = try Seeder(plan: plan, projectDirectory: project.directory, secrets: secrets).seed(progress: progress)
+
+        for instance in plan.instances where instance.command != nil {
+            if try services.start(instance) {
+                progress("start \(instance.name)")
+                report.started.append(instance.name)
+            }
+        }
+        for instance in plan.instances where instance.command != nil {
+            try services.waitHealthy(instance)
+        }
+        if runCheck {
+            progress("check")
+            report.check = try Checker(plan: plan, secrets: secrets).run()
+        }
+        return report
+    }
+
+    // MARK: - Down and status
+
+    /// Stops services and servers; `volumes` also removes the data (and the migration state).
+    public func down(volumes: Bool = false) throws -> (services: [String], servers: [ServerState]) {
+        let lock = try StackLock(path: paths.lock, onWait: progress)
+        defer { withExtendedLifetime(lock) {} }
+        try? loadSecrets(create: false)
+        var stopped: [String] = []
+        for instance in plan.instances.reversed() where services.stop(instance) {
+            progress("stop \(instance.name)")
+            stopped.append(instance.name)
+        }
+        let servers = try engine.stop(removeData: volumes)
+        if volumes { try? FileManager.default.removeItem(atPath: paths.state) }
+        return (stopped, servers)
+    }
+
+    public struct InstanceStatus: Codable, Sendable {
+        public var instance: String
+        public var port: Int?
+        public var pid: Int32?
+        public var running: Bool
+        public var health: String?
+    }
+
+    public func status() -> (servers: [ServerState], instances: [InstanceStatus]) {
+        let servers = engine.status()
+        let instances = plan.instances.map { instance -> InstanceStatus in
+            let pid = services.pid(of: instance)
+            var health: String?
+            if pid != nil, let path = instance.health, let port = instance.port {
+                switch HTTPProbe.get(port: port, path: path, timeoutSeconds: 2) {
+                case let .success(code): health = String(code)
+                case let .failure(error): health = error.message
+                }
+            }
+            return InstanceStatus(instance: instance.name, port: instance.port, pid: pid, running: pid != nil, health: health)
+        }
+        return (servers, instances)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Stack
+import Topology
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What this machine lacks for ovudev, and the exact command that fixes each.")
+
+    @OptionGroup var options: ScenarioOptions
+
+    func run() throws {
+        var rows: [[String]] = []
+        var missing = 0
+        func check(_ what: String, _ ok: Bool, _ fix: String) {
+            rows.append([ok ? "ok" : "MISSING", what, ok ? "" : fix])
+            if !ok { missing += 1 }
+        }
+        let bin = NativeEngine.postgresBinDir()
+        check("PostgreSQL server (initdb, pg_ctl)", bin != nil, "apt-get install postgresql")
+        check("psql", Subprocess.which("psql") != nil, "apt-get install postgresql-client")
+        check("pg_dump", Subprocess.which("pg_dump") != nil, "apt-get install postgresql-client")
+        check("redis-server", Subprocess.which("redis-server") != nil, "apt-get install redis-server")
+        check("redis-cli", Subprocess.which("redis-cli") != nil, "apt-get install redis-tools")
+        check("libpq headers (build)", FileManager.default.fileExists(atPath: "/usr/include/postgresql/libpq-fe.h"), "apt-get install libpq-dev")
+        check("hiredis headers (build)", FileManager.default.fileExists(atPath: "/usr/include/hiredis/hiredis.h"), "apt-get install libhiredis-dev")
+        check("python3 (example services)", Subprocess.which("python3") != nil, "apt-get install python3")
+        if Subprocess.isRoot {
+            check("unprivileged account `postgres` for servers", getpwnam("postgres") != nil, "apt-get install postgresql (creates it) or useradd -r postgres")
+        }
+        let docker = (try? Subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"]))?.status == 0
+        rows.append([docker ? "ok" : "info", "docker engine", docker ? "" : "not running: ovudev uses the native engine (MySQL/MongoDB scenarios need docker)"])
+
+        if let stack = try? options.stack(progress: { _ in }) {
+            let running = Dictionary(uniqueKeysWithValues: stack.status().servers.map { ($0.name, $0.running) })
+            for server in stack.plan.servers where server.engine == .postgres || server.engine == .redis {
+                let free = PortProbe.isFree(server.port)
+                let ours = running[server.name] == true
+                check("port \(server.port) for \(server.name)", free || ours,
+                      "held by \(PortProbe.holder(of: server.port) ?? "another process"): stop it, or change servers.\(server.name).port")
+            }
+        }
+        print(table(["", "what", "fix"], rows))
+        if missing > 0 {
+            print("\n\(missing) missing; `make deps` (scripts/install-deps.sh) installs the packages")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Stack
+
+struct Seed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load seed files: .sql as the service's role in one transaction, .csv by COPY; each file once.")
+
+    @OptionGroup var options: ScenarioOptions
+
+    @Argument(help: "Only this service.")
+    var service: String?
+
+    @Flag(name: .long, help: "Load files again even if they were loaded before.")
+    var force = false
+
+    func run() throws {
+        let stack = try options.stack()
+        if let service, !stack.project.topology.services.contains(where: { $0.name == service }) {
+            throw ValidationError("unknown service \"\(service)\"; services: \(stack.project.topology.services.map(\.name).joined(separator: ", "))")
+        }
+        let results = try runStep { () -> [SeedResult] in
+            let lock = try StackLock(path: stack.paths.lock, onWait: Progress.line)
+            defer { withExtendedLifetime(lock) {} }
+            try stack.loadSecrets()
+            return try Seeder(plan: stack.plan, projectDirectory: stack.project.directory, secrets: stack.secrets)
+                .seed(service: service, force: force, progress: Progress.line)
+        }
+        if results.isEmpty { print("no seed files"); return }
+        print(table(["service", "file", "result", "rows"], results.map { [$0.instance, $0.file, $0.outcome.rawValue, $0.rows.map(String.init) ?? "-"] }))
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import Renderers
+import Stack
+import Topology
+
+/// `--scenario` for the runtime commands.
+struct ScenarioOptions: ParsableArguments {
+    @OptionGroup var topology: TopologyOptions
+
+    @Option(name: .long, help: "The scenario (default: the topology's defaultScenario).")
+    var scenario: String?
+
+    func stack(progress: @escaping (String) -> Void = Progress.line) throws -> NativeStack {
+        let project = try topology.load()
+        return NativeStack(project: project, plan: try project.plan(scenario: scenario), progress: progress)
+    }
+}
+
+/// Progress lines on stderr, so that stdout stays for results.
+enum Progress {
+    static let start = Date()
+    static func line(_ text: String) {
+        let elapsed = String(format: "%5.1fs", Date().timeIntervalSince(start))
+        FileHandle.standardError.write(Data("[\(elapsed)] \(text)\n".utf8))
+    }
+}
+
+struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the stack natively: servers, provisioning, migrations, seeds, services, check.",
+        discussion: "A second `up` with nothing changed starts nothing and changes nothing. State lives in .ovu/<scenario>/.")
+
+    @OptionGroup var options: ScenarioOptions
+
+    @Option(name: .long, help: "native (default) or docker.")
+    var engine: String = "native"
+
+    @Flag(name: .long, help: "Skip the isolation check at the end.")
+    var noCheck = false
+
+    func validate() throws {
+        guard engine == "native" || engine == "docker" else { throw ValidationError("--engine is native or docker") }
+    }
+
+    func run() throws {
+        if engine == "docker" {
+            printError("the docker engine is not available in this version; `ovudev render` writes docker-compose.yml for `docker compose up`")
+            throw ExitCode(1)
+        }
+        let stack = try options.stack()
+        let report = try runStep { try stack.up(check: !noCheck) }
+        if report.changedNothing {
+            print("nothing changed: \(stack.plan.servers.count) servers and \(report.servers.count) running, provisioning up to date, migrations and seeds already applied, services running")
+        } else {
+            for s in report.servers where s.action != .running { print("server \(s.name): \(s.action.rawValue) on 127.0.0.1:\(s.port)") }
+            for change in report.provisioned + report.postMigrate { print("provision: \(change)") }
+            for m in report.migrated { print("migrated: \(m)") }
+            for seed in report.seeds where seed.outcome == .loaded { print("seeded: \(seed.instance) \(seed.file) (\(seed.rows ?? 0) rows)") }
+            for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
+            for s in report.started { print("started: \(s)") }
+        }
+        print("")
+        print(summary(stack))
+        if let check = report.check {
+            print("")
+            print(CheckCommand.matrix(check))
+            if !check.passed { throw ExitCode(1) }
+        }
+    }
+
+    func summary(_ stack: NativeStack) -> String {
+        let status = stack.status()
+        let running = Dictionary(uniqueKeysWithValues: status.instances.map { ($0.instance, $0) })
+        return table(["service", "database", "user", "password", "redis", "port", "status"], stack.plan.instances.map { i in
+            let db = i.database.map { d -> String in
+                let server = stack.plan.server(d.server)
+                return "\(d.database)\(d.schema.map { ".\($0)" } ?? "") @127.0.0.1:\(server?.port ?? 0)"
+            } ?? "-"
+            let redis = i.redis.map { slot in "redis://127.0.0.1:\(stack.plan.server(slot.server)?.port ?? 0)/\(slot.index)" } ?? "-"
+            let state = running[i.name].map { s in s.running ? "running" + (s.health.map { " (health \($0))" } ?? "") : (i.command == nil ? "-" : "stopped") } ?? "-"
+            return [i.name, db, i.database?.role ?? "-", i.database == nil ? "-" : "********", redis, i.port.map(String.init) ?? "-", state]
+        })
+    }
+}
+
+/// Engine and check errors are exit 1 with their message; topology errors stay exit 2.
+func runStep<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as EngineError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as SeedError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as PGError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as RedisError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as ProvisionError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as SubprocessError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+struct Down: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop the stack's services and servers.")
+
+    @OptionGroup var options: ScenarioOptions
+
+    @Flag(name: .long, help: "Also delete the servers' data.")
+    var volumes = false
+
+    func run() throws {
+        let stack = try options.stack()
+        let result = try runStep { try stack.down(volumes: volumes) }
+        print("stopped \(result.services.count) services and \(result.servers.count) servers\(volumes ? "; data removed" : "")")
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show which servers and services of the stack run.")
+
+    @OptionGroup var options: ScenarioOptions
+
+    @Flag(name: .long, help: "As JSON.")
+    var json = false
+
+    struct Output: Codable {
+        var scenario: String
+        var servers: [ServerState]
+        var services: [NativeStack.InstanceStatus]
+    }
+
+    func run() throws {
+        let stack = try options.stack()
+        let status = stack.status()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(Output(scenario: stack.plan.scenario, servers: status.servers, services: status.instances)), as: UTF8.self))
+            return
+        }
+        print(table(["server", "engine", "port", "status"], status.servers.map { [$0.name, $0.engine.rawValue, String($0.port), $0.running ? "running" : "stopped"] }))
+        print("")
+        print(table(["service", "port", "pid", "status"], status.instances.map { i in
+            [i.instance, i.port.map(String.init) ?? "-", i.pid.map { String($0) } ?? "-", i.running ? "running" + (i.health.map { " (health \($0))" } ?? "") : "stopped"]
+        }))
+    }
+}

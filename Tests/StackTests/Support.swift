@@ -1,0 +1,74 @@
+import Foundation
+import Renderers
+import Stack
+import Topology
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// A copy of the example project in a temp folder, with free ports, so that a test runs its
+/// own native stack. `close()` stops whatever it started and removes the folder.
+final class TempProject {
+    let directory: String
+    let project: Project
+
+    /// `edit` may change the topology JSON (a dictionary) before it is written.
+    init(edit: (inout [String: Any]) -> Void = { _ in }) throws {
+        var template = "/tmp/ovudev-stack-XXXXXX".utf8CString
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw EngineError("mkdtemp failed") }
+        directory = String(cString: made)
+        chmod(directory, 0o755)  // the servers' account must reach .ovu/ inside
+        let fm = FileManager.default
+        try fm.copyItem(atPath: "\(repositoryRoot)/examples", toPath: "\(directory)/examples")
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/ovu.topology.json"))
+        var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        // Free ports: servers and services from a block nobody listens on.
+        let base = try TempProject.freeBlock(size: 1000)
+        var servers = json["servers"] as! [String: [String: Any]]
+        for (i, name) in servers.keys.sorted().enumerated() { servers[name]!["port"] = base + i * 10 }
+        json["servers"] = servers
+        var services = json["services"] as! [String: [String: Any]]
+        for (i, name) in services.keys.sorted().enumerated() { services[name]!["port"] = base + 100 + i }
+        json["services"] = services
+        var scenarios = json["scenarios"] as! [String: [String: Any]]
+        for name in scenarios.keys where scenarios[name]!["layout"] as? String == "per-tenant" { scenarios[name]!["portStride"] = 100 }
+        json["scenarios"] = scenarios
+        edit(&json)
+        let out = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try out.write(to: URL(fileURLWithPath: "\(directory)/ovu.topology.json"))
+        project = try Project.load(topologyPath: "\(directory)/ovu.topology.json")
+    }
+
+    func stack(_ scenario: String, progress: @escaping (String) -> Void = { _ in }) throws -> NativeStack {
+        NativeStack(project: project, plan: try project.plan(scenario: scenario), progress: progress)
+    }
+
+    /// Stops every stack of every scenario that has state here, then removes the folder.
+    func close() {
+        for scenario in project.topology.scenarios {
+            let paths = StackPaths(projectDirectory: directory, scenario: scenario.name)
+            guard FileManager.default.fileExists(atPath: paths.root), let s = try? stack(scenario.name) else { continue }
+            _ = try? s.down(volumes: true)
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A block of `size` consecutive ports in 20000–60000 with every port free.
+    static func freeBlock(size: Int) throws -> Int {
+        for _ in 0..<200 {
+            let base = 20000 + Int.random(in: 0..<40) * 1000
+            if stride(from: base, to: base + size, by: 1).allSatisfy(PortProbe.isFree) { return base }
+        }
+        throw EngineError("no free block of \(size) ports")
+    }
+}
+
+/// Runs the built ovudev binary (for what only a separate process can show: locks, exit codes).
+func ovudev(_ arguments: [String], directory: String) throws -> (status: Int32, output: String) {
+    let binary = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ovudev").path
+    let candidates = [binary, "\(repositoryRoot)/.build/debug/ovudev"]
+    guard let path = candidates.first(where: FileManager.default.isExecutableFile) else {
+        throw EngineError("ovudev binary not found next to the tests (\(candidates.joined(separator: ", ")))")
+    }
+    let r = try Subprocess.run([path] + arguments, directory: directory)
+    return (r.status, r.output)
+}

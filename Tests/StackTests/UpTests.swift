@@ -1,0 +1,135 @@
+import Foundation
+import Renderers
+import Stack
+import Testing
+import Topology
+
+/// `ovudev up` end to end on real PostgreSQL, Redis and the example services, per layout.
+@Suite struct UpTests {
+    func ports(_ stack: NativeStack) -> [Int] {
+        stack.plan.servers.filter { $0.engine == .postgres || $0.engine == .redis }.map(\.port) + stack.plan.instances.compactMap(\.port)
+    }
+
+    func externalSecrets(_ stack: NativeStack) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: stack.plan.secretRefs.map { ($0.variable, SecretStore.generatePassword()) })
+    }
+
+    @Test(arguments: ["dev", "lean", "stage", "prod", "saas"])
+    func upThenCheckPassesAndSecondUpChangesNothing(scenario: String) throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let stack = try project.stack(scenario)
+        if stack.plan.secrets == .external { stack.useSecrets(externalSecrets(stack)) }
+
+        let first = try stack.up()
+        let check = try #require(first.check)
+        #expect(check.passed, "\(check.findings.filter { $0.status != .ok && $0.status != .skipped })")
+        #expect(!first.provisioned.isEmpty)
+        #expect(first.started.count == stack.plan.instances.filter { $0.command != nil }.count)
+        for instance in stack.plan.instances where instance.health != nil {
+            #expect(check.findings.contains { $0.subject == instance.name && $0.check == "health" && $0.status == .ok })
+        }
+
+        let second = try stack.up()
+        #expect(second.changedNothing, "second up: provisioned \(second.provisioned), migrated \(second.migrated), started \(second.started), seeds \(second.seeds.filter { $0.outcome == .loaded })")
+
+        // Seeds went in once, into every tenant's database.
+        let secrets = stack.secrets
+        for instance in stack.plan.instances where instance.service == "ulm" {
+            let db = try #require(instance.database)
+            let server = try #require(stack.plan.server(db.server))
+            let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: secrets[db.secret.variable], database: db.database))
+            let users = try conn.exec("SELECT count(*) FROM \(db.tablePrefix ?? "")users").rows.first?.first
+            #expect(users == "3", "\(instance.name) users")
+        }
+
+        let down = try stack.down()
+        #expect(down.services.count == first.started.count)
+        for port in ports(stack) { #expect(PortProbe.isFree(port), "port \(port) still taken after down: \(PortProbe.holder(of: port) ?? "?")") }
+    }
+
+    @Test func brokenSeedRollsBackAndNamesFileAndLine() throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let seeds = "\(project.directory)/examples/seeds/ulm"
+        try "INSERT INTO roles (id, name) VALUES (10, 'ten');\nINSERT INTO roles (id, name) VALUES (11, 'eleven');\nINSERT INTO roles (id, nam) VALUES (12, 'typo');\n"
+            .write(toFile: "\(seeds)/03-broken.sql", atomically: true, encoding: .utf8)
+        let stack = try project.stack("stage")
+        #expect(throws: SeedError.self) { try stack.up(check: false) }
+        do {
+            _ = try Seeder(plan: stack.plan, projectDirectory: project.directory, secrets: stack.secrets).seed()
+            Issue.record("the broken seed file loaded")
+        } catch let error as SeedError {
+            #expect(error.file.hasSuffix("03-broken.sql"))
+            #expect(error.line == 3)
+            #expect("\(error)".contains("03-broken.sql:3"))
+        }
+        let ulm = try #require(stack.plan.instance("ulm")?.database)
+        let server = try #require(stack.plan.server(ulm.server))
+        let conn = try PGConnection(PGConnectionParameters(port: server.port, user: ulm.role, password: stack.secrets[ulm.secret.variable], database: ulm.database))
+        #expect(try conn.exec("SELECT count(*) FROM roles WHERE id >= 10").rows.first?.first == "0")
+        #expect(try conn.exec("SELECT count(*) FROM roles").rows.first?.first == "2")
+        // Seeding again (still broken) loads nothing twice.
+        _ = try? Seeder(plan: stack.plan, projectDirectory: project.directory, secrets: stack.secrets).seed()
+        #expect(try conn.exec("SELECT count(*) FROM users").rows.first?.first == "3")
+    }
+
+    @Test func killNineOfTheServersThenUpRecoversWithDataIntact() throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let stack = try project.stack("dev")
+        _ = try stack.up(check: false)
+        let pg = try #require(stack.plan.servers.first { $0.engine == .postgres })
+        let redis = try #require(stack.plan.servers.first { $0.engine == .redis })
+        let r = try RedisConnection(port: redis.port)
+        try r.select(0)
+        try r.command(["SET", "survivor", "yes"])
+        try r.command(["SAVE"])
+        // kill -9 the postmaster and redis-server.
+        let pmText = try String(contentsOfFile: "\(stack.paths.pgData(pg.name))/postmaster.pid", encoding: .utf8)
+        let postmaster = try #require(pid_t(pmText.split(separator: "\n").first ?? ""))
+        let redisPid = try #require(pid_t(try String(contentsOfFile: "\(stack.paths.redisDir(redis.name))/redis.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(postmaster, SIGKILL)
+        kill(redisPid, SIGKILL)
+        var waited = 0
+        while (kill(postmaster, 0) == 0 || kill(redisPid, 0) == 0) && waited < 500 { usleep(10_000); waited += 1 }
+
+        let again = try stack.up()
+        #expect(again.check?.passed == true)
+        #expect(again.servers.contains { $0.name == pg.name && $0.action == .started })
+        let ulm = try #require(stack.plan.instance("ulm")?.database)
+        let conn = try PGConnection(PGConnectionParameters(port: pg.port, user: ulm.role, password: stack.secrets[ulm.secret.variable], database: ulm.database))
+        #expect(try conn.exec("SELECT count(*) FROM users").rows.first?.first == "3")
+        let r2 = try RedisConnection(port: redis.port)
+        try r2.select(0)
+        #expect(try r2.command(["GET", "survivor"]) == .string("yes"))
+    }
+
+    @Test func twoConcurrentUpsTakeTurnsThroughTheLock() throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let stack = try project.stack("dev")
+        do {
+            let lock = try StackLock(path: stack.paths.lock)
+            // While this test holds the lock, a second ovudev refuses to go ahead without waiting…
+            #expect(throws: EngineError.self) { _ = try StackLock(path: stack.paths.lock, wait: false) }
+            withExtendedLifetime(lock) {}
+        }
+        // …and two real processes started together both finish, one after the other.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var results: [(Int32, String)] = []
+        let mutex = NSLock()
+        for _ in 0..<2 {
+            group.enter()
+            DispatchQueue.global().async {
+                let r = (try? ovudev(["up", "--scenario", "dev", "--no-check"], directory: project.directory)) ?? (-1, "did not run")
+                mutex.lock(); results.append(r); mutex.unlock()
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(results.count == 2)
+        for r in results { #expect(r.0 == 0, "\(r.1)") }
+        #expect(results.contains { $0.1.contains("waiting") || $0.1.contains("nothing changed") })
+    }
+}
