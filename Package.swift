@@ -29,6 +29,8 @@ let package = Package(
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
         .testTarget(name: "CLITests", dependencies: ["ovudev"]),
         .testTarget(name: "RenderersTests", dependencies: ["Topology", "Renderers"], exclude: ["Golden"]),
+        // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).
+        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Renderers", "ovudev"]),
     ],
     swiftLanguageModes: [.v6]
 )

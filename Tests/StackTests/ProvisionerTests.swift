@@ -228,6 +228,74 @@ import Topology
     }
 }
 
+/// bench/provision.sh: per-tenant provisioning (100 tenants × 5 services by default) through the
+/// provisioner vs `psql -f` of the rendered init-db.sql, each on a fresh cluster made by the
+/// native engine, measured in one run. Runs only when OVUDEV_BENCH_TENANTS is set.
+@Suite struct ProvisionerBench {
+    static let environment = ProcessInfo.processInfo.environment
+
+    @Test(.enabled(if: environment["OVUDEV_BENCH_TENANTS"] != nil))
+    func perTenantProvisioningVersusPsql() throws {
+        let tenants = Int(Self.environment["OVUDEV_BENCH_TENANTS"] ?? "") ?? 100
+        let runs = Int(Self.environment["OVUDEV_BENCH_RUNS"] ?? "") ?? 1
+        let fixture = try ProvisionFixture(scenario: "saas", tenants: (1...tenants).map { String(format: "t%03d", $0) }) { json in
+            // The example's four services plus a fifth that reads ulm; no processes, only data.
+            var services = json["services"] as! [String: [String: Any]]
+            services["nmm"] = ["port": 8007, "database": [String: Any](), "redis": [String: Any](), "dependsOn": ["ulm"], "reads": ["ulm": ["users"]]]
+            for name in services.keys { for key in ["path", "migrate", "command", "health", "seed"] { services[name]![key] = nil } }
+            json["services"] = services
+            var servers = json["servers"] as! [String: [String: Any]]
+            servers["mysql"] = nil
+            servers["mongodb"] = nil
+            json["servers"] = servers
+            json["scenarios"] = ["saas": ["layout": "per-tenant", "portStride": 10]]
+            json["defaultScenario"] = "saas"
+        }
+        defer { fixture.close() }
+        let server = fixture.postgresServers[0]
+        print("bench: \(tenants) tenants × \(fixture.plan.instances.count / tenants) services = \(server.databases.count) databases, \(server.roles.count) roles")
+        var provisioner = fixture.provisioner()
+        if let p = Int(Self.environment["OVUDEV_BENCH_PARALLELISM"] ?? "") { provisioner.parallelism = p }
+        if Self.environment["OVUDEV_BENCH_NO_TEMPLATE"] != nil { provisioner.templateThreshold = nil }
+
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var psqlTimes: [Double] = [], nativeTimes: [Double] = [], warmTimes: [Double] = []
+        for run in 0..<runs {
+            // Alternate which side goes first, each on a fresh cluster.
+            for side in (run % 2 == 0 ? ["psql", "native"] : ["native", "psql"]) {
+                try fixture.restartFresh()
+                if side == "psql" {
+                    psqlTimes.append(try seconds { try fixture.runRenderedInit(psqlOutput: "\(fixture.directory)/psql.out") })
+                } else {
+                    var report = ProvisionReport()
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let trace = Self.environment["OVUDEV_BENCH_TRACE"] != nil
+                    nativeTimes.append(try seconds {
+                        report = try provisioner.provision { step in
+                            if trace { print(String(format: "bench:   %6.2f s  %@", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, step)) }
+                        }
+                    })
+                    #expect(report.changes.count > server.databases.count)
+                    var again = ProvisionReport()
+                    warmTimes.append(try seconds { again = try provisioner.provision() })
+                    #expect(again.isEmpty)
+                }
+            }
+        }
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let psql = median(psqlTimes), native = median(nativeTimes), warm = median(warmTimes)
+        print(String(format: "bench: psql -f init-db.sql %.2f s (runs: %@)", psql, psqlTimes.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
+        print(String(format: "bench: ovudev provision  %.2f s (runs: %@), parallelism %d, templates %@", native,
+                     nativeTimes.map { String(format: "%.2f", $0) }.joined(separator: ", "), provisioner.parallelism, provisioner.templateThreshold == nil ? "off" : "on"))
+        print(String(format: "bench: second provision (nothing to change) %.2f s", warm))
+        print(String(format: "bench: ratio provision / psql -f = %.2f (target <= 0.70)", native / psql))
+    }
+}
+
 // MARK: - Fixture
 
 private let repositoryDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -262,7 +330,7 @@ private final class ProvisionFixture {
     var secrets: [String: String]
     let paths: StackPaths
 
-    init(scenario: String, tenants: [String]? = nil) throws {
+    init(scenario: String, tenants: [String]? = nil, edit: (inout [String: Any]) -> Void = { _ in }) throws {
         var template = Array("/tmp/ovudev-prov.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw EngineError("mkdtemp failed: errno \(errno)") }
         directory = String(cString: made)
@@ -279,6 +347,7 @@ private final class ProvisionFixture {
             scenarios[scenario]!["portStride"] = 10
             json["scenarios"] = scenarios
         }
+        edit(&json)
         let bytes = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         try bytes.write(to: URL(fileURLWithPath: "\(directory)/ovu.topology.json"))
         let topology = try TopologyLoader.parse(Array(bytes), file: "ovu.topology.json")
@@ -323,6 +392,10 @@ private final class ProvisionFixture {
     /// psql -v ON_ERROR_STOP=1 -f init/<server>/init-db.sql, rendered with these secrets, as the
     /// superuser over 127.0.0.1.
     func runRenderedInit() throws {
+        try runRenderedInit(psqlOutput: nil)
+    }
+
+    func runRenderedInit(psqlOutput: String?) throws {
         let options = RenderOptions(topologyFile: "ovu.topology.json", bundleDirectory: "\(directory)/render", projectFromBundle: "..",
                                     backupsDirectory: "\(directory)/backups")
         let files = try BundleRenderer(plan: plan, secrets: Secrets(values: secrets), templates: try TemplateSet.builtin(), options: options).render()
@@ -333,12 +406,13 @@ private final class ProvisionFixture {
             var environment = ProcessInfo.processInfo.environment
             environment["PGPASSWORD"] = secrets[server.superuserSecret!.variable]
             let r = try Subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(server.port),
-                                        "-U", server.superuser ?? "postgres", "-d", "postgres", "-f", path], environment: environment)
+                                        "-U", server.superuser ?? "postgres", "-d", "postgres", "-f", path], environment: environment, log: psqlOutput)
             #expect(r.status == 0, "psql -f \(path): \(r.output)")
         }
     }
 
-    /// The catalog of every PostgreSQL server, OIDs as names.
+    /// The catalog of every PostgreSQL server, OIDs as names. ACLs: whether the column is NULL
+    /// (the built-in default), and their items as a sorted `grantor>grantee:privilege` list.
     func snapshot() throws -> CatalogSnapshot {
         var s = CatalogSnapshot()
         for server in postgresServers {
@@ -351,10 +425,10 @@ private final class ProvisionFixture {
                 """).rows.map { p + line($0) }
             s.databases += try admin.exec("""
                 SELECT datname, pg_get_userbyid(datdba), datistemplate, datallowconn, datconnlimit, pg_encoding_to_char(encoding), datcollate,
-                       datacl IS NULL, (SELECT string_agg(format('%s>%s:%s%s', CASE WHEN a.grantor = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantor) END,
+                       datacl IS NULL, (SELECT string_agg(item, ' ' ORDER BY item) FROM (SELECT format('%s>%s:%s%s', CASE WHEN a.grantor = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantor) END,
                                                                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
-                                                                  a.privilege_type, CASE WHEN a.is_grantable THEN '*' ELSE '' END), ' ' ORDER BY 1)
-                                        FROM aclexplode(datacl) a)
+                                                                  a.privilege_type, CASE WHEN a.is_grantable THEN '*' ELSE '' END) AS item
+                                        FROM aclexplode(datacl) a) items)
                 FROM pg_database ORDER BY 1
                 """).rows.map { p + line($0) }
             s.settings += try admin.exec("""
@@ -367,9 +441,9 @@ private final class ProvisionFixture {
                 let q = "\(p)\(database) "
                 s.schemas += try conn.exec("""
                     SELECT nspname, pg_get_userbyid(nspowner), nspacl IS NULL,
-                           (SELECT string_agg(format('%s>%s:%s%s', pg_get_userbyid(a.grantor), CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
-                                                     a.privilege_type, CASE WHEN a.is_grantable THEN '*' ELSE '' END), ' ' ORDER BY 1)
-                            FROM aclexplode(nspacl) a)
+                           (SELECT string_agg(item, ' ' ORDER BY item) FROM (SELECT format('%s>%s:%s%s', pg_get_userbyid(a.grantor), CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                                                     a.privilege_type, CASE WHEN a.is_grantable THEN '*' ELSE '' END) AS item
+                            FROM aclexplode(nspacl) a) items)
                     FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1
                     """).rows.map { q + line($0) }
                 s.extensions += try conn.exec("""
@@ -378,12 +452,14 @@ private final class ProvisionFixture {
                     """).rows.map { q + line($0) }
                 s.defaultACLs += try conn.exec("""
                     SELECT pg_get_userbyid(d.defaclrole), coalesce(n.nspname, '*'), d.defaclobjtype,
-                           (SELECT string_agg(format('%s>%s:%s', pg_get_userbyid(a.grantor), pg_get_userbyid(a.grantee), a.privilege_type), ' ' ORDER BY 1)
-                            FROM aclexplode(d.defaclacl) a)
+                           (SELECT string_agg(item, ' ' ORDER BY item) FROM (SELECT format('%s>%s:%s', pg_get_userbyid(a.grantor), pg_get_userbyid(a.grantee), a.privilege_type) AS item
+                            FROM aclexplode(d.defaclacl) a) items)
                     FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace ORDER BY 1, 2, 3
                     """).rows.map { q + line($0) }
                 s.tables += try conn.exec("""
-                    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relacl::text
+                    SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relacl IS NULL,
+                           (SELECT string_agg(item, ' ' ORDER BY item) FROM (SELECT format('%s>%s:%s', pg_get_userbyid(a.grantor), CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type) AS item
+                            FROM aclexplode(c.relacl) a) items)
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ORDER BY 1, 2
                     """).rows.map { q + line($0) }

@@ -116,20 +116,28 @@ import Topology
             withExtendedLifetime(lock) {}
         }
         // …and two real processes started together both finish, one after the other.
+        let directory = project.directory
+        let results = Results()
         let group = DispatchGroup()
-        nonisolated(unsafe) var results: [(Int32, String)] = []
-        let mutex = NSLock()
         for _ in 0..<2 {
             group.enter()
             DispatchQueue.global().async {
-                let r = (try? ovudev(["up", "--scenario", "dev", "--no-check"], directory: project.directory)) ?? (-1, "did not run")
-                mutex.lock(); results.append(r); mutex.unlock()
+                results.append((try? ovudev(["up", "--scenario", "dev", "--no-check"], directory: directory)) ?? (-1, "did not run"))
                 group.leave()
             }
         }
         group.wait()
-        #expect(results.count == 2)
-        for r in results { #expect(r.0 == 0, "\(r.1)") }
-        #expect(results.contains { $0.1.contains("waiting") || $0.1.contains("nothing changed") })
+        let all = results.all
+        #expect(all.count == 2)
+        for r in all { #expect(r.0 == 0, "\(r.1)") }
+        #expect(all.contains { $0.1.contains("waiting") || $0.1.contains("nothing changed") })
     }
+}
+
+/// Outcomes of concurrent runs, collected under a lock.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [(Int32, String)] = []
+    func append(_ item: (Int32, String)) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [(Int32, String)] { lock.lock(); defer { lock.unlock() }; return items }
 }
