@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/debug/ovudev
 SCENARIO ?=
 
-.PHONY: deps build up render test templates bench clean
+.PHONY: deps build up down render test templates bench clean
 
 deps:          ## install missing Debian packages and Python tools
 	@sh scripts/install-deps.sh
@@ -11,11 +11,13 @@ deps:          ## install missing Debian packages and Python tools
 build:
 	$(SWIFT) build
 
-# Until the native engine lands, `up` validates the example topology and renders its bundle.
+# The example stack, natively: PostgreSQL, Redis, provisioning, migrations, seeds, services, check.
 up: deps build
 	$(BIN) validate
-	$(BIN) render $(if $(SCENARIO),--scenario $(SCENARIO))
-	$(BIN) plan $(if $(SCENARIO),--scenario $(SCENARIO))
+	$(BIN) up $(if $(SCENARIO),--scenario $(SCENARIO))
+
+down: build
+	$(BIN) down $(if $(SCENARIO),--scenario $(SCENARIO))
 
 render: build
 	$(BIN) render $(if $(SCENARIO),--scenario $(SCENARIO))

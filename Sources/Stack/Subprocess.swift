@@ -56,8 +56,10 @@ public enum Subprocess {
         let cArgs = argv.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup($0) } + [nil]
         defer { (cArgs + cEnv).forEach { free($0) } }
+        var attributes = cleanSignalAttributes(extraFlags: 0)
+        defer { posix_spawnattr_destroy(&attributes) }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv)
+        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
         guard rc == 0 else { throw SubprocessError(message: "cannot run \(argv.dropFirst().first ?? argv[0]): \(String(cString: strerror(rc)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -77,10 +79,8 @@ public enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = cleanSignalAttributes(extraFlags: 0x80)  // POSIX_SPAWN_SETSID (glibc ≥ 2.26)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(0x80))  // POSIX_SPAWN_SETSID (glibc ≥ 2.26)
         let full = ["/usr/bin/env", "-C", directory] + argv
         let cArgs = full.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -89,6 +89,22 @@ public enum Subprocess {
         let rc = posix_spawn(&pid, full[0], &actions, &attributes, cArgs, cEnv)
         guard rc == 0 else { throw SubprocessError(message: "cannot start \(argv.first ?? "?"): \(String(cString: strerror(rc)))") }
         return pid
+    }
+
+    /// Children start with no blocked signals and default handlers: a thread of ours may block
+    /// SIGTERM (test runners, Dispatch), and a daemon that inherits that mask never stops.
+    static func cleanSignalAttributes(extraFlags: Int16) -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        // POSIX_SPAWN_SETSIGDEF 0x04 | POSIX_SPAWN_SETSIGMASK 0x08
+        posix_spawnattr_setflags(&attributes, 0x04 | 0x08 | extraFlags)
+        return attributes
     }
 
     /// Alive and not a zombie waiting for a parent (or a container's init) to reap it.

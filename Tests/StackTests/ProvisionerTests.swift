@@ -257,6 +257,7 @@ import Topology
         var provisioner = fixture.provisioner()
         if let p = Int(Self.environment["OVUDEV_BENCH_PARALLELISM"] ?? "") { provisioner.parallelism = p }
         if Self.environment["OVUDEV_BENCH_NO_TEMPLATE"] != nil { provisioner.templateThreshold = nil }
+        if Self.environment["OVUDEV_BENCH_WAL_LOG"] != nil { provisioner.fileCopyThreshold = nil }
 
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -266,7 +267,9 @@ import Topology
         var psqlTimes: [Double] = [], nativeTimes: [Double] = [], warmTimes: [Double] = []
         for run in 0..<runs {
             // Alternate which side goes first, each on a fresh cluster.
-            for side in (run % 2 == 0 ? ["psql", "native"] : ["native", "psql"]) {
+            // OVUDEV_BENCH_NATIVE_ONLY: provisioner side only (to try settings).
+            let sides = Self.environment["OVUDEV_BENCH_NATIVE_ONLY"] != nil ? ["native"] : (run % 2 == 0 ? ["psql", "native"] : ["native", "psql"])
+            for side in sides {
                 try fixture.restartFresh()
                 if side == "psql" {
                     psqlTimes.append(try seconds { try fixture.runRenderedInit(psqlOutput: "\(fixture.directory)/psql.out") })
@@ -286,11 +289,12 @@ import Topology
                 }
             }
         }
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        func median(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.sorted()[xs.count / 2] }
         let psql = median(psqlTimes), native = median(nativeTimes), warm = median(warmTimes)
         print(String(format: "bench: psql -f init-db.sql %.2f s (runs: %@)", psql, psqlTimes.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
-        print(String(format: "bench: ovudev provision  %.2f s (runs: %@), parallelism %d, templates %@", native,
-                     nativeTimes.map { String(format: "%.2f", $0) }.joined(separator: ", "), provisioner.parallelism, provisioner.templateThreshold == nil ? "off" : "on"))
+        print(String(format: "bench: ovudev provision  %.2f s (runs: %@), parallelism %d, templates %@, FILE_COPY %@", native,
+                     nativeTimes.map { String(format: "%.2f", $0) }.joined(separator: ", "), provisioner.parallelism,
+                     provisioner.templateThreshold == nil ? "off" : "on", provisioner.fileCopyThreshold == nil ? "off" : "on"))
         print(String(format: "bench: second provision (nothing to change) %.2f s", warm))
         print(String(format: "bench: ratio provision / psql -f = %.2f (target <= 0.70)", native / psql))
     }

@@ -64,8 +64,8 @@ final class TempProject {
 
 /// Runs the built ovudev binary (for what only a separate process can show: locks, exit codes).
 func ovudev(_ arguments: [String], directory: String) throws -> (status: Int32, output: String) {
-    let binary = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ovudev").path
-    let candidates = [binary, "\(repositoryRoot)/.build/debug/ovudev"]
+    // SwiftPM puts the executable next to the test bundle (bundleURL is the folder or the bundle).
+    let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
     guard let path = candidates.first(where: FileManager.default.isExecutableFile) else {
         throw EngineError("ovudev binary not found next to the tests (\(candidates.joined(separator: ", ")))")
     }

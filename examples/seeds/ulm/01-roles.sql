@@ -1,1 +1,0 @@
-INSERT INTO roles (id, name) VALUES (1, 'admin'), (2, 'member') ON CONFLICT (id) DO NOTHING;
