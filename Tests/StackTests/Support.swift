@@ -22,7 +22,7 @@ final class TempProject {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/ovu.topology.json"))
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         // Free ports: servers and services from a block nobody listens on.
-        let base = try TempProject.freeBlock(size: 1000)
+        let base = try TempProject.freeBlock(size: 300)
         var servers = json["servers"] as! [String: [String: Any]]
         for (i, name) in servers.keys.sorted().enumerated() { servers[name]!["port"] = base + i * 10 }
         json["servers"] = servers
@@ -52,13 +52,26 @@ final class TempProject {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// A block of `size` consecutive ports in 20000–60000 with every port free.
+    /// A block of `size` consecutive free ports in 10000–32000 (below the kernel's ephemeral
+    /// range, which other tests' servers take ports from), never handed out twice in this process.
     static func freeBlock(size: Int) throws -> Int {
-        for _ in 0..<200 {
-            let base = 20000 + Int.random(in: 0..<40) * 1000
+        let blocks = (32000 - 10000) / size
+        for _ in 0..<(blocks * 2) {
+            let base = 10000 + Int.random(in: 0..<blocks) * size
+            guard PortBlocks.shared.claim(base) else { continue }
             if stride(from: base, to: base + size, by: 1).allSatisfy(PortProbe.isFree) { return base }
         }
         throw EngineError("no free block of \(size) ports")
+    }
+}
+
+final class PortBlocks: @unchecked Sendable {
+    static let shared = PortBlocks()
+    private let lock = NSLock()
+    private var claimed = Set<Int>()
+    func claim(_ base: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return claimed.insert(base).inserted
     }
 }
 
