@@ -47,15 +47,21 @@ extension PostgresSQL {
 
     // MARK: - Databases
 
-    /// Not inside a transaction block: one statement per call.
-    public static func createDatabase(_ name: String, owner: String?, template: String? = nil) -> String {
+    /// Not inside a transaction block: one statement per call. `strategy` (PostgreSQL 15+):
+    /// `FILE_COPY` copies the template's files and checkpoints, `WAL_LOG` (the default) writes
+    /// the whole template to the WAL.
+    public static func createDatabase(_ name: String, owner: String?, template: String? = nil, strategy: String? = nil) -> String {
         var s = "CREATE DATABASE \(Escape.sqlIdentifier(name))"
         if let owner { s += " OWNER \(Escape.sqlIdentifier(owner))" }
         if let template { s += " TEMPLATE \(Escape.sqlIdentifier(template))" }
+        if let strategy { s += " STRATEGY \(strategy)" }
         return s + ";"
     }
 
-    public static func dropDatabase(_ name: String) -> String { "DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(name));" }
+    /// `force` (PostgreSQL 13+) ends the sessions connected to it first.
+    public static func dropDatabase(_ name: String, force: Bool = false) -> String {
+        "DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(name))\(force ? " WITH (FORCE)" : "");"
+    }
 
     public static func alterDatabaseOwner(_ database: String, owner: String) -> String {
         "ALTER DATABASE \(Escape.sqlIdentifier(database)) OWNER TO \(Escape.sqlIdentifier(owner));"

@@ -57,6 +57,12 @@ public struct Provisioner: Sendable {
     public var parallelism = 4
     /// Databases to create with the same extensions that make a template worth it; nil: never.
     public var templateThreshold: Int? = 3
+    /// Databases to create at once from which `STRATEGY FILE_COPY` is used (PostgreSQL 15+):
+    /// over several connections its checkpoints are shared, and it writes each database once
+    /// instead of into the WAL and again at the next checkpoint (measured: 100 databases over 4
+    /// connections 1.3–1.5 s with FILE_COPY, 4.4–5.3 s with WAL_LOG counting its checkpoint).
+    /// Below it, WAL_LOG (no checkpoint) is faster. nil: the server's default always.
+    public var fileCopyThreshold: Int? = 8
 
     public init(plan: Plan, secrets: [String: String], stateDirectory: String) {
         self.plan = plan
@@ -341,6 +347,7 @@ final class ServerRun {
         var owners: [String: String] = [:]
         for row in rows.rows { owners[row[0]!] = row[1]! }
 
+        try dropLeftoverTemplates()
         let missing = server.databases.filter { owners[$0.name] == nil }
         if !missing.isEmpty {
             progress("provision \(server.name): creating \(missing.count) database\(missing.count == 1 ? "" : "s")")
@@ -376,7 +383,7 @@ final class ServerRun {
                 if !isNew { change("database \(db.name): revoked \(ordered(publicHas, PostgresSQL.databasePrivilegeOrder)) from PUBLIC") }
             }
             let want = PostgresSQL.databasePrivileges(db)
-            let owner = db.owner ?? superuser
+            let owner = db.owner ?? owners[db.name] ?? superuser
             var grants: [Set<String>: [String]] = [:], revokes: [Set<String>: [String]] = [:]
             for role in planRoles {
                 let has = have[role] ?? [], wanted = want[role] ?? []
@@ -428,6 +435,19 @@ final class ServerRun {
         }
     }
 
+    static let templatePrefix = "ovudev_template_"
+
+    func dropDatabase(_ name: String) -> String { PostgresSQL.dropDatabase(name, force: admin.serverVersion >= 130000) }
+
+    /// Template databases an interrupted run left behind are dropped (they are not in the plan).
+    func dropLeftoverTemplates() throws {
+        let rows = try admin.query("SELECT datname FROM pg_catalog.pg_database WHERE starts_with(datname, $1) ORDER BY 1", [Self.templatePrefix])
+        for name in rows.rows.compactMap({ $0[0] }) {
+            try execute([dropDatabase(name)], what: "dropping the leftover template database \(name)")
+            notes.append("\(prefix)dropped the template database \(name) an interrupted run left behind")
+        }
+    }
+
     /// Creates databases over several connections; those with the same extensions are cloned
     /// from a template database that has them (made here, dropped at the end).
     func createDatabases(_ databases: [PlannedDatabase]) throws {
@@ -436,19 +456,19 @@ final class ServerRun {
         if let threshold = provisioner.templateThreshold {
             let groups = Dictionary(grouping: databases.filter { !$0.extensions.isEmpty }, by: \.extensions)
             for (extensions, group) in groups where group.count >= threshold {
-                let name = "ovudev_template_" + SHA256.hex(Array(extensions.joined(separator: ",").utf8)).prefix(16)
+                let name = Self.templatePrefix + SHA256.hex(Array(extensions.joined(separator: ",").utf8)).prefix(16)
                 templates[name] = extensions
                 for db in group { templateOf[db.name] = name }
             }
         }
         defer {
             for name in templates.keys.sorted() {
-                do { try admin.exec(PostgresSQL.dropDatabase(name)) } catch { notes.append("\(prefix)template database \(name) could not be dropped: \(error)") }
+                do { try admin.exec(dropDatabase(name)) } catch { notes.append("\(prefix)template database \(name) could not be dropped: \(error)") }
             }
         }
         for (name, extensions) in templates.sorted(by: { $0.key < $1.key }) {
             do {
-                try admin.exec(PostgresSQL.dropDatabase(name))
+                try admin.exec(dropDatabase(name))
                 try admin.exec(PostgresSQL.createDatabase(name, owner: nil))
                 // Connected only while it is filled: nobody may be connected to a template being cloned.
                 let conn = try provisioner.connect(server, password: password, database: name)
@@ -459,8 +479,10 @@ final class ServerRun {
                 throw fail("template database \(name) for extensions \(extensions.joined(separator: ", ")): \(error)")
             }
         }
+        var strategy: String?
+        if let threshold = provisioner.fileCopyThreshold, databases.count >= threshold, admin.serverVersion >= 150000 { strategy = "FILE_COPY" }
         let server = server, password = password, provisioner = provisioner
-        let jobs = databases.map { (db: $0.name, sql: PostgresSQL.createDatabase($0.name, owner: $0.owner, template: templateOf[$0.name])) }
+        let jobs = databases.map { (db: $0.name, sql: PostgresSQL.createDatabase($0.name, owner: $0.owner, template: templateOf[$0.name], strategy: strategy)) }
         _ = try concurrently(jobs, workers: provisioner.parallelism) { job, worker in
             if worker.connection == nil { worker.connection = try provisioner.connect(server, password: password, database: "postgres") }
             do {

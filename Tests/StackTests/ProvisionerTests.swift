@@ -114,7 +114,10 @@ import Topology
             GRANT CONNECT, TEMPORARY ON DATABASE ulm_db TO smm_user;
             ALTER DATABASE smm_db OWNER TO postgres;
             """)
+        // What an interrupted run would leave: a template database, which is not in the plan.
+        try fixture.admin(database: "postgres").exec("CREATE DATABASE ovudev_template_0123456789abcdef")
         let fixed = try fixture.provisioner().provision()
+        #expect(fixed.notes == ["dropped the template database ovudev_template_0123456789abcdef an interrupted run left behind"])
         #expect(fixed.changes.sorted() == [
             "database aam_db: revoked CONNECT from PUBLIC",
             "database smm_db: owner set to smm_user (was postgres)",
@@ -304,27 +307,6 @@ import Topology
 
 private let repositoryDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// Port blocks handed out in this process (tests run in parallel).
-private final class PortBlocks: @unchecked Sendable {
-    static let shared = PortBlocks()
-    private let lock = NSLock()
-    private var taken = Set<Int>()
-
-    /// A block of 40 ports, all free now.
-    func take() throws -> Int {
-        lock.lock(); defer { lock.unlock() }
-        for _ in 0..<500 {
-            let base = 21000 + Int.random(in: 0..<900) * 40
-            if taken.contains(base) { continue }
-            if stride(from: base, to: base + 40, by: 1).allSatisfy(PortProbe.isFree) {
-                taken.insert(base)
-                return base
-            }
-        }
-        throw EngineError("no free block of 40 ports")
-    }
-}
-
 /// The example topology in a temp folder under /tmp (traversable by the servers' account),
 /// with free server ports, resolved under one scenario; PostgreSQL servers run by the native
 /// engine; generated secrets (external ones too).
@@ -341,7 +323,7 @@ private final class ProvisionFixture {
         chmod(directory, 0o755)
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryDirectory)/ovu.topology.json"))
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        let base = try PortBlocks.shared.take()
+        let base = try TempProject.freeBlock(size: 300)  // shared with the other suites of this target (Support.swift)
         var servers = json["servers"] as! [String: [String: Any]]
         for (i, name) in servers.keys.sorted().enumerated() { servers[name]!["port"] = base + i * 10 }
         json["servers"] = servers
