@@ -20,7 +20,7 @@ if [ "$(id -u)" = 0 ]; then AS="runuser -u postgres --"; fi
 cleanup() {
     (cd "$WORK/project" 2>/dev/null && "$BIN" down --volumes >/dev/null 2>&1) || true
     $AS "$PGBIN/pg_ctl" -D "$WORK/base/data" -m immediate stop >/dev/null 2>&1 || true
-    [ -f "$WORK/base/redis.pid" ] && kill "$(cat "$WORK/base/redis.pid")" 2>/dev/null || true
+    redis-cli -p "$REDISPORT" shutdown nosave >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -60,7 +60,8 @@ baseline() {
 }
 baseline_stop() {
     $AS "$PGBIN/pg_ctl" -D "$WORK/base/data" -m fast -w stop >/dev/null
-    kill "$(cat "$WORK/base/redis.pid")"; while kill -0 "$(cat "$WORK/base/redis.pid")" 2>/dev/null; do sleep 0.01; done
+    redis-cli -p "$REDISPORT" shutdown nosave >/dev/null 2>&1 || true
+    while redis-cli -p "$REDISPORT" ping >/dev/null 2>&1; do sleep 0.01; done
 }
 median() { sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
 

@@ -23,11 +23,17 @@ public struct CheckReport: Sendable, Codable {
 /// `ovudev check`: proves every service reaches its own data and nothing else. The full
 /// privilege matrix comes from catalog functions (`has_database_privilege`, …) in one query
 /// per server and database; real logins and probes confirm it for a sample.
-public struct Checker {
+public struct Checker: Sendable {
     public let plan: Plan
     public let secrets: [String: String]
-    /// Real cross-database login attempts per role (the catalog matrix covers every pair).
+    /// Real cross-database login attempts per sampled role (the catalog matrix covers every pair).
     public var loginSample = 3
+    /// Roles whose cross-database logins are tried: all up to this many, else this many spread
+    /// evenly over them (per-tenant plans have hundreds; the catalog matrix covers the rest).
+    public var loginSampleRoles = 24
+    /// Connections used at once for the checks inside databases and the real logins (they
+    /// wait on connection setup more than on the CPU).
+    public var parallelism = Int(ProcessInfo.processInfo.environment["OVUDEV_CHECK_PARALLELISM"] ?? "") ?? 8
     public var checkHealth = true
 
     public init(plan: Plan, secrets: [String: String]) {
@@ -112,29 +118,48 @@ public struct Checker {
                                              detail: "connects to exactly \(expected.count) of \(databases.count) databases on \(server.name)"))
             }
         }
-        // Schema and table privileges inside each database.
-        for db in server.databases {
-            let conn = try superuser(server, database: db.name)
-            findings += try checkInside(db, server: server, conn: conn)
+        // Schema and table privileges inside each database, over several connections.
+        let checker = self
+        findings += try concurrently(server.databases, workers: parallelism) { db, _ in
+            try checker.checkInside(db, server: server, conn: try checker.superuser(server, database: db.name))
+        }.flatMap { $0 }
+        // Real logins: every service role's own data works (probe table in a rolled-back
+        // transaction); for a sample of roles, other databases refuse the login.
+        let owners = server.roles.filter { role in
+            guard !role.readOnly, let access = role.instance.flatMap(plan.instance)?.database else { return false }
+            return access.server == server.name && access.role == role.name
         }
-        // Real logins: own data works (probe table in a rolled-back transaction); a sample of
-        // other databases refuses the login.
-        for role in server.roles where !role.readOnly {
-            guard let instance = role.instance.flatMap(plan.instance), let access = instance.database, access.server == server.name, access.role == role.name else { continue }
-            findings.append(probeOwnData(server, role: role, access: access))
+        // Many roles (per-tenant): the catalog checks above cover every role; real logins a
+        // sample spread over them.
+        let sampled = Set(Self.spread(owners.map(\.name), count: loginSampleRoles))
+        for role in owners where !sampled.contains(role.name) {
+            let access = plan.instance(role.instance!)!.database!
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok,
+                                         detail: "catalog: CONNECT on \(access.database), USAGE and CREATE on its schema (real logins probe \(sampled.count) of \(owners.count) roles)"))
+        }
+        findings += try concurrently(owners.filter { sampled.contains($0.name) }, workers: parallelism) { role, _ in
+            let access = checker.plan.instance(role.instance!)!.database!
+            var found = [checker.probeOwnData(server, role: role, access: access)]
             let others = server.databases.filter { !$0.connect.contains(role.name) && $0.owner != role.name }
-            for other in others.prefix(loginSample) {
+            for other in Self.spread(others.map(\.name), count: checker.loginSample) {
                 do {
-                    _ = try login(server, role: role, database: other.name)
-                    findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in to \(other.name)"))
+                    _ = try checker.login(server, role: role, database: other)
+                    found.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in to \(other)"))
                 } catch let error as PGError where error.isPermissionDenied {
                     continue
                 } catch {
-                    findings.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "login to \(other.name) failed unexpectedly: \(error)"))
+                    found.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "login to \(other) failed unexpectedly: \(error)"))
                 }
             }
-        }
+            return found
+        }.flatMap { $0 }
         return findings
+    }
+
+    /// Up to `count` items spread evenly over `items` (all of them when there are no more).
+    static func spread(_ items: [String], count: Int) -> [String] {
+        guard items.count > count, count > 0 else { return count > 0 ? items : [] }
+        return (0..<count).map { items[$0 * items.count / count] }
     }
 
     private func checkInside(_ db: PlannedDatabase, server: PlannedServer, conn: PGConnection) throws -> [CheckFinding] {

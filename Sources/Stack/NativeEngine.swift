@@ -61,8 +61,12 @@ public final class NativeEngine {
     // MARK: - Binaries and accounts
 
     /// The PostgreSQL server binaries: `pg_config --bindir` when it holds initdb, else the
-    /// newest /usr/lib/postgresql/*/bin.
-    public static func postgresBinDir() -> String? {
+    /// newest /usr/lib/postgresql/*/bin. Looked up once per process (pg_config is a process).
+    public static func postgresBinDir() -> String? { binDir }
+
+    private static let binDir: String? = findPostgresBinDir()
+
+    private static func findPostgresBinDir() -> String? {
         if let r = try? Subprocess.run(["pg_config", "--bindir"]), r.status == 0 {
             let dir = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if FileManager.default.isExecutableFile(atPath: "\(dir)/initdb") { return dir }
@@ -138,14 +142,19 @@ public final class NativeEngine {
         return value
     }
 
+    /// What `pg_ctl status` checks, without its two processes: the postmaster.pid of the data
+    /// folder names a live process. Whether it answers is PQping's business.
     public func isPostgresRunning(_ server: PlannedServer) -> Bool {
-        guard let bin = Self.postgresBinDir(), FileManager.default.fileExists(atPath: "\(paths.pgData(server.name))/PG_VERSION") else { return false }
-        let account = Self.serverAccount(for: .postgres)
-        let r = try? Subprocess.run(["\(bin)/pg_ctl", "-D", paths.pgData(server.name), "status"], user: account)
-        return r?.status == 0
+        guard let text = try? String(contentsOfFile: "\(paths.pgData(server.name))/postmaster.pid", encoding: .utf8),
+              let first = text.split(separator: "\n", maxSplits: 1).first, let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
+        else { return false }
+        return Subprocess.isAlive(pid)
     }
 
     private func startPostgres(_ server: PlannedServer) throws -> ServerState {
+        if isPostgresRunning(server), PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok {
+            return ServerState(name: server.name, engine: .postgres, port: server.port, action: .running, running: true)
+        }
         guard let bin = Self.postgresBinDir() else {
             throw EngineError("PostgreSQL server binaries not found (initdb, pg_ctl): install them with `apt-get install postgresql`")
         }
@@ -153,11 +162,6 @@ public final class NativeEngine {
         let data = paths.pgData(server.name)
         let run = paths.pgRun(server.name)
         var action = ServerAction.running
-        if isPostgresRunning(server) {
-            if PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok {
-                return ServerState(name: server.name, engine: .postgres, port: server.port, action: .running, running: true)
-            }
-        }
         try makeDirectory((data as NSString).deletingLastPathComponent, owner: account)
         try makeDirectory(run, owner: account)
         try checkTraversable(run, by: account)

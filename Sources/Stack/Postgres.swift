@@ -114,6 +114,9 @@ public final class PGConnection {
 
     public var serverVersion: Int { Int(PQserverVersion(conn)) }
 
+    /// Connected and outside any transaction: safe to hand to the next user.
+    public var isIdle: Bool { PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE }
+
     /// Runs one or more statements without parameters; returns the last result's rows.
     @discardableResult
     public func exec(_ sql: String) throws -> PGRows {

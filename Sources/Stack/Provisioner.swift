@@ -64,6 +64,10 @@ public struct Provisioner: Sendable {
     /// Below it, WAL_LOG (no checkpoint) is faster. nil: the server's default always.
     public var fileCopyThreshold: Int? = 8
 
+    /// Superuser connections to the plan's databases kept between `provision` and
+    /// `applyPostMigrate` of one `up`: each database is logged into once, not once per step.
+    let idle = IdleConnections(limit: 16)
+
     public init(plan: Plan, secrets: [String: String], stateDirectory: String) {
         self.plan = plan
         self.secrets = secrets
@@ -109,6 +113,7 @@ public struct Provisioner: Sendable {
             let prefix = labelled ? "\(server.name): " : ""
             let outcomes = try concurrently(databases, workers: parallelism) { db, _ in
                 let conn = try connect(server, password: password, database: db.name)
+                defer { idle.keep(conn, "\(server.port)/\(db.name)") }
                 return try Self.postMigrate(db, conn: conn, server: server.name)
             }
             for outcome in outcomes {
@@ -135,7 +140,9 @@ public struct Provisioner: Sendable {
         return value
     }
 
+    /// A kept connection to that database when there is one, else a new one.
     func connect(_ server: PlannedServer, password: String, database: String) throws -> PGConnection {
+        if let kept = idle.take("\(server.port)/\(database)") { return kept }
         do {
             return try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: password, database: database))
         } catch {
@@ -503,6 +510,7 @@ final class ServerRun {
         let superuser = superuser
         let outcomes = try concurrently(databases, workers: provisioner.parallelism) { db, _ in
             let conn = try provisioner.connect(server, password: password, database: db.name)
+            defer { provisioner.idle.keep(conn, "\(server.port)/\(db.name)") }
             return try InsideDatabase(db: db, planRoles: roles, superuser: superuser).converge(conn, server: server.name)
         }
         for (db, lines) in zip(databases, outcomes) where !created.contains(db.name) {
@@ -681,6 +689,32 @@ struct ProvisionState: Codable, Equatable {
 // MARK: - Parallel work
 
 /// What one worker thread keeps between items (its maintenance connection).
+/// Idle connections by key, up to `limit` in all (more are closed: a per-tenant plan must not
+/// hold hundreds of server processes between steps). Only idle ones are kept.
+final class IdleConnections: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limit: Int
+    private var kept: [String: [PGConnection]] = [:]
+    private var count = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    func take(_ key: String) -> PGConnection? {
+        lock.lock(); defer { lock.unlock() }
+        guard let conn = kept[key]?.popLast() else { return nil }
+        count -= 1
+        return conn.isIdle ? conn : nil
+    }
+
+    func keep(_ conn: PGConnection, _ key: String) {
+        guard conn.isIdle else { return }
+        lock.lock(); defer { lock.unlock() }
+        guard count < limit else { return }
+        kept[key, default: []].append(conn)
+        count += 1
+    }
+}
+
 final class WorkerContext {
     var connection: PGConnection?
 }

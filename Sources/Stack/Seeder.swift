@@ -78,13 +78,14 @@ public struct Seeder {
             let loaded = Dictionary(uniqueKeysWithValues: try conn.exec("SELECT file, checksum FROM \(table)").rows.map { ($0[0]!, $0[1]!) })
             for file in files {
                 let path = (projectDirectory as NSString).appendingPathComponent(file)
-                let checksum = try Self.checksum(path)
                 if let previous = loaded[file], !force {
+                    let checksum = try Self.checksum(path)
                     results.append(SeedResult(instance: instance.name, file: file, outcome: previous == checksum ? .unchanged : .changed))
                     continue
                 }
                 progress("seed \(instance.name): \(file)")
-                let rows = try load(file: file, path: path, checksum: checksum, into: db, instance: instance, conn: conn, table: table)
+                // A file to load is hashed while it streams: one read, not two.
+                let rows = try load(file: file, path: path, into: db, instance: instance, conn: conn, table: table)
                 results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
             }
         }
@@ -106,21 +107,29 @@ public struct Seeder {
         return hash.finalize()
     }
 
-    private func load(file: String, path: String, checksum: String, into db: DatabaseAccess, instance: ServiceInstance,
+    private func load(file: String, path: String, into db: DatabaseAccess, instance: ServiceInstance,
                       conn: PGConnection, table: String) throws -> Int {
         try conn.exec("BEGIN")
         do {
             var rows = 0
+            var hash = SHA256()
             if file.hasSuffix(".sql") {
-                let sql = try String(contentsOfFile: path, encoding: .utf8)
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw SeedError(instance: instance.name, file: file, line: nil, message: "cannot read")
+                }
+                data.withUnsafeBytes { hash.update($0) }
+                guard let sql = String(data: data, encoding: .utf8) else {
+                    throw SeedError(instance: instance.name, file: file, line: nil, message: "not UTF-8 text")
+                }
                 do {
                     rows = try conn.exec(sql).affected ?? 0
                 } catch let error as PGError {
                     throw SeedError(instance: instance.name, file: file, line: Self.line(of: error, in: sql), message: error.description)
                 }
             } else {
-                rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn)
+                rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn, hash: &hash)
             }
+            let checksum = hash.finalize()
             try conn.query("INSERT INTO \(table) (file, checksum, rows) VALUES ($1, $2, $3) ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, rows = EXCLUDED.rows, loaded_at = now()",
                            [file, checksum, String(rows)])
             try conn.exec("COMMIT")
@@ -141,7 +150,9 @@ public struct Seeder {
         return name
     }
 
-    private func copyCSV(file: String, path: String, db: DatabaseAccess, instance: ServiceInstance, conn: PGConnection) throws -> Int {
+    /// Streams the file to COPY; every byte read also goes into `hash`.
+    private func copyCSV(file: String, path: String, db: DatabaseAccess, instance: ServiceInstance, conn: PGConnection,
+                         hash: inout SHA256) throws -> Int {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw SeedError(instance: instance.name, file: file, line: nil, message: "cannot read")
         }
@@ -151,6 +162,7 @@ public struct Seeder {
         var header: String?
         while header == nil {
             guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
+            chunk.withUnsafeBytes { hash.update($0) }
             pending.append(chunk)
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 header = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -161,16 +173,24 @@ public struct Seeder {
             header = String(decoding: pending, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             pending = Data()
         }
-        guard let header, !header.isEmpty else { return 0 }
+        guard let header, !header.isEmpty else {
+            while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty { chunk.withUnsafeBytes { hash.update($0) } }
+            return 0
+        }
         let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
         let table = (db.tablePrefix ?? "") + Self.tableName(for: file)
         let target = db.schema.map { "\(Escape.sqlIdentifier($0)).\(Escape.sqlIdentifier(table))" } ?? Escape.sqlIdentifier(table)
         let sql = "COPY \(target) (\(columns.map(Escape.sqlIdentifier).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)"
         do {
+            var streamed = hash
+            defer { hash = streamed }
             return try conn.copyIn(sql) { write in
                 if !pending.isEmpty { try pending.withUnsafeBytes { try write($0) } }
                 while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                    try chunk.withUnsafeBytes { try write($0) }
+                    try chunk.withUnsafeBytes { buffer in
+                        try write(buffer)
+                        streamed.update(buffer)
+                    }
                 }
             }
         } catch let error as PGError {

@@ -267,7 +267,8 @@ import Topology
             try body()
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        var psqlTimes: [Double] = [], nativeTimes: [Double] = [], warmTimes: [Double] = []
+        var psqlTimes: [Double] = [], nativeTimes: [Double] = [], warmTimes: [Double] = [], checkTimes: [Double] = []
+        var logins: [Int] = []
         for run in 0..<runs {
             // Alternate which side goes first, each on a fresh cluster.
             // OVUDEV_BENCH_NATIVE_ONLY: provisioner side only (to try settings).
@@ -289,6 +290,16 @@ import Topology
                     var again = ProvisionReport()
                     warmTimes.append(try seconds { again = try provisioner.provision() })
                     #expect(again.isEmpty)
+                    // `ovudev check` on every database: catalog matrix plus sampled real logins.
+                    var checker = Checker(plan: fixture.postgresOnlyPlan, secrets: fixture.secrets)
+                    checker.checkHealth = false
+                    var checked: CheckReport?
+                    checkTimes.append(try seconds { checked = try checker.run() })
+                    let check = try #require(checked)
+                    let problems: [CheckFinding] = check.findings.filter { $0.status != CheckFinding.Status.ok }
+                    #expect(check.passed, "\(problems)")
+                    let probes: [CheckFinding] = check.findings.filter { $0.check == "own-data" && $0.status == CheckFinding.Status.ok && !$0.detail.hasPrefix("catalog:") }
+                    logins.append(probes.count)
                 }
             }
         }
@@ -300,6 +311,8 @@ import Topology
                      provisioner.templateThreshold == nil ? "off" : "on", provisioner.fileCopyThreshold == nil ? "off" : "on"))
         print(String(format: "bench: second provision (nothing to change) %.2f s", warm))
         print(String(format: "bench: ratio provision / psql -f = %.2f (target <= 0.70)", native / psql))
+        print(String(format: "bench: check on %d databases %.2f s (target <= 2 s), %d roles probed by real login, the rest by catalog, %d connections",
+                     server.databases.count, median(checkTimes), logins.first ?? 0, Checker(plan: fixture.plan, secrets: [:]).parallelism))
     }
 }
 
