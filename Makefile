@@ -30,6 +30,9 @@ templates:     ## re-embed Templates/ into the binary after editing them
 
 bench: build
 	bash bench/render.sh
+	bash bench/up.sh
+	bash bench/provision.sh
+	bash bench/backup.sh
 
 clean:
 	rm -rf .build render

@@ -34,6 +34,8 @@ fi
 need_pip=""
 python3 -c 'import dotenv' 2>/dev/null || need_pip="$need_pip python-dotenv"
 command -v check-jsonschema >/dev/null 2>&1 || need_pip="$need_pip check-jsonschema"
+# Kubernetes manifest schemas, offline (it brings PyYAML, which the manifest tests read with).
+command -v kubernetes-validate >/dev/null 2>&1 || need_pip="$need_pip kubernetes-validate"
 if [ -n "$need_pip" ]; then
     echo "install-deps: pip install$need_pip"
     python3 -m pip install -q --disable-pip-version-check $need_pip

@@ -5,11 +5,26 @@ enum BuiltinTemplates {
         "crontab.mustache": #"""
 {{% CONTENT_TYPE: TEXT }}
 # {{{header}}}
-# Install with: crontab backup/crontab   (replaces the user's crontab; merge by hand if needed)
-# Schedule {{{schedule}}}; dumps older than {{{keepDays}}} days are deleted.
+# Install with: crontab backup/crontab   (replaces this user's crontab; merge by hand if it has other lines)
+# Check with:   crontab -l; tail "$OVU_BACKUPS/backup.log"   Run now: ovudev backup [--verify]
+#
+# Two lines per target, both at {{{schedule}}} (UTC in the file names; the schedule is cron's local time):
+#   1. the dump, into $OVU_BACKUPS/<server>/<target>/<target>-<UTC time>.<ext>: written to a .part file
+#      and renamed when complete, files and folders private (umask 077), every line's output and
+#      errors appended to $OVU_BACKUPS/backup.log with an "ok <file>" or "FAILED <target>" line;
+#   2. retention: dumps older than {{{keepDays}}} days are deleted, but only while a newer dump
+#      exists, so failing backups never delete the last good ones.
+# `%` is written `\%`: cron turns an unescaped `%` into a newline.
+{{^externalNote}}
+# Passwords are read from files next to this one (backup/pgpass, *.my.cnf, *.mongodump.yaml,
+# mode 0600), never from a command line.
+{{/externalNote}}
 {{#externalNote}}
-# secrets: external: the commands take credentials from the environment of cron's user
-# (~/.pgpass, PGPASSWORD, ~/.my.cnf, …); no password is written here.
+# secrets: external: no password is written here. Each line takes the superuser password from
+# the variable named in it (see .env.example): from cron's environment, or from $OVU_BUNDLE/.env
+# (the file docker compose reads) when it exists; then writes it to a private temporary file
+# for the dump tool and unsets it (never on a command line or in the tool's environment).
+# The values must be URL-safe, as .env.example says.
 {{/externalNote}}
 SHELL=/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

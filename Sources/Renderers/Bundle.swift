@@ -259,7 +259,9 @@ public struct BundleRenderer {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
                 }
                 mounts = ["\(volume):/var/lib/postgresql/data", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
-                test = ["CMD-SHELL", "pg_isready -U \(server.superuser ?? "postgres") -d postgres"]
+                // Over 127.0.0.1: the image's first-start server listens on its socket only, and a
+                // socket check would let `provision` connect before the server accepts TCP.
+                test = ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U \(server.superuser ?? "postgres") -d postgres"]
             case .redis:
                 command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
                 mounts = ["\(volume):/data"]
@@ -290,12 +292,44 @@ public struct BundleRenderer {
                 restart: "unless-stopped"))
         }
 
+        // One-shot provisioning on every `docker compose up`, per PostgreSQL server: the same
+        // idempotent init file the image runs once on an empty volume, run again over TCP, so an
+        // existing volume converges to the Plan instead of drifting.
+        var provisionOf: [String: String] = [:]
+        for server in plan.servers where server.engine == .postgres {
+            let name = "\(server.name)-provision"
+            provisionOf[server.name] = name
+            let superuser = server.superuser ?? "postgres"
+            var env: [(String, String)] = [
+                ("PGHOST", Escape.composeString(server.name)), ("PGPORT", Escape.composeString(String(server.containerPort))),
+                ("PGUSER", Escape.composeString(superuser)), ("PGPASSWORD", secretEnv(server.superuserSecret!)),
+            ]
+            let command: [String]
+            if external {
+                // init-db.sh reads the passwords from the environment and runs psql, which
+                // connects through PGHOST instead of the image's socket.
+                env.append(("POSTGRES_USER", Escape.composeString(superuser)))
+                for ref in Set(server.roles.map(\.secret)).sorted(by: { $0.variable < $1.variable }) { env.append((ref.variable, secretEnv(ref))) }
+                command = ["sh", "/ovu/init-db.sh"]
+            } else {
+                command = ["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-d", "postgres", "-f", "/ovu/init-db.sql"]
+            }
+            services.append(service(
+                name: name, image: server.image, build: nil, command: flow(command), environment: env, ports: [],
+                volumes: [Escape.composeString("./init/\(server.name):/ovu:ro")], dependsOn: [(server.name, "service_healthy")],
+                healthcheck: nil, restart: "no"))
+        }
+        /// The provision services of the PostgreSQL servers an instance uses.
+        func provisionDeps(_ servers: [String]) -> [(String, String)] {
+            Set(servers).sorted().compactMap { provisionOf[$0].map { ($0, "service_completed_successfully") } }
+        }
+
         // One-shot grants after migrations, per PostgreSQL server with table-level grants.
         var grantsOf: [String: String] = [:]
         for server in plan.servers where server.engine == .postgres && !PostgresSQL.postMigrateSections(server).isEmpty {
             let name = "\(server.name)-grants"
             grantsOf[server.name] = name
-            var deps: [(String, String)] = [(server.name, "service_healthy")]
+            var deps: [(String, String)] = [(server.name, "service_healthy")] + provisionDeps([server.name])
             let migrations = plan.instances.filter { i in i.migrate != nil && server.clients.contains(i.name) && i.database?.server == server.name }
             deps += migrations.map { ("\($0.name)-migrate", "service_completed_successfully") }
             services.append(service(
@@ -319,13 +353,15 @@ public struct BundleRenderer {
             for read in instance.reads { used.insert(read.server) }
             for s in used.sorted() { serverDeps.append((s, "service_healthy")) }
 
+            // Migrations and apps start once their PostgreSQL servers are provisioned.
+            let provisioned = provisionDeps([instance.database?.server].compactMap { $0 } + instance.reads.map(\.server))
             if let migrate = instance.migrate {
                 services.append(service(
                     name: "\(instance.name)-migrate", image: image, build: build, command: flow(["sh", "-c", migrate]),
-                    environment: env, ports: [], volumes: [], dependsOn: serverDeps, healthcheck: nil, restart: "no"))
+                    environment: env, ports: [], volumes: [], dependsOn: serverDeps + provisioned, healthcheck: nil, restart: "no"))
             }
             guard let command = instance.command else { continue }
-            var deps = serverDeps
+            var deps = serverDeps + provisioned
             if instance.migrate != nil { deps.append(("\(instance.name)-migrate", "service_completed_successfully")) }
             for read in Set(instance.reads.map(\.server)).sorted() {
                 if let g = grantsOf[read] { deps.append((g, "service_completed_successfully")) }
@@ -349,85 +385,6 @@ public struct BundleRenderer {
         return templates.render("docker-compose.yml.mustache", [
             "header": header, "services": services, "volumes": volumes.sorted(), "hasVolumes": !volumes.isEmpty,
         ])
-    }
-
-    // MARK: - Backups
-
-    func crontab() throws -> [RenderedFile] {
-        var files: [RenderedFile] = []
-        for (key, value) in [("bundle", options.bundleDirectory), ("backups", options.backupsDirectory)] {
-            if value.contains(where: { $0 == "\"" || $0 == "'" || $0 == "%" || $0 == "$" || $0 == "\\" || $0 == "`" || $0.isNewline }) {
-                throw RenderError(message: "the \(key) folder \(value) contains a character that cannot be written to a crontab safely")
-            }
-        }
-        let date = "$(date -u +%Y%m%dT%H%M%SZ)"
-        let log = ">> \"$OVU_BACKUPS/backup.log\" 2>&1"
-        var targets: [[String: String]] = []
-        var pgpass: [String] = []
-        for t in plan.backups.targets {
-            guard let server = plan.server(t.server) else { continue }
-            let dir = "$OVU_BACKUPS/\(t.server)/\(t.name)"
-            let file = "\(dir)/\(t.name)-\(date).\(t.fileExtension)"
-            let host = "127.0.0.1"
-            var command: String
-            switch t.kind {
-            case .pgDump:
-                let pass = external ? "" : "PGPASSFILE=\"$OVU_BUNDLE/backup/pgpass\" "
-                command = "\(pass)pg_dump -h \(host) -p \(server.port) -U \(server.superuser ?? "postgres") -d \(Escape.shellWord(t.database ?? "postgres"))"
-                if let schema = t.schema { command += " -n \(Escape.shellWord(schema))" }
-                command += " --format=custom -f \"\(file)\""
-            case .redisRDB:
-                command = "redis-cli -h \(host) -p \(server.port) --rdb \"\(file)\""
-            case .mysqldump:
-                let defaults = external ? "" : "--defaults-extra-file=\"$OVU_BUNDLE/backup/\(server.name).my.cnf\" "
-                // No pipe into gzip: sh has no pipefail, so a failed dump would still leave a
-                // valid .gz and exit 0; and the log redirection must not capture gzip's output.
-                let plain = String(file.dropLast(t.fileExtension.hasSuffix(".gz") ? 3 : 0))
-                command = "{ f=\"\(plain)\" && mysqldump \(defaults)-h \(host) -P \(server.port) -u \(server.superuser ?? "root") --single-transaction --routines --result-file=\"$f\" --databases \(Escape.shellWord(t.database ?? "")) && gzip -f \"$f\"; }"
-            case .mongodump:
-                let config = external ? "" : " --config=\"$OVU_BUNDLE/backup/\(server.name).mongodump.yaml\""
-                command = "mongodump --host=\(host) --port=\(server.port) --username=\(server.superuser ?? "root") --authenticationDatabase=admin\(config) --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\""
-            }
-            let backup = "mkdir -p \"\(dir)\" && \(command) \(log)"
-            let retention = "find \"\(dir)\" -type f -name '\(t.name)-*.\(t.fileExtension)' -mtime +\(plan.backups.keepDays - 1) -delete \(log)"
-            targets.append([
-                "title": "\(t.kind.rawValue): \(t.database.map { "database \($0)" } ?? "server \(t.server)")\(t.schema.map { ", schema \($0)" } ?? "") on \(t.server)",
-                "backup": "\(plan.backups.schedule) \(try cron(backup))",
-                "retention": "\(plan.backups.schedule) \(try cron(retention))",
-            ])
-        }
-        if !external {
-            for server in plan.servers {
-                guard let ref = server.superuserSecret, let password = secrets.value(ref) else { continue }
-                switch server.engine {
-                case .postgres:
-                    pgpass.append("127.0.0.1:\(server.port):*:\(pgpassField(server.superuser ?? "postgres")):\(pgpassField(password))")
-                case .mysql:
-                    files.append(RenderedFile(path: "backup/\(server.name).my.cnf", contents: "[client]\nuser=\(Escape.mysqlOptionValue(server.superuser ?? "root"))\npassword=\(Escape.mysqlOptionValue(password))\n", mode: 0o600))
-                case .mongodb:
-                    files.append(RenderedFile(path: "backup/\(server.name).mongodump.yaml", contents: "password: \(Escape.yamlDoubleQuoted(password))\n", mode: 0o600))
-                case .redis:
-                    break
-                }
-            }
-            if !pgpass.isEmpty {
-                files.append(RenderedFile(path: "backup/pgpass", contents: pgpass.joined(separator: "\n") + "\n", mode: 0o600))
-            }
-        }
-        let text = templates.render("crontab.mustache", [
-            "header": header, "schedule": plan.backups.schedule, "keepDays": String(plan.backups.keepDays),
-            "externalNote": external, "bundle": options.bundleDirectory, "backups": options.backupsDirectory, "targets": targets,
-        ])
-        files.append(RenderedFile(path: "backup/crontab", contents: text, mode: 0o644))
-        return files
-    }
-
-    func cron(_ command: String) throws -> String {
-        do { return try Escape.cronCommand(command) } catch { throw RenderError(message: "backup/crontab: \(error.message)") }
-    }
-
-    func pgpassField(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
     }
 
     // MARK: - Manifest

@@ -38,8 +38,8 @@ public struct Project: Sendable {
         try TemplateSet(overrideDirectory: (directory as NSString).appendingPathComponent("templates"))
     }
 
-    public func defaultOutput(scenario: String) -> String {
-        (directory as NSString).appendingPathComponent("render/\(scenario)")
+    public func defaultOutput(scenario: String, target: RenderTarget = .compose) -> String {
+        (directory as NSString).appendingPathComponent(target == .compose ? "render/\(scenario)" : "render/\(scenario)-k8s")
     }
 
     public struct Rendered {
@@ -51,10 +51,10 @@ public struct Project: Sendable {
 
     /// Resolves, renders in memory, stores new generated secrets, then writes the bundle
     /// all-or-nothing. Nothing is written when anything fails before.
-    public func render(scenario: String?, output: String?, write: Bool = true) throws -> Rendered {
+    public func render(scenario: String?, output: String?, target: RenderTarget = .compose, write: Bool = true) throws -> Rendered {
         let plan = try plan(scenario: scenario)
         let cwd = FileManager.default.currentDirectoryPath
-        let out = URL(fileURLWithPath: output.map { $0.hasPrefix("/") ? $0 : (cwd as NSString).appendingPathComponent($0) } ?? defaultOutput(scenario: plan.scenario)).standardizedFileURL.path
+        let out = URL(fileURLWithPath: output.map { $0.hasPrefix("/") ? $0 : (cwd as NSString).appendingPathComponent($0) } ?? defaultOutput(scenario: plan.scenario, target: target)).standardizedFileURL.path
         var secrets = Secrets.external
         var toSave: [String: String]?
         if plan.secrets == .generated {
@@ -65,13 +65,24 @@ public struct Project: Sendable {
         let options = RenderOptions(
             topologyFile: topologyFileName, bundleDirectory: out, projectFromBundle: relativePath(from: out, to: directory),
             backupsDirectory: (directory as NSString).appendingPathComponent(topology.backups.dir))
-        let files = try BundleRenderer(plan: plan, secrets: secrets, templates: try templates(), options: options).render()
+        let files: [RenderedFile]
+        switch target {
+        case .compose:
+            files = try BundleRenderer(plan: plan, secrets: secrets, templates: try templates(), options: options).render()
+        case .kubernetes:
+            files = try KubernetesRenderer(plan: plan, secrets: secrets, templates: try templates(), topologyFile: topologyFileName).render()
+        }
         if write {
             if let toSave { try secretStore.save(toSave) }
             try BundleWriter.write(files, to: out)
         }
         return Rendered(plan: plan, files: files, directory: out, newSecrets: toSave == nil ? 0 : plan.secretRefs.count)
     }
+}
+
+/// What `ovudev render` writes: the compose bundle, or Kubernetes manifests.
+public enum RenderTarget: String, Sendable, CaseIterable {
+    case compose, kubernetes
 }
 
 /// `a/b/c` relative to `a/x` is `../b/c`; both absolute and standardized.

@@ -369,6 +369,7 @@ struct Resolver {
         }
         for s in servers {
             claim(s.name, "server", "servers.\(s.name)")
+            if s.engine == .postgres { claim("\(s.name)-provision", "provisioning of server \(s.name)", "servers.\(s.name)") }
             if s.databases.contains(where: { !$0.tableReads.isEmpty }) { claim("\(s.name)-grants", "grants of server \(s.name)", "servers.\(s.name)") }
         }
         for i in instances {

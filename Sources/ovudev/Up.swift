@@ -28,8 +28,13 @@ enum Progress {
 
 struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start the stack natively: servers, provisioning, migrations, seeds, services, check.",
-        discussion: "A second `up` with nothing changed starts nothing and changes nothing. State lives in .ovu/<scenario>/.")
+        abstract: "Start the stack: servers, provisioning, migrations, seeds, services, check.",
+        discussion: """
+            --engine native (default): PostgreSQL and Redis as local processes; a second `up` with nothing changed starts \
+            nothing and changes nothing. State lives in .ovu/<scenario>/.
+            --engine docker: renders the compose bundle and runs `docker compose up -d --wait` (provisioning converges on \
+            every run), then seeds and checks from the host on the published ports. Needs a docker engine and Compose v2.
+            """)
 
     @OptionGroup var options: ScenarioOptions
 
@@ -44,10 +49,7 @@ struct Up: ParsableCommand {
     }
 
     func run() throws {
-        if engine == "docker" {
-            printError("the docker engine is not available in this version; `ovudev render` writes docker-compose.yml for `docker compose up`")
-            throw ExitCode(1)
-        }
+        if engine == "docker" { return try upWithDocker() }
         let stack = try options.stack()
         let report = try runStep { try stack.up(check: !noCheck) }
         if report.changedNothing {
@@ -62,6 +64,22 @@ struct Up: ParsableCommand {
         }
         print("")
         print(summary(stack))
+        if let check = report.check {
+            print("")
+            print(CheckCommand.matrix(check))
+            if !check.passed { throw ExitCode(1) }
+        }
+    }
+
+    /// The compose bundle under `docker compose up -d --wait`, then seeds and checks from the host.
+    func upWithDocker() throws {
+        let project = try options.topology.load()
+        let plan = try project.plan(scenario: options.scenario)
+        let stack = DockerStack(project: project, plan: plan, progress: Progress.line)
+        let report = try runStep { try stack.up(check: !noCheck) }
+        print("docker compose project \(stack.composeProject) is up from \(report.bundle)")
+        for seed in report.seeds where seed.outcome == .loaded { print("seeded: \(seed.instance) \(seed.file) (\(seed.rows ?? 0) rows)") }
+        for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
         if let check = report.check {
             print("")
             print(CheckCommand.matrix(check))

@@ -62,7 +62,7 @@ struct Sandbox: ~Copyable {
     }
 
     /// Runs ovudev in `project/` with stdout and stderr going to files (no pipe to fill up).
-    func run(_ arguments: [String]) throws -> Run {
+    func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
         let binary = try #require(ovudev, "the ovudev binary was not found next to the test bundle (\(Bundle.main.bundlePath))")
         let id = UUID().uuidString
         let outURL = io.appendingPathComponent("\(id).stdout"), errURL = io.appendingPathComponent("\(id).stderr")
@@ -74,6 +74,7 @@ struct Sandbox: ~Copyable {
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = project
+        if let environment { process.environment = environment }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = outHandle
         process.standardError = errHandle

@@ -106,7 +106,7 @@ import Topology
 // MARK: - A rendered bundle
 
 /// One scenario of the example topology, rendered through the library with fresh random secrets.
-private struct InitBundle {
+struct InitBundle {
     let plan: Plan
     /// Secret variable → value (also for external secrets: what the deployer would set).
     let passwords: [String: String]
@@ -141,7 +141,7 @@ private struct InitBundle {
 // MARK: - Checks on one server
 
 /// One planned PostgreSQL server, converged on a test cluster.
-private struct ServerUnderTest {
+struct ServerUnderTest {
     let bundle: InitBundle
     let server: PlannedServer
     let cluster: PostgresServer

@@ -258,28 +258,38 @@ import Renderers
         #expect(throws: EscapeError.self) { try Escape.cronCommand("two\nlines") }
     }
 
-    /// The retention line, after cron's rule, run for real by sh with the crontab's environment:
-    /// dumps older than keepDays go, newer ones and other files stay.
+    /// The retention line, after cron's rule, run for real by sh with the crontab's environment,
+    /// on back-dated dumps one per day (each an hour past its day boundary): exactly keepDays of
+    /// them stay (ages 0 … keepDays-1 days), older ones and a stale `.part` go, other files stay.
     @Test func retentionLineDeletesOnlyOldDumps() throws {
         try Tools.require("sh")
         let w = try Bundles.write("dev", realProject: false)
         defer { w.remove() }
         let text = try String(contentsOfFile: w.path("backup/crontab"), encoding: .utf8)
         let lines = CrontabLines(text)
-        let job = try #require(lines.jobs.first { $0.command.hasPrefix("find ") })
         let target = try #require(w.plan.backups.targets.first)
+        let retention = lines.jobs.filter { $0.command.contains(" -delete") }
+        #expect(retention.count == w.plan.backups.targets.count, "one retention line per target")
+        let job = try #require(retention.first { $0.command.contains("/\(target.server)/\(target.name)\"") })
         let dir = "\(w.root)/backups/\(target.server)/\(target.name)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let keep = w.plan.backups.keepDays
-        let files = ["old": keep + 2, "recent": 1, "edge": keep - 1]
-        for (label, days) in files {
-            let path = "\(dir)/\(target.name)-\(label).\(target.fileExtension)"
-            _ = FileManager.default.createFile(atPath: path, contents: Data())
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -Double(days) * 86_400 - 3_600)], ofItemAtPath: path)
+        #expect(keep >= 2, "the example topology should keep more than one day")
+
+        func make(_ name: String, daysAgo: Int) throws {
+            let path = "\(dir)/\(name)"
+            #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8)))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -Double(daysAgo) * 86_400 - 3_600)], ofItemAtPath: path)
         }
-        let other = "\(dir)/notes-old.txt"
-        _ = FileManager.default.createFile(atPath: other, contents: Data())
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -90 * 86_400)], ofItemAtPath: other)
+        var expected = Set<String>()
+        for days in 0...(keep + 3) {
+            let name = "\(target.name)-day\(days).\(target.fileExtension)"
+            try make(name, daysAgo: days)
+            if days < keep { expected.insert(name) }
+        }
+        try make("\(target.name)-stale.\(target.fileExtension).part", daysAgo: keep + 1)
+        try make("notes-old.txt", daysAgo: 90)
+        expected.insert("notes-old.txt")
 
         var env = Tools.baseEnvironment()
         for (k, v) in lines.environment { env[k] = v }
@@ -288,7 +298,10 @@ import Renderers
         let r = try Tools.run(["sh", "-c", command], environment: env)
         #expect(r.status == 0, "\(r.output)")
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
-        #expect(left == ["\(target.name)-recent.\(target.fileExtension)", "\(target.name)-edge.\(target.fileExtension)", "notes-old.txt"])
+        #expect(left == expected)
+        #expect(left.filter { $0.hasSuffix(".\(target.fileExtension)") }.count == keep, "exactly keepDays (\(keep)) days of dumps")
+        let log = (try? String(contentsOfFile: "\(w.root)/backups/backup.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("\(target.name)-day\(keep).\(target.fileExtension)"), "the deleted files are logged: \(log)")
     }
 
     // MARK: - secrets: external

@@ -118,6 +118,8 @@ enum Tools {
         "crontab": "apt-get install cron",
         "python3": "apt-get install python3",
         "sh": "apt-get install dash",
+        "kubernetes-validate": "pip install 'kubernetes-validate>=1.37' (or: sh scripts/install-deps.sh)",
+        "kubectl": "apt-get install kubectl (from the Google Cloud SDK or the Kubernetes apt repository)",
     ]
 
     /// A small, fixed environment: no stray variables reach compose interpolation or `sh`.
