@@ -45,7 +45,8 @@ PY
 cd "$WORK/project"
 "$BIN" render --out "$WORK/bundle" >/dev/null
 SUPERPW=$(python3 -c 'import json; print(json.load(open(".ovu/secrets.json"))["POSTGRES_SUPERUSER_PASSWORD"])')
-ms() { python3 -c 'import time; print(int(time.monotonic()*1000))'; }
+# Wall-clock milliseconds from bash itself (no process to start between the two readings).
+ms() { local t=${EPOCHREALTIME/./}; echo $((10#${t:0:-3})); }
 
 baseline() {
     local d="$WORK/base"

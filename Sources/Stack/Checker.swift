@@ -30,9 +30,11 @@ public struct Checker: Sendable {
     public var loginSample = 3
     /// Roles whose cross-database logins are tried: all up to this many, else this many spread
     /// evenly over them (per-tenant plans have hundreds; the catalog matrix covers the rest).
-    public var loginSampleRoles = 24
+    public var loginSampleRoles = 12
     /// Connections used at once for the checks inside databases and the real logins (they
     /// wait on connection setup more than on the CPU).
+    /// Server name → socket folder where the superuser logs in by peer authentication (native engine).
+    public var adminSockets: [String: String] = [:]
     public var parallelism = Int(ProcessInfo.processInfo.environment["OVUDEV_CHECK_PARALLELISM"] ?? "") ?? 8
     public var checkHealth = true
 
@@ -64,7 +66,7 @@ public struct Checker: Sendable {
         guard let ref = server.superuserSecret, let password = secrets[ref.variable] else {
             throw EngineError("no password for the superuser of \(server.name)")
         }
-        return try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: password, database: database))
+        return try adminConnection(port: server.port, user: server.superuser ?? "postgres", password: password, database: database, socket: adminSockets[server.name])
     }
 
     private func login(_ server: PlannedServer, role: PlannedRole, database: String) throws -> PGConnection {
@@ -98,12 +100,18 @@ public struct Checker: Sendable {
         }
         // The CONNECT matrix: every role × every database, from the catalog.
         let matrix = try admin.exec("""
-            SELECT r, d, has_database_privilege(r, d, 'CONNECT') FROM unnest(\(lit(roles))) r, unnest(\(lit(databases))) d
+            SELECT r.rolname, d.datname FROM pg_catalog.pg_roles r CROSS JOIN pg_catalog.pg_database d
+            WHERE r.rolname = ANY(\(lit(roles))) AND d.datname = ANY(\(lit(databases))) AND has_database_privilege(r.oid, d.oid, 'CONNECT')
             """)
         var connect: [String: Set<String>] = [:]
-        for row in matrix.rows where row[2] == "t" { connect[row[0]!, default: []].insert(row[1]!) }
+        for row in matrix.rows { connect[row[0]!, default: []].insert(row[1]!) }
+        var planned: [String: Set<String>] = [:]
+        for db in server.databases {
+            for role in db.connect { planned[role, default: []].insert(db.name) }
+            if let owner = db.owner { planned[owner, default: []].insert(db.name) }
+        }
         for role in server.roles {
-            let expected = Set(server.databases.filter { $0.connect.contains(role.name) || $0.owner == role.name }.map(\.name))
+            let expected = planned[role.name] ?? []
             let actual = connect[role.name] ?? []
             let extra = actual.subtracting(expected).sorted()
             let missing = expected.subtracting(actual).sorted()
@@ -164,7 +172,11 @@ public struct Checker: Sendable {
 
     private func checkInside(_ db: PlannedDatabase, server: PlannedServer, conn: PGConnection) throws -> [CheckFinding] {
         var findings: [CheckFinding] = []
-        let roles = server.roles.map(\.name)
+        // Only the roles the plan lets connect here: any other role's CONNECT is a leak the
+        // server-wide matrix reports, and without it nothing inside is reachable. (Per-tenant
+        // plans: a handful of roles per database instead of every role of the server.)
+        let roles = server.roles.map(\.name).filter { db.connect.contains($0) || db.owner == $0 }
+        if roles.isEmpty { return findings }
         let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
         // Which schemas hold service data here, and whose they are.
         var schemaOwner: [String: String] = [:]
@@ -259,8 +271,11 @@ public struct Checker: Sendable {
             for (instance, index) in slots {
                 try conn.select(index)
                 let own = try conn.command(["GET", "ovudev:probe:\(instance)"])
-                let foreign = try slots.filter { $0.0 != instance }.prefix(loginSample * 4).filter { other in
-                    try conn.command(["EXISTS", "ovudev:probe:\(other.0)"]) == .integer(1)
+                // One EXISTS for all the other keys sampled; only a hit is looked at key by key.
+                let others = slots.filter { $0.0 != instance }.prefix(loginSample * 4)
+                var foreign: [(String, Int)] = []
+                if !others.isEmpty, try conn.command(["EXISTS"] + others.map { "ovudev:probe:\($0.0)" }) != .integer(0) {
+                    foreign = try others.filter { try conn.command(["EXISTS", "ovudev:probe:\($0.0)"]) == .integer(1) }
                 }
                 if own != .string(token) {
                     findings.append(CheckFinding(subject: instance, check: "redis", status: .fail, detail: "index \(index) did not keep a key"))

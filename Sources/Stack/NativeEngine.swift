@@ -81,6 +81,17 @@ public final class NativeEngine {
 
     static func accountExists(_ name: String) -> Bool { getpwnam(name) != nil }
 
+    /// The name of the account this process runs as.
+    static var currentAccount: String {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return String(geteuid()) }
+        return String(cString: name)
+    }
+
+    /// Where ovudev reaches each PostgreSQL server's superuser without a password (see start).
+    public func adminSockets() -> [String: String] {
+        Dictionary(uniqueKeysWithValues: plan.servers.filter { $0.engine == .postgres }.map { ($0.name, paths.pgRun($0.name)) })
+    }
+
     /// nil when not root (servers run as the current user).
     static func serverAccount(for engine: Engine) -> String? {
         guard Subprocess.isRoot else { return nil }
@@ -193,15 +204,38 @@ public final class NativeEngine {
             action = .started
         }
         // Rewritten on every start: the topology's port may have changed.
+        let quoted = { (path: String) in "'" + path.replacingOccurrences(of: "'", with: "''") + "'" }
         let settings = """
             listen_addresses = '127.0.0.1'
             port = \(server.port)
-            unix_socket_directories = '\(run.replacingOccurrences(of: "'", with: "''"))'
+            unix_socket_directories = \(quoted(run))
             max_connections = 200
+            hba_file = \(quoted("\(data)/ovudev_hba.conf"))
+            ident_file = \(quoted("\(data)/ovudev_ident.conf"))
 
             """
-        try settings.write(toFile: "\(data)/ovudev.conf", atomically: true, encoding: .utf8)
-        try chown("\(data)/ovudev.conf", to: account)
+        let superuser = server.superuser ?? "postgres"
+        // ovudev's own maintenance connections (provisioning, check's catalog reads) come as the
+        // account that runs ovudev over the cluster's socket, whose folder only that account and
+        // the server's can reach: peer authentication, no SCRAM round (it costs ~7 ms a login,
+        // which adds up over hundreds of tenant databases). Every other login needs its password.
+        let hba = """
+            # ovudev: written on every start of this cluster.
+            local  all  \(superuser)  peer  map=ovudev
+            local  all  all  scram-sha-256
+            host   all  all  127.0.0.1/32  scram-sha-256
+            host   all  all  ::1/128  scram-sha-256
+
+            """
+        let ident = """
+            # ovudev: the account that runs ovudev may log in as the superuser over the socket.
+            ovudev  \(Self.currentAccount)  \(superuser)
+
+            """
+        for (name, text) in [("ovudev.conf", settings), ("ovudev_hba.conf", hba), ("ovudev_ident.conf", ident)] {
+            try text.write(toFile: "\(data)/\(name)", atomically: true, encoding: .utf8)
+            try chown("\(data)/\(name)", to: account)
+        }
         try ensurePortFree(server.port, for: server.name)
         progress("start \(server.name) on 127.0.0.1:\(server.port)")
         let log = paths.serverLog(server.name)

@@ -63,6 +63,8 @@ public struct Provisioner: Sendable {
     /// connections 1.3–1.5 s with FILE_COPY, 4.4–5.3 s with WAL_LOG counting its checkpoint).
     /// Below it, WAL_LOG (no checkpoint) is faster. nil: the server's default always.
     public var fileCopyThreshold: Int? = 8
+    /// Server name → socket folder where the superuser logs in by peer authentication (native engine).
+    public var adminSockets: [String: String] = [:]
 
     /// Superuser connections to the plan's databases kept between `provision` and
     /// `applyPostMigrate` of one `up`: each database is logged into once, not once per step.
@@ -144,7 +146,7 @@ public struct Provisioner: Sendable {
     func connect(_ server: PlannedServer, password: String, database: String) throws -> PGConnection {
         if let kept = idle.take("\(server.port)/\(database)") { return kept }
         do {
-            return try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: password, database: database))
+            return try adminConnection(port: server.port, user: server.superuser ?? "postgres", password: password, database: database, socket: adminSockets[server.name])
         } catch {
             throw ProvisionError(server: server.name, database: database,
                                  message: "cannot connect to 127.0.0.1:\(server.port) as \(server.superuser ?? "postgres"): \(error) (is the server running? `ovudev up` starts it)")

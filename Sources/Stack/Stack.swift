@@ -43,6 +43,16 @@ public final class NativeStack {
     }
     private var secretsGiven = false
 
+    /// Server name → socket folder for ovudev's superuser connections (peer authentication).
+    public var adminSockets: [String: String] { engine.adminSockets() }
+
+    /// `ovudev check` for this stack.
+    public func checker() -> Checker {
+        var checker = Checker(plan: plan, secrets: secrets)
+        checker.adminSockets = adminSockets
+        return checker
+    }
+
     var engine: NativeEngine { NativeEngine(plan: plan, paths: paths, secrets: secrets, progress: progress) }
     var services: ServiceProcesses { ServiceProcesses(plan: plan, paths: paths, projectDirectory: project.directory, secrets: secrets) }
 
@@ -100,7 +110,8 @@ public final class NativeStack {
         report.servers = try engine.start()
 
         progress("provision")
-        let provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
+        var provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
+        provisioner.adminSockets = adminSockets
         report.provisioned = try provisioner.provision(progress: progress).changes
 
         var state = loadState()
@@ -129,7 +140,7 @@ public final class NativeStack {
         }
         if runCheck {
             progress("check")
-            report.check = try Checker(plan: plan, secrets: secrets).run()
+            report.check = try checker().run()
         }
         return report
     }

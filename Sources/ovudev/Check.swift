@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
         let stack = try options.stack()
         let report = try runStep { () -> CheckReport in
             try stack.loadSecrets(create: false)
-            return try Checker(plan: stack.plan, secrets: stack.secrets).run()
+            return try stack.checker().run()
         }
         if json {
             let encoder = JSONEncoder()
@@ -32,10 +32,13 @@ struct CheckCommand: ParsableCommand {
     static func matrix(_ report: CheckReport) -> String {
         let checks = ["own-data", "isolation", "reads", "public", "redis", "health"].filter { c in report.findings.contains { $0.check == c } }
         var subjects: [String] = []
-        for f in report.findings where !subjects.contains(f.subject) { subjects.append(f.subject) }
+        var cells: [String: [CheckFinding]] = [:]
+        for f in report.findings { cells["\(f.subject)\u{0}\(f.check)", default: []].append(f) }
+        var seen = Set<String>()
+        for f in report.findings where seen.insert(f.subject).inserted { subjects.append(f.subject) }
         let rows = subjects.map { subject -> [String] in
             [subject] + checks.map { check in
-                let cell = report.findings.filter { $0.subject == subject && $0.check == check }
+                let cell = cells["\(subject)\u{0}\(check)"] ?? []
                 if cell.isEmpty { return "" }
                 if cell.contains(where: { $0.status == .leak }) { return "LEAK" }
                 if cell.contains(where: { $0.status == .fail }) { return "FAIL" }

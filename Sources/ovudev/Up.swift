@@ -21,7 +21,7 @@ struct ScenarioOptions: ParsableArguments {
 enum Progress {
     static let start = Date()
     static func line(_ text: String) {
-        let elapsed = String(format: "%5.1fs", Date().timeIntervalSince(start))
+        let elapsed = String(format: "%6.2fs", Date().timeIntervalSince(start))
         FileHandle.standardError.write(Data("[\(elapsed)] \(text)\n".utf8))
     }
 }

@@ -197,6 +197,31 @@ import Topology
         #expect(try fixture.provisioner().provision().isEmpty)
     }
 
+    /// ovudev's own superuser connections use the socket without a password (peer, mapped from
+    /// the account running ovudev); nobody else gets in there without a password, and TCP always
+    /// asks for one.
+    @Test func onlyTheSuperuserOfThisAccountSkipsThePasswordOnTheSocket() throws {
+        let fixture = try ProvisionFixture(scenario: "stage")
+        defer { fixture.close() }
+        try fixture.start()
+        _ = try fixture.provisioner().provision()
+        let server = fixture.postgresServers[0]
+        let socket = try #require(fixture.engine.adminSockets()[server.name])
+        let superuser = server.superuser ?? "postgres"
+        let admin = try PGConnection(PGConnectionParameters(host: socket, port: server.port, user: superuser, password: nil, database: "postgres"))
+        #expect(try admin.exec("SELECT current_user").rows.first?.first == superuser)
+        let role = try #require(server.roles.first { !$0.readOnly })
+        #expect(throws: PGError.self) {
+            _ = try PGConnection(PGConnectionParameters(host: socket, port: server.port, user: role.name, password: nil, database: "postgres"))
+        }
+        #expect(throws: PGError.self) {
+            _ = try PGConnection(PGConnectionParameters(port: server.port, user: superuser, password: nil, database: "postgres"))
+        }
+        #expect(throws: PGError.self) {
+            _ = try PGConnection(PGConnectionParameters(port: server.port, user: superuser, password: "wrong", database: "postgres"))
+        }
+    }
+
     @Test func mysqlAndMongoDBServersAreSkippedWithANote() throws {
         let fixture = try ProvisionFixture(scenario: "hybrid")
         defer { fixture.close() }
@@ -293,6 +318,7 @@ import Topology
                     // `ovudev check` on every database: catalog matrix plus sampled real logins.
                     var checker = Checker(plan: fixture.postgresOnlyPlan, secrets: fixture.secrets)
                     checker.checkHealth = false
+                    checker.adminSockets = fixture.engine.adminSockets()
                     var checked: CheckReport?
                     checkTimes.append(try seconds { checked = try checker.run() })
                     let check = try #require(checked)
@@ -367,7 +393,12 @@ private final class ProvisionFixture {
     var engine: NativeEngine { NativeEngine(plan: postgresOnlyPlan, paths: paths, secrets: secrets) }
     var statePath: String { "\(paths.root)/provisioned.json" }
 
-    func provisioner() -> Provisioner { Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root) }
+    /// As `ovudev up` makes it: superuser connections over the clusters' sockets (peer).
+    func provisioner() -> Provisioner {
+        var provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
+        provisioner.adminSockets = engine.adminSockets()
+        return provisioner
+    }
 
     func start() throws { _ = try engine.start() }
 
