@@ -21,7 +21,8 @@ struct ScenarioOptions: ParsableArguments {
 enum Progress {
     static let start = Date()
     static func line(_ text: String) {
-        let elapsed = String(format: "%6.2fs", Date().timeIntervalSince(start))
+        let since = start  // first use starts the clock; read it before now, or the first line shows -0.00s
+        let elapsed = String(format: "%6.2fs", Date().timeIntervalSince(since))
         FileHandle.standardError.write(Data("[\(elapsed)] \(text)\n".utf8))
     }
 }
