@@ -392,10 +392,14 @@ public final class NativeEngine {
         try makeDirectory(dir, owner: account)
         try makeDirectory(run, owner: account)
         try checkTraversable(run, by: account)
+        // A private tmpdir: in the shared /tmp, two servers (or two mariadb-install-db at once)
+        // collide on the names of their temporary tables ("Unknown table 'mysql.tmp_user_sys'").
+        let tmp = "\(dir)/tmp"
+        try makeDirectory(tmp, owner: account)
         // Written after mariadb-install-db succeeded: without it the data folder is half-made.
         let installed = "\(dir)/installed"
         var action = ServerAction.started
-        if !FileManager.default.fileExists(atPath: installed) {
+        if !FileManager.default.fileExists(atPath: installed) || !FileManager.default.fileExists(atPath: "\(data)/mysql") {
             try? FileManager.default.removeItem(atPath: data)
             try makeDirectory(data, owner: account)
             progress("mariadb-install-db \(server.name)")
@@ -403,18 +407,26 @@ public final class NativeEngine {
             // that runs ovudev, which only that account can use (unix_socket): ovudev's
             // maintenance login. As root it is root itself. No test database, no anonymous users.
             let r = try Subprocess.run([
-                installDB, "--no-defaults", "--datadir=\(data)", "--auth-root-authentication-method=socket",
+                installDB, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--auth-root-authentication-method=socket",
                 "--auth-root-socket-user=\(Self.mysqlMaintenanceAccount)", "--skip-test-db", "--skip-name-resolve",
             ], directory: dir, user: account)
             guard r.status == 0 else {
                 try? FileManager.default.removeItem(atPath: data)
-                throw EngineError("mariadb-install-db for \(server.name) failed:\n\(r.output.split(separator: "\n").suffix(15).joined(separator: "\n"))")
+                // Its own words are at the start; the end is boilerplate about bug reports.
+                let lines = r.output.split(separator: "\n")
+                let errors = lines.filter { $0.contains("ERROR") || $0.contains("[ERROR]") || $0.contains("failed") }
+                throw EngineError("mariadb-install-db for \(server.name) failed (exit \(r.status)):\n\((errors.isEmpty ? Array(lines.prefix(15)) : errors).joined(separator: "\n"))")
             }
             try "\(mysqld)\n".write(toFile: installed, atomically: true, encoding: .utf8)
             action = .created
         }
+        // After kill -9 the pid file names a dead (or recycled) pid and the socket file is left;
+        // the dead server's threads may still hold its listener for a moment.
+        if FileManager.default.fileExists(atPath: paths.mysqlPid(server.name)) {
+            let deadline = Date().addingTimeInterval(5)
+            while !PortProbe.isFree(server.port) && Date() < deadline { usleep(20_000) }
+        }
         try ensurePortFree(server.port, for: server.name)
-        // After kill -9: the pid file names a dead (or recycled) pid, the socket file is left.
         try? FileManager.default.removeItem(atPath: paths.mysqlPid(server.name))
         try? FileManager.default.removeItem(atPath: socket)
         let log = paths.serverLog(server.name)
@@ -422,7 +434,7 @@ public final class NativeEngine {
         try chown(log, to: account)
         progress("start \(server.name) on 127.0.0.1:\(server.port)")
         var argv = [
-            mysqld, "--no-defaults", "--datadir=\(data)", "--socket=\(socket)", "--port=\(server.port)",
+            mysqld, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--socket=\(socket)", "--port=\(server.port)",
             "--bind-address=127.0.0.1", "--pid-file=\(paths.mysqlPid(server.name))", "--log-error=\(log)",
             "--skip-name-resolve", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
         ]
