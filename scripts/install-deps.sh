@@ -12,7 +12,7 @@ fi
 
 need_apt=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in postgresql postgresql-client libpq-dev redis-server redis-tools libhiredis-dev docker-compose cron; do
+for pkg in postgresql postgresql-client libpq-dev redis-server redis-tools libhiredis-dev mariadb-server mariadb-client docker-compose cron; do
     have_pkg "$pkg" || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then
@@ -29,6 +29,11 @@ fi
 if [ -n "$need_apt" ] && printf '%s' "$need_apt" | grep -q redis-server; then
     # The packaged service would hold 6379; ovudev starts its own redis-server.
     $SUDO service redis-server stop >/dev/null 2>&1 || true
+fi
+if [ -n "$need_apt" ] && printf '%s' "$need_apt" | grep -q mariadb-server; then
+    # The packaged service would hold 3306 and /run/mysqld; ovudev starts its own mariadbd.
+    $SUDO service mariadb stop >/dev/null 2>&1 || true
+    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable mariadb >/dev/null 2>&1 || true; fi
 fi
 
 need_pip=""

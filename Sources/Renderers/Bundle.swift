@@ -72,7 +72,7 @@ public struct BundleRenderer {
                 if external {
                     files.append(RenderedFile(path: "init/\(server.name)/init-db.sh", contents: mysqlInitScript(server), mode: 0o755))
                 } else {
-                    files.append(RenderedFile(path: "init/\(server.name)/init-db.sql", contents: mysqlInitSQL(server, password: { Escape.mysqlLiteral(secrets.value($0) ?? "") }), mode: 0o644))
+                    files.append(RenderedFile(path: "init/\(server.name)/init-db.sql", contents: mysqlInitSQL(server), mode: 0o644))
                 }
             case .mongodb:
                 files.append(RenderedFile(path: "init/\(server.name)/init-db.js", contents: mongoInit(server), mode: 0o644))
@@ -115,6 +115,12 @@ public struct BundleRenderer {
 
     // MARK: - MySQL and MongoDB
 
+    /// `init/<server>/init-db.sql` of a MySQL server with the secrets' values: what the native
+    /// engine applies to its own MariaDB, byte for byte what `ovudev render` writes.
+    public func mysqlInitSQL(_ server: PlannedServer) -> String {
+        mysqlInitSQL(server, password: { Escape.mysqlLiteral(secrets.value($0) ?? "") })
+    }
+
     func mysqlInitSQL(_ server: PlannedServer, password: (SecretRef) -> String) -> String {
         let q = Escape.mysqlIdentifier, lit = Escape.mysqlLiteral
         var sections: [[String: Any]] = []
@@ -123,13 +129,17 @@ public struct BundleRenderer {
             let account = "\(lit(role.name))@'%'"
             users.append("CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(password(role.secret));")
             users.append("ALTER USER \(account) IDENTIFIED BY \(password(role.secret));")
+            // Converge privileges to exactly the plan's: what an earlier plan granted goes (the
+            // grants below give back what this plan wants).
+            users.append("REVOKE ALL PRIVILEGES, GRANT OPTION FROM \(account);")
         }
         if !users.isEmpty { sections.append(["title": "Users: one per service instance", "statements": users]) }
         for db in server.databases {
             var s = ["CREATE DATABASE IF NOT EXISTS \(q(db.name)) CHARACTER SET utf8mb4;"]
-            if let owner = db.owner { s.append("GRANT ALL PRIVILEGES ON \(q(db.name)).* TO \(lit(owner))@'%';") }
+            let grantOn = Escape.mysqlGrantDatabase(db.name)
+            if let owner = db.owner { s.append("GRANT ALL PRIVILEGES ON \(grantOn).* TO \(lit(owner))@'%';") }
             for role in db.connect where role != db.owner {
-                s.append("GRANT SELECT ON \(q(db.name)).* TO \(lit(role))@'%';")
+                s.append("GRANT SELECT ON \(grantOn).* TO \(lit(role))@'%';")
             }
             sections.append(["title": "Database \(db.name)", "statements": s])
         }

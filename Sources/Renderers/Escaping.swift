@@ -24,6 +24,17 @@ public enum Escape {
         "`" + name.replacingOccurrences(of: "`", with: "``") + "`"
     }
 
+    /// A database name in a MySQL GRANT: `_` and `%` are wildcards there, so they are escaped
+    /// (a grant on `sam_db` would also reach a database `samxdb`).
+    public static func mysqlGrantDatabase(_ name: String) -> String {
+        mysqlIdentifier(mysqlGrantPattern(name))
+    }
+
+    /// The name as MySQL stores it in grant tables (`mysql.db.Db`): wildcards escaped.
+    public static func mysqlGrantPattern(_ name: String) -> String {
+        name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "%", with: "\\%")
+    }
+
     /// A MySQL string literal (backslash escapes on, the server default).
     public static func mysqlLiteral(_ text: String) -> String {
         var out = "'"

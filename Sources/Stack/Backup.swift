@@ -231,7 +231,7 @@ public final class BackupRunner {
             if before != after { report.note = "keys changed during the dump (\(before) → \(after)): the count is not compared" }
             return (file, report)
         case .mysqldump, .mongodump:
-            throw EngineError("\(target.name): \(target.kind.rawValue) dumps need the docker engine; the native stack runs PostgreSQL and Redis only")
+            throw EngineError("\(target.name): ovudev backup runs PostgreSQL and Redis dumps; \(target.kind.rawValue) runs from the rendered crontab or with the docker engine")
         }
     }
 

@@ -14,6 +14,12 @@ public struct StackPaths: Sendable {
     public func pgData(_ server: String) -> String { "\(root)/postgres/\(server)/data" }
     public func pgRun(_ server: String) -> String { "\(root)/postgres/\(server)/run" }
     public func redisDir(_ server: String) -> String { "\(root)/redis/\(server)" }
+    public func mysqlDir(_ server: String) -> String { "\(root)/mysql/\(server)" }
+    public func mysqlData(_ server: String) -> String { "\(mysqlDir(server))/data" }
+    /// Socket and pid file: a folder only the server's account (and root) can reach.
+    public func mysqlRun(_ server: String) -> String { "\(mysqlDir(server))/run" }
+    public func mysqlSocket(_ server: String) -> String { "\(mysqlRun(server))/mysqld.sock" }
+    public func mysqlPid(_ server: String) -> String { "\(mysqlRun(server))/mysqld.pid" }
     public var logs: String { "\(root)/logs" }
     public var pids: String { "\(root)/pids" }
     public var lock: String { "\(root)/lock" }
@@ -42,9 +48,10 @@ public struct ServerState: Sendable, Codable {
     public var running: Bool
 }
 
-/// PostgreSQL and Redis as local processes: one cluster per PostgreSQL server of the Plan, one
-/// redis-server per Redis server, on 127.0.0.1 with the topology's ports. As root, the servers
-/// run as an unprivileged account.
+/// PostgreSQL, Redis and MySQL (MariaDB) as local processes: one cluster per PostgreSQL server
+/// of the Plan, one redis-server per Redis server, one mariadbd (or mysqld) per MySQL server, on
+/// 127.0.0.1 with the topology's ports. As root, the servers run as an unprivileged account.
+/// MongoDB is not run natively (it is not packaged in Debian): such scenarios need docker.
 public final class NativeEngine {
     public let plan: Plan
     public let paths: StackPaths
@@ -92,10 +99,27 @@ public final class NativeEngine {
         Dictionary(uniqueKeysWithValues: plan.servers.filter { $0.engine == .postgres }.map { ($0.name, paths.pgRun($0.name)) })
     }
 
+    /// Where ovudev reaches each MySQL server as its maintenance account (see startMySQL).
+    public func mysqlAdmins() -> [String: MySQLLogin] {
+        Dictionary(uniqueKeysWithValues: plan.servers.filter { $0.engine == .mysql }.map {
+            ($0.name, MySQLLogin(route: .socket(paths.mysqlSocket($0.name)), user: Self.mysqlMaintenanceAccount))
+        })
+    }
+
+    /// The MariaDB account of ovudev's own connections: named like the OS account that runs
+    /// ovudev, authenticated by unix_socket (the server checks the peer's uid on the socket).
+    /// As root that is MariaDB's root@localhost.
+    static var mysqlMaintenanceAccount: String { currentAccount }
+
     /// nil when not root (servers run as the current user).
     static func serverAccount(for engine: Engine) -> String? {
         guard Subprocess.isRoot else { return nil }
-        let preferred = engine == .redis ? ["redis", "postgres", "nobody"] : ["postgres", "nobody"]
+        let preferred: [String]
+        switch engine {
+        case .redis: preferred = ["redis", "postgres", "nobody"]
+        case .mysql: preferred = ["mysql", "postgres", "nobody"]
+        default: preferred = ["postgres", "nobody"]
+        }
         return preferred.first(where: accountExists) ?? "nobody"
     }
 
@@ -129,7 +153,7 @@ public final class NativeEngine {
         if Subprocess.isRoot {
             // The servers' account passes through these folders (0711: no listing, so
             // .ovu/secrets.json stays private by its own 0600 mode).
-            for dir in [(paths.root as NSString).deletingLastPathComponent, paths.root, "\(paths.root)/postgres", "\(paths.root)/redis"] {
+            for dir in [(paths.root as NSString).deletingLastPathComponent, paths.root, "\(paths.root)/postgres", "\(paths.root)/redis", "\(paths.root)/mysql"] {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 chmod(dir, 0o711)
             }
@@ -139,7 +163,8 @@ public final class NativeEngine {
             switch server.engine {
             case .postgres: states.append(try startPostgres(server))
             case .redis: states.append(try startRedis(server))
-            case .mysql, .mongodb:
+            case .mysql: states.append(try startMySQL(server))
+            case .mongodb:
                 states.append(ServerState(name: server.name, engine: server.engine, port: server.port, action: .unsupported, running: false))
             }
         }
@@ -323,6 +348,123 @@ public final class NativeEngine {
         throw EngineError("Redis \(server.name) does not answer PING on 127.0.0.1:\(server.port)\n\(tail)")
     }
 
+    // MARK: - MySQL (MariaDB)
+
+    /// The server's pid from its pid file, when that process lives and is a MySQL server (a
+    /// pid file left by kill -9 may name a recycled pid).
+    func mysqlPid(_ server: PlannedServer) -> pid_t? {
+        guard let text = try? String(contentsOfFile: paths.mysqlPid(server.name), encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, Subprocess.isAlive(pid) else { return nil }
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard comm == nil || comm == "mariadbd" || comm == "mysqld" else { return nil }
+        return pid
+    }
+
+    public func isMySQLRunning(_ server: PlannedServer) -> Bool {
+        mysqlPid(server) != nil && MySQLProbe.greets(port: server.port)
+    }
+
+    private func startMySQL(_ server: PlannedServer) throws -> ServerState {
+        if let pid = mysqlPid(server) {
+            if MySQLProbe.greets(port: server.port) {
+                return ServerState(name: server.name, engine: .mysql, port: server.port, action: .running, running: true)
+            }
+            // Ours (pid file in our folder, a mariadbd) but not answering on the plan's port (the
+            // port changed, or it hangs): stop it, a second server on the same data cannot start.
+            progress("restart \(server.name): pid \(pid) does not answer on 127.0.0.1:\(server.port)")
+            kill(pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(60)
+            while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
+            if Subprocess.isAlive(pid) { throw EngineError("mariadbd \(server.name) (pid \(pid)) does not answer on 127.0.0.1:\(server.port) and did not stop within 60 s") }
+        }
+        guard let mysqld = MySQLTools.server, let installDB = MySQLTools.installDB else {
+            throw EngineError("server \(server.name) needs mariadbd (or mysqld) and mariadb-install-db, and \(MySQLTools.missing() ?? "they are") not installed: \(MySQLTools.installCommand), or use the docker engine")
+        }
+        let account = Self.serverAccount(for: .mysql)
+        let dir = paths.mysqlDir(server.name)
+        let data = paths.mysqlData(server.name)
+        let run = paths.mysqlRun(server.name)
+        let socket = paths.mysqlSocket(server.name)
+        // sockaddr_un holds 107 bytes of path: mariadbd would fail with a less clear message.
+        if socket.utf8.count > 107 {
+            throw EngineError("the socket path of \(server.name) is \(socket.utf8.count) bytes long (\(socket)), over the 107 a unix socket allows: move the project to a shorter path")
+        }
+        try makeDirectory(dir, owner: account)
+        try makeDirectory(run, owner: account)
+        try checkTraversable(run, by: account)
+        // A private tmpdir: in the shared /tmp, two servers (or two mariadb-install-db at once)
+        // collide on the names of their temporary tables ("Unknown table 'mysql.tmp_user_sys'").
+        let tmp = "\(dir)/tmp"
+        try makeDirectory(tmp, owner: account)
+        // Written after mariadb-install-db succeeded: without it the data folder is half-made.
+        let installed = "\(dir)/installed"
+        var action = ServerAction.started
+        if !FileManager.default.fileExists(atPath: installed) || !FileManager.default.fileExists(atPath: "\(data)/mysql") {
+            try? FileManager.default.removeItem(atPath: data)
+            try makeDirectory(data, owner: account)
+            progress("mariadb-install-db \(server.name)")
+            // --auth-root-socket-user: a second all-privileges account named like the OS account
+            // that runs ovudev, which only that account can use (unix_socket): ovudev's
+            // maintenance login. As root it is root itself. No test database, no anonymous users.
+            let r = try Subprocess.run([
+                installDB, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--auth-root-authentication-method=socket",
+                "--auth-root-socket-user=\(Self.mysqlMaintenanceAccount)", "--skip-test-db", "--skip-name-resolve",
+            ], directory: dir, user: account)
+            guard r.status == 0 else {
+                try? FileManager.default.removeItem(atPath: data)
+                // Its own words are at the start; the end is boilerplate about bug reports.
+                let lines = r.output.split(separator: "\n")
+                let errors = lines.filter { $0.contains("ERROR") || $0.contains("[ERROR]") || $0.contains("failed") }
+                throw EngineError("mariadb-install-db for \(server.name) failed (exit \(r.status)):\n\((errors.isEmpty ? Array(lines.prefix(15)) : errors).joined(separator: "\n"))")
+            }
+            try "\(mysqld)\n".write(toFile: installed, atomically: true, encoding: .utf8)
+            action = .created
+        }
+        // After kill -9 the pid file names a dead (or recycled) pid and the socket file is left;
+        // the dead server's threads may still hold its listener for a moment.
+        if FileManager.default.fileExists(atPath: paths.mysqlPid(server.name)) {
+            let deadline = Date().addingTimeInterval(5)
+            while !PortProbe.isFree(server.port) && Date() < deadline { usleep(20_000) }
+        }
+        try ensurePortFree(server.port, for: server.name)
+        try? FileManager.default.removeItem(atPath: paths.mysqlPid(server.name))
+        try? FileManager.default.removeItem(atPath: socket)
+        let log = paths.serverLog(server.name)
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        try chown(log, to: account)
+        progress("start \(server.name) on 127.0.0.1:\(server.port)")
+        var argv = [
+            mysqld, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--socket=\(socket)", "--port=\(server.port)",
+            "--bind-address=127.0.0.1", "--pid-file=\(paths.mysqlPid(server.name))", "--log-error=\(log)",
+            "--skip-name-resolve", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
+        ]
+        // As root: become the server's account before mariadbd runs (setpriv execs, so the
+        // pid is mariadbd's own and the server never runs as root, not even to switch users).
+        if let account, let pw = getpwnam(account) {
+            argv = ["setpriv", "--reuid=\(pw.pointee.pw_uid)", "--regid=\(pw.pointee.pw_gid)", "--init-groups", "--"] + argv
+        }
+        var environment: [String: String] = [:]
+        for key in ["PATH", "LANG", "LC_ALL", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
+        let pid = try Subprocess.spawnDetached(argv, environment: environment, directory: dir, output: log)
+        // Ready when the TCP listener sends its handshake and the socket exists; give up when
+        // the process ends (its log says why) or after two minutes (crash recovery can be slow).
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: socket), MySQLProbe.greets(port: server.port) {
+                return ServerState(name: server.name, engine: .mysql, port: server.port, action: action, running: true)
+            }
+            if !Subprocess.isAlive(pid) {
+                var status: Int32 = 0
+                waitpid(pid, &status, WNOHANG)
+                break
+            }
+            usleep(20_000)
+        }
+        let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(10).joined(separator: "\n")
+        if Subprocess.isAlive(pid) { kill(pid, SIGTERM) }
+        throw EngineError("MySQL server \(server.name) (\((mysqld as NSString).lastPathComponent)) did not answer on 127.0.0.1:\(server.port):\n\(tail)")
+    }
+
     // MARK: - Stop and status
 
     public func stop(removeData: Bool = false) throws -> [ServerState] {
@@ -344,7 +486,17 @@ public final class NativeEngine {
                     while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
                     if Subprocess.isAlive(pid) { throw EngineError("redis-server \(server.name) (pid \(pid)) did not stop") }
                 }
-            case .mysql, .mongodb:
+            case .mysql:
+                if let pid = mysqlPid(server) {
+                    progress("stop \(server.name)")
+                    kill(pid, SIGTERM)
+                    let deadline = Date().addingTimeInterval(60)
+                    while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
+                    if Subprocess.isAlive(pid) { throw EngineError("mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))") }
+                    var status: Int32 = 0
+                    waitpid(pid, &status, WNOHANG)  // ours when this process started it
+                }
+            case .mongodb:
                 break
             }
             states.append(ServerState(name: server.name, engine: server.engine, port: server.port, action: .stopped, running: false))
@@ -352,6 +504,7 @@ public final class NativeEngine {
         if removeData {
             try? FileManager.default.removeItem(atPath: "\(paths.root)/postgres")
             try? FileManager.default.removeItem(atPath: "\(paths.root)/redis")
+            try? FileManager.default.removeItem(atPath: "\(paths.root)/mysql")
         }
         return states
     }
@@ -362,7 +515,8 @@ public final class NativeEngine {
             switch server.engine {
             case .postgres: running = isPostgresRunning(server)
             case .redis: running = isRedisRunning(server)
-            case .mysql, .mongodb: running = false
+            case .mysql: running = isMySQLRunning(server)
+            case .mongodb: running = false
             }
             return ServerState(name: server.name, engine: server.engine, port: server.port,
                                action: running ? .running : .stopped, running: running)

@@ -65,6 +65,10 @@ public struct Provisioner: Sendable {
     public var fileCopyThreshold: Int? = 8
     /// Server name → socket folder where the superuser logs in by peer authentication (native engine).
     public var adminSockets: [String: String] = [:]
+    /// MySQL server name → ovudev's maintenance login (native engine) and the server's rendered
+    /// init SQL (`BundleRenderer.mysqlInitSQL`). A MySQL server without both is skipped with a note.
+    public var mysqlAdmins: [String: MySQLLogin] = [:]
+    public var mysqlInitSQL: [String: String] = [:]
 
     /// Superuser connections to the plan's databases kept between `provision` and
     /// `applyPostMigrate` of one `up`: each database is logged into once, not once per step.
@@ -80,7 +84,8 @@ public struct Provisioner: Sendable {
 
     var postgresServers: [PlannedServer] { plan.servers.filter { $0.engine == .postgres } }
 
-    /// Converges every PostgreSQL server of the plan; MySQL and MongoDB servers are skipped with a note.
+    /// Converges every PostgreSQL server of the plan, and every MySQL server with a maintenance
+    /// login and init SQL; MongoDB servers are skipped with a note.
     public func provision(progress: (String) -> Void = { _ in }) throws -> ProvisionReport {
         var report = ProvisionReport()
         var state = ProvisionState.load(statePath)
@@ -92,7 +97,15 @@ public struct Provisioner: Sendable {
                 try run.provision(state: &state, saveState: { try $0.save(statePath) }, progress: progress)
                 report.changes += run.changes
                 report.notes += run.notes
-            case .mysql, .mongodb:
+            case .mysql:
+                guard let admin = mysqlAdmins[server.name], let sql = mysqlInitSQL[server.name] else {
+                    report.notes.append(dockerOnlyNote(server))
+                    continue
+                }
+                progress("provision \(server.name): \(server.roles.count) users, \(server.databases.count) databases")
+                let changes = try MySQLProvisioning(server: server, admin: admin, sql: sql).run()
+                report.changes += changes.map { "\(server.name): \($0)" }
+            case .mongodb:
                 report.notes.append(dockerOnlyNote(server))
             case .redis:
                 break
@@ -132,7 +145,8 @@ public struct Provisioner: Sendable {
 
     func dockerOnlyNote(_ server: PlannedServer) -> String {
         let users = plan.instances.filter { $0.database?.server == server.name }.map(\.name)
-        return "server \(server.name) (\(server.engine.rawValue)) was not provisioned: the native engine runs PostgreSQL only and \(server.engine == .mysql ? "mariadbd/mysqld" : "mongod") is not installed; \(users.isEmpty ? "it" : users.joined(separator: ", ")) need\(users.count == 1 ? "s" : "") the docker engine (`ovudev render` and `docker compose up`)"
+        let why = server.engine == .mysql ? "no MySQL server of the native engine was given to provision" : "the native engine does not run MongoDB"
+        return "server \(server.name) (\(server.engine.rawValue)) was not provisioned: \(why); \(users.isEmpty ? "it" : users.joined(separator: ", ")) need\(users.count == 1 ? "s" : "") the docker engine (`ovudev render` and `docker compose up`)"
     }
 
     func superuserPassword(_ server: PlannedServer) throws -> String {

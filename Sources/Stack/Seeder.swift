@@ -9,6 +9,16 @@ public struct SeedResult: Sendable, Codable {
     public var file: String
     public var outcome: Outcome
     public var rows: Int?
+    /// Why a file was skipped.
+    public var note: String?
+
+    public init(instance: String, file: String, outcome: Outcome, rows: Int? = nil, note: String? = nil) {
+        self.instance = instance
+        self.file = file
+        self.outcome = outcome
+        self.rows = rows
+        self.note = note
+    }
 }
 
 public struct SeedError: Error, CustomStringConvertible, Sendable {
@@ -61,11 +71,13 @@ public struct Seeder {
         for instance in plan.instances where service == nil || instance.service == service {
             guard !instance.seed.isEmpty else { continue }
             guard let db = instance.database, let server = plan.server(db.server) else {
-                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped))
+                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped,
+                                          note: "\(instance.name) owns no database"))
                 continue
             }
             guard db.engine == .postgres else {
-                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped))
+                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped,
+                                          note: "ovudev loads seeds into PostgreSQL only; \(instance.name) is on \(db.engine.rawValue) (server \(db.server)) in this scenario"))
                 continue
             }
             let files = try files(for: instance)

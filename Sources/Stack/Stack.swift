@@ -46,11 +46,25 @@ public final class NativeStack {
     /// Server name → socket folder for ovudev's superuser connections (peer authentication).
     public var adminSockets: [String: String] { engine.adminSockets() }
 
+    /// MySQL server name → ovudev's maintenance login over the server's private socket.
+    public var mysqlAdmins: [String: MySQLLogin] { engine.mysqlAdmins() }
+
     /// `ovudev check` for this stack.
     public func checker() -> Checker {
         var checker = Checker(plan: plan, secrets: secrets)
         checker.adminSockets = adminSockets
+        checker.mysqlAdmins = mysqlAdmins
         return checker
+    }
+
+    /// The MySQL init SQL of each MySQL server, exactly as `ovudev render` writes it
+    /// (`init/<server>/init-db.sql`), with this stack's secrets.
+    public func mysqlInitSQL() throws -> [String: String] {
+        let servers = plan.servers.filter { $0.engine == .mysql }
+        if servers.isEmpty { return [:] }
+        let renderer = BundleRenderer(plan: plan, secrets: Secrets(values: secrets), templates: try project.templates(), options: RenderOptions(
+            topologyFile: project.topologyFileName, bundleDirectory: paths.root, projectFromBundle: ".", backupsDirectory: paths.root))
+        return Dictionary(uniqueKeysWithValues: servers.map { ($0.name, renderer.mysqlInitSQL($0)) })
     }
 
     var engine: NativeEngine { NativeEngine(plan: plan, paths: paths, secrets: secrets, progress: progress) }
@@ -90,20 +104,39 @@ public final class NativeStack {
         }
     }
 
-    /// Servers that need the docker engine in this scenario, with the services they carry.
-    public var dockerOnly: [(server: PlannedServer, instances: [String])] {
-        plan.servers.filter { $0.engine == .mysql || $0.engine == .mongodb }.map { server in
-            (server, plan.instances.filter { $0.database?.server == server.name }.map(\.name))
+    /// Servers the native engine cannot run on this machine, with the services they carry and
+    /// why: MongoDB always (not packaged in Debian), MySQL when mariadbd/mysqld is missing.
+    public var dockerOnly: [(server: PlannedServer, instances: [String], reason: String)] {
+        let mysqlMissing = MySQLTools.missing()
+        return plan.servers.compactMap { server -> (PlannedServer, [String], String)? in
+            let reason: String
+            switch server.engine {
+            case .mongodb:
+                reason = "the native engine runs PostgreSQL, Redis and MySQL (MariaDB), not MongoDB (mongod is not packaged in Debian)"
+            case .mysql:
+                guard let missing = mysqlMissing else { return nil }
+                reason = "the native engine runs MySQL with mariadbd or mysqld, and \(missing) \(missing.contains(",") ? "are" : "is") not installed (`\(MySQLTools.installCommand)`)"
+            case .postgres, .redis:
+                return nil
+            }
+            return (server, plan.instances.filter { $0.database?.server == server.name }.map(\.name), reason)
         }
+    }
+
+    /// Why this scenario cannot run natively here, naming each server and its services; nil when it can.
+    public var nativeRefusal: String? {
+        let refused = dockerOnly
+        guard !refused.isEmpty else { return nil }
+        let parts = refused.map { server, instances, reason in
+            "puts \(instances.isEmpty ? "nothing" : instances.joined(separator: ", ")) on \(server.engine.rawValue) (server \(server.name)); \(reason)"
+        }
+        return "scenario \(plan.scenario) \(parts.joined(separator: "; it also ")): run this scenario with the docker engine (`ovudev up --engine docker --scenario \(plan.scenario)`, or `ovudev render --scenario \(plan.scenario)` and `docker compose up`)"
     }
 
     public func up(check runCheck: Bool = true) throws -> UpReport {
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }
-        if let (server, instances) = dockerOnly.first {
-            let binary = server.engine == .mysql ? "mariadbd or mysqld" : "mongod"
-            throw EngineError("scenario \(plan.scenario) puts \(instances.joined(separator: ", ")) on \(server.engine.rawValue) (server \(server.name)); the native engine runs PostgreSQL and Redis only and \(binary) is not installed: run this scenario with the docker engine (`ovudev render --scenario \(plan.scenario)` and `docker compose up`)")
-        }
+        if let refusal = nativeRefusal { throw EngineError(refusal) }
         try loadSecrets()
         var report = UpReport()
         progress("servers")
@@ -112,6 +145,8 @@ public final class NativeStack {
         progress("provision")
         var provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
         provisioner.adminSockets = adminSockets
+        provisioner.mysqlAdmins = mysqlAdmins
+        provisioner.mysqlInitSQL = try mysqlInitSQL()
         report.provisioned = try provisioner.provision(progress: progress).changes
 
         var state = loadState()

@@ -27,14 +27,16 @@ public enum Subprocess {
         let start = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? NSNumber)?.intValue ?? 0
         var inputPath = "/dev/null"
         if let input {
+            // 0600 and new: the input may hold secrets (provisioning SQL with passwords).
             inputPath = outputPath + ".in"
-            try input.write(toFile: inputPath, atomically: false, encoding: .utf8)
+            try writePrivate(Data(input.utf8), to: inputPath)
         }
         defer {
             if input != nil { try? FileManager.default.removeItem(atPath: inputPath) }
             if log == nil { try? FileManager.default.removeItem(atPath: outputPath) }
         }
-        let status = try spawnAndWait(["/usr/bin/env"] + argv, environment: environment, stdin: inputPath, output: outputPath)
+        let status = try spawnAndWait(["/usr/bin/env"] + argv, environment: environment, stdin: inputPath, output: outputPath,
+                                      outputMode: log == nil ? 0o600 : 0o644)
         let data = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
         let output = String(decoding: data.dropFirst(start), as: UTF8.self)
         if status == 127 && output.contains("No such file") {
@@ -45,12 +47,12 @@ public enum Subprocess {
 
     /// posix_spawn + waitpid, stdout and stderr appended to `output`. Foundation's Process waits
     /// for daemons (pg_ctl's postmaster, redis-server) that inherit its descriptors; this does not.
-    static func spawnAndWait(_ argv: [String], environment: [String: String]?, stdin: String, output: String) throws -> Int32 {
+    static func spawnAndWait(_ argv: [String], environment: [String: String]?, stdin: String, output: String, outputMode: mode_t = 0o644) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, outputMode)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -105,6 +107,15 @@ public enum Subprocess {
         // POSIX_SPAWN_SETSIGDEF 0x04 | POSIX_SPAWN_SETSIGMASK 0x08
         posix_spawnattr_setflags(&attributes, 0x04 | 0x08 | extraFlags)
         return attributes
+    }
+
+    /// Writes `data` to a new file created with mode 0600 (fails if the file exists).
+    public static func writePrivate(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw SubprocessError(message: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw SubprocessError(message: "cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Alive and not a zombie waiting for a parent (or a container's init) to reap it.

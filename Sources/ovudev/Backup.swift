@@ -46,7 +46,7 @@ struct BackupCLI: ParsableCommand {
         var output = Output(files: [], verified: [], failures: [:], skipped: [:])
         for t in targets {
             if t.kind == .mysqldump || t.kind == .mongodump {
-                output.skipped[t.name] = "\(t.kind.rawValue) needs the docker engine (the native stack runs PostgreSQL and Redis)"
+                output.skipped[t.name] = "ovudev backup runs PostgreSQL and Redis dumps; \(t.kind.rawValue) runs from the rendered crontab (backup/crontab) or with the docker engine"
                 continue
             }
             do {

@@ -28,12 +28,29 @@ struct Doctor: ParsableCommand {
         if Subprocess.isRoot {
             check("unprivileged account `postgres` for servers", getpwnam("postgres") != nil, "apt-get install postgresql (creates it) or useradd -r postgres")
         }
+        let stack = try? options.stack(progress: { _ in })
+        let engines = Set(stack?.plan.servers.map(\.engine) ?? [])
+        if engines.contains(.mysql) {
+            // This scenario puts services on MySQL: the native engine runs them with MariaDB.
+            let scenario = stack.map { " (scenario \($0.plan.scenario))" } ?? ""
+            check("MySQL server mariadbd or mysqld\(scenario)", MySQLTools.server != nil, MySQLTools.installCommand)
+            check("mariadb-install-db\(scenario)", MySQLTools.installDB != nil, MySQLTools.installCommand)
+            check("mariadb client\(scenario)", MySQLTools.client != nil, "apt-get install mariadb-client")
+            if Subprocess.isRoot {
+                check("unprivileged account `mysql` for mariadbd", getpwnam("mysql") != nil, "apt-get install mariadb-server (creates it) or useradd -r mysql")
+            }
+        } else {
+            rows.append([MySQLTools.server != nil ? "ok" : "info", "MySQL server mariadbd or mysqld",
+                         MySQLTools.server != nil ? "" : "only for scenarios with MySQL services: \(MySQLTools.installCommand)"])
+        }
         let docker = (try? Subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"]))?.status == 0
-        rows.append([docker ? "ok" : "info", "docker engine", docker ? "" : "not running: ovudev uses the native engine (MySQL/MongoDB scenarios need docker)"])
+        let mongo = engines.contains(.mongodb) ? " — this scenario puts services on MongoDB, so it needs one" : ""
+        rows.append([docker ? "ok" : "info", "docker engine",
+                     docker ? "" : "not running: ovudev uses the native engine (PostgreSQL, Redis, MySQL); MongoDB scenarios need docker\(mongo)"])
 
-        if let stack = try? options.stack(progress: { _ in }) {
+        if let stack {
             let running = Dictionary(uniqueKeysWithValues: stack.status().servers.map { ($0.name, $0.running) })
-            for server in stack.plan.servers where server.engine == .postgres || server.engine == .redis {
+            for server in stack.plan.servers where server.engine != .mongodb {
                 let free = PortProbe.isFree(server.port)
                 let ours = running[server.name] == true
                 check("port \(server.port) for \(server.name)", free || ours,

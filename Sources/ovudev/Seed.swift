@@ -28,5 +28,6 @@ struct Seed: ParsableCommand {
         }
         if results.isEmpty { print("no seed files"); return }
         print(table(["service", "file", "result", "rows"], results.map { [$0.instance, $0.file, $0.outcome.rawValue, $0.rows.map(String.init) ?? "-"] }))
+        for result in results where result.outcome == .skipped { if let note = result.note { print("skipped \(result.instance): \(note)") } }
     }
 }

@@ -31,8 +31,9 @@ struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start the stack: servers, provisioning, migrations, seeds, services, check.",
         discussion: """
-            --engine native (default): PostgreSQL and Redis as local processes; a second `up` with nothing changed starts \
-            nothing and changes nothing. State lives in .ovu/<scenario>/.
+            --engine native (default): PostgreSQL, Redis and MySQL (MariaDB's mariadbd, when installed) as local \
+            processes; a second `up` with nothing changed starts nothing and changes nothing. State lives in \
+            .ovu/<scenario>/. MongoDB needs the docker engine.
             --engine docker: renders the compose bundle and runs `docker compose up -d --wait` (provisioning converges on \
             every run), then seeds and checks from the host on the published ports. Needs a docker engine and Compose v2.
             """)
@@ -61,6 +62,7 @@ struct Up: ParsableCommand {
             for m in report.migrated { print("migrated: \(m)") }
             for seed in report.seeds where seed.outcome == .loaded { print("seeded: \(seed.instance) \(seed.file) (\(seed.rows ?? 0) rows)") }
             for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
+            for seed in report.seeds where seed.outcome == .skipped { print("seed skipped: \(seed.instance) \(seed.file): \(seed.note ?? "")") }
             for s in report.started { print("started: \(s)") }
         }
         print("")

@@ -4,7 +4,8 @@
 -- Users: one per service instance
 CREATE USER IF NOT EXISTS 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7';
 ALTER USER 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'sam_user'@'%';
 
 -- Database sam_db
 CREATE DATABASE IF NOT EXISTS `sam_db` CHARACTER SET utf8mb4;
-GRANT ALL PRIVILEGES ON `sam_db`.* TO 'sam_user'@'%';
+GRANT ALL PRIVILEGES ON `sam\_db`.* TO 'sam_user'@'%';

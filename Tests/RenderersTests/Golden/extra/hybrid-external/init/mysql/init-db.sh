@@ -12,8 +12,9 @@ MYSQL_PWD="${MYSQL_ROOT_PASSWORD}" mysql --protocol=socket -uroot <<OVUDEV_SQL
 -- Users: one per service instance
 CREATE USER IF NOT EXISTS 'sam_user'@'%' IDENTIFIED BY '${SAM_DB_PASSWORD_SQL}';
 ALTER USER 'sam_user'@'%' IDENTIFIED BY '${SAM_DB_PASSWORD_SQL}';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'sam_user'@'%';
 
 -- Database sam_db
 CREATE DATABASE IF NOT EXISTS \`sam_db\` CHARACTER SET utf8mb4;
-GRANT ALL PRIVILEGES ON \`sam_db\`.* TO 'sam_user'@'%';
+GRANT ALL PRIVILEGES ON \`sam\\_db\`.* TO 'sam_user'@'%';
 OVUDEV_SQL

@@ -1,0 +1,182 @@
+import Foundation
+import Renderers
+import Stack
+import Testing
+import Topology
+
+/// Services on MySQL, run natively on a real MariaDB (mariadbd) next to PostgreSQL and Redis.
+@Suite struct MySQLTests {
+    /// The example project with one more scenario that moves `services` to MySQL.
+    func project(_ scenario: String, onMySQL services: [String]) throws -> TempProject {
+        try TempProject { json in
+            var scenarios = json["scenarios"] as! [String: [String: Any]]
+            scenarios[scenario] = ["layout": "mixed", "engines": Dictionary(uniqueKeysWithValues: services.map { ($0, "mysql") })]
+            json["scenarios"] = scenarios
+        }
+    }
+
+    func requireMariaDB() throws {
+        if let missing = MySQLTools.missing() {
+            throw EngineError("\(missing) not installed: \(MySQLTools.installCommand) (scripts/install-deps.sh does it)")
+        }
+    }
+
+    /// mariadbd processes whose command line names this folder.
+    func mariadbds(under directory: String) -> [pid_t] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), Subprocess.isAlive(pid),
+                  let comm = try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8),
+                  comm.hasPrefix("mariadbd") || comm.hasPrefix("mysqld"),
+                  let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline")),
+                  String(decoding: cmdline, as: UTF8.self).contains(directory) else { return nil }
+            return pid
+        }
+    }
+
+    func env(_ stack: NativeStack, _ instance: String) throws -> [String: String] {
+        let i = try #require(stack.plan.instance(instance))
+        return ServiceProcesses(plan: stack.plan, paths: stack.paths, projectDirectory: stack.project.directory, secrets: stack.secrets).environment(for: i)
+    }
+
+    @Test func oneServiceOnMySQLUpCheckSecondUpKillNineAndDown() throws {
+        try requireMariaDB()
+        let project = try project("mysqlmix", onMySQL: ["sam"])
+        defer { project.close() }
+        let stack = try project.stack("mysqlmix")
+        let mysql = try #require(stack.plan.servers.first { $0.engine == .mysql })
+
+        let first = try stack.up()
+        let check = try #require(first.check)
+        #expect(check.passed, "\(check.findings.filter { $0.status != .ok && $0.status != .skipped })")
+        #expect(first.servers.contains { $0.name == mysql.name && $0.action == .created && $0.running })
+        #expect(first.provisioned.contains("\(mysql.name): user sam_user created"), "\(first.provisioned)")
+        #expect(first.provisioned.contains("\(mysql.name): database sam_db created"), "\(first.provisioned)")
+        // The MySQL findings: a real login with its password, its own database, the PUBLIC row.
+        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "own-data" && $0.status == .ok && $0.detail.contains("in sam_db") })
+        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .ok && $0.detail.contains("on \(mysql.name)") })
+        #expect(check.findings.contains { $0.subject == "PUBLIC" && $0.check == "public" && $0.detail.contains("no anonymous accounts on \(mysql.name)") })
+        #expect(check.findings.contains { $0.subject == "sam" && $0.check == "health" && $0.status == .ok })
+
+        // The env the Plan gives sam is what logs in over TCP.
+        let env = try env(stack, "sam")
+        #expect(env["DATABASE_URL"]?.hasPrefix("mysql://sam_user:") == true)
+        #expect(env["DATABASE_URL"]?.hasSuffix("@127.0.0.1:\(mysql.port)/sam_db") == true)
+        #expect(env["DB_HOST"] == "127.0.0.1" && env["DB_PORT"] == String(mysql.port) && env["DB_NAME"] == "sam_db" && env["DB_USER"] == "sam_user")
+        let sam = MySQLLogin(route: .tcp(port: mysql.port), user: try #require(env["DB_USER"]), password: env["DB_PASSWORD"])
+        try sam.exec("CREATE TABLE kept (id INT PRIMARY KEY); INSERT INTO kept VALUES (7);", database: "sam_db")
+        let wrong = try MySQLLogin(route: .tcp(port: mysql.port), user: "sam_user", password: "not-the-password").run("SELECT 1")
+        #expect(wrong.errors.first?.code == 1045, "\(wrong.output)")
+
+        let second = try stack.up()
+        #expect(second.changedNothing, "second up: servers \(second.servers.map { "\($0.name) \($0.action)" }), provisioned \(second.provisioned)")
+        #expect(stack.status().servers.contains { $0.name == mysql.name && $0.running })
+
+        // kill -9: the pid file and socket stay behind; the next up starts it again, data intact.
+        let pidText = try String(contentsOfFile: stack.paths.mysqlPid(mysql.name), encoding: .utf8)
+        let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGKILL)
+        var waited = 0
+        // Dead (its threads may still hold the listener a moment: up must cope with that).
+        while Subprocess.isAlive(pid) && waited < 500 { usleep(10_000); waited += 1 }
+        #expect(FileManager.default.fileExists(atPath: stack.paths.mysqlPid(mysql.name)))
+        let again = try stack.up()
+        #expect(again.servers.contains { $0.name == mysql.name && $0.action == .started })
+        #expect(again.check?.passed == true)
+        #expect(try sam.exec("SELECT id FROM kept", database: "sam_db").rows == [["7"]])
+
+        let down = try stack.down()
+        #expect(down.servers.contains { $0.name == mysql.name && $0.action == .stopped })
+        for port in stack.plan.servers.filter({ $0.engine != .mongodb }).map(\.port) + stack.plan.instances.compactMap(\.port) {
+            #expect(PortProbe.isFree(port), "port \(port) still taken after down: \(PortProbe.holder(of: port) ?? "?")")
+        }
+        #expect(mariadbds(under: project.directory).isEmpty)
+        #expect(!stack.status().servers.contains { $0.running })
+        _ = try stack.down(volumes: true)
+        #expect(!FileManager.default.fileExists(atPath: stack.paths.mysqlDir(mysql.name)))
+    }
+
+    @Test func twoServicesOnMySQLCannotReachEachOther() throws {
+        try requireMariaDB()
+        let project = try project("mysqlpair", onMySQL: ["sam", "smm"])
+        defer { project.close() }
+        let stack = try project.stack("mysqlpair")
+        let mysql = try #require(stack.plan.servers.first { $0.engine == .mysql })
+        let report = try stack.up(check: true)
+        let check = try #require(report.check)
+        #expect(check.passed, "\(check.findings.filter { $0.status != .ok && $0.status != .skipped })")
+        for user in ["sam_user", "smm_user"] {
+            #expect(check.findings.contains { $0.subject == user && $0.check == "isolation" && $0.status == .ok && $0.detail.contains("access denied to 1 other database") })
+        }
+        // A real login as sam is refused smm's database, by USE and by SELECT.
+        let samEnv = try env(stack, "sam")
+        let sam = MySQLLogin(route: .tcp(port: mysql.port), user: "sam_user", password: samEnv["DB_PASSWORD"])
+        let smmEnv = try env(stack, "smm")
+        try MySQLLogin(route: .tcp(port: mysql.port), user: "smm_user", password: smmEnv["DB_PASSWORD"]).exec("CREATE TABLE secrets (v TEXT)", database: "smm_db")
+        let denied = try sam.run("USE smm_db;\nSELECT * FROM smm_db.secrets;\n", force: true)
+        #expect(denied.errors.count == 2 && denied.errors.allSatisfy(\.isAccessDenied), "\(denied.output)")
+
+        // A leaked grant is found by check (catalog and real login), and the next up revokes it.
+        let admin = try #require(stack.mysqlAdmins[mysql.name])
+        try admin.exec("GRANT SELECT ON `smm\\_db`.* TO 'sam_user'@'%';")
+        let leaking = try stack.checker().run()
+        #expect(!leaking.passed)
+        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak && $0.detail.contains("used smm_db") })
+        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak && $0.detail.contains("has privileges on") })
+        let converged = try stack.up(check: true)
+        #expect(converged.provisioned == ["\(mysql.name): user sam_user: privileges set"], "\(converged.provisioned)")
+        #expect(converged.check?.passed == true)
+        _ = try stack.down(volumes: true)
+        #expect(mariadbds(under: project.directory).isEmpty)
+    }
+
+    @Test func hybridRefusesNamingMongoDBAndItsService() throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let stack = try project.stack("hybrid")
+        do {
+            _ = try stack.up()
+            Issue.record("up of the hybrid scenario (smm on mongodb) did not refuse")
+        } catch let error as EngineError {
+            #expect(error.message.contains("puts smm on mongodb (server mongodb)"), "\(error.message)")
+            #expect(error.message.contains("docker engine"), "\(error.message)")
+            if MySQLTools.server != nil {
+                // MySQL runs natively here: the message must not claim otherwise.
+                #expect(!error.message.contains("mariadbd"), "\(error.message)")
+                #expect(!error.message.contains("sam"), "\(error.message)")
+                #expect(stack.dockerOnly.map(\.server.name) == ["mongodb"])
+            }
+        }
+        // Nothing was started.
+        for server in stack.plan.servers { #expect(PortProbe.isFree(server.port)) }
+        #expect(mariadbds(under: project.directory).isEmpty)
+    }
+
+    @Test func renderedInitSQLRunsTwiceOnNativeMariaDB() throws {
+        try requireMariaDB()
+        let project = try project("mysqlmix", onMySQL: ["sam", "smm"])
+        defer { project.close() }
+        let full = try project.stack("mysqlmix")
+        try full.loadSecrets()
+        // Only the MySQL server: the engine and the rendered file, nothing else.
+        var plan = full.plan
+        plan.servers = plan.servers.filter { $0.engine == .mysql }
+        let mysql = try #require(plan.servers.first)
+        let engine = NativeEngine(plan: plan, paths: full.paths, secrets: full.secrets)
+        defer { _ = try? engine.stop(removeData: true) }
+        #expect(try engine.start().map(\.action) == [.created])
+
+        let rendered = try project.project.render(scenario: "mysqlmix", output: nil, write: false)
+        let file = try #require(rendered.files.first { $0.path == "init/\(mysql.name)/init-db.sql" })
+        #expect(try full.mysqlInitSQL()[mysql.name] == file.contents, "the native engine applies what render writes")
+        let admin = try #require(engine.mysqlAdmins()[mysql.name])
+        for _ in 0..<2 { try admin.exec(file.contents) }
+        let users = try admin.exec("SELECT User FROM mysql.global_priv WHERE Host = '%' ORDER BY User").rows.map { $0[0] }
+        #expect(users == ["sam_user", "smm_user"])
+        let grants = try admin.exec("SHOW GRANTS FOR 'sam_user'@'%'").rows.map { $0[0] }
+        #expect(grants.contains("GRANT ALL PRIVILEGES ON `sam\\_db`.* TO `sam_user`@`%`"), "\(grants)")
+        #expect(grants.count == 2, "\(grants)")
+        let samSecret = try #require(plan.instance("sam")?.database?.secret.variable)
+        let samPassword = try #require(full.secrets[samSecret])
+        #expect(try MySQLLogin(route: .tcp(port: mysql.port), user: "sam_user", password: samPassword).exec("SELECT DATABASE()", database: "sam_db").rows == [["sam_db"]])
+    }
+}
