@@ -46,14 +46,19 @@ public struct Checker: Sendable {
         self.secrets = secrets
     }
 
-    public func run() throws -> CheckReport {
+    /// `progress` is called on this thread only.
+    public func run(progress: (String) -> Void = { _ in }) throws -> CheckReport {
         var findings: [CheckFinding] = []
+        // Redis is another server and its probes wait on round trips, not on CPU: they run
+        // while PostgreSQL is checked.
+        let redisServers = plan.servers.filter { $0.engine == .redis }
+        let checker = self
+        let redis = OnThread { redisServers.flatMap(checker.checkRedis) }
         for server in plan.servers where server.engine == .postgres {
-            findings += try checkPostgres(server)
+            findings += try checkPostgres(server, progress: progress)
         }
-        for server in plan.servers where server.engine == .redis {
-            findings += checkRedis(server)
-        }
+        if !redisServers.isEmpty { progress("check redis: \(redisServers.map(\.name).joined(separator: ", "))") }
+        findings += redis.wait()
         for server in plan.servers where server.engine == .mysql {
             findings += checkMySQL(server)
         }
@@ -81,12 +86,13 @@ public struct Checker: Sendable {
 
     // MARK: - PostgreSQL
 
-    private func checkPostgres(_ server: PlannedServer) throws -> [CheckFinding] {
+    private func checkPostgres(_ server: PlannedServer, progress: (String) -> Void) throws -> [CheckFinding] {
         var findings: [CheckFinding] = []
         let admin = try superuser(server, database: "postgres")
         let roles = server.roles.map(\.name)
         let databases = server.databases.map(\.name)
         let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
+        progress("check \(server.name): catalog, \(roles.count) roles × \(databases.count) databases")
 
         // Roles are plain logins.
         let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(lit(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
@@ -132,42 +138,53 @@ public struct Checker: Sendable {
                                              detail: "connects to exactly \(expected.count) of \(databases.count) databases on \(server.name)"))
             }
         }
-        // Schema and table privileges inside each database, over several connections.
-        let checker = self
-        findings += try concurrently(server.databases, workers: parallelism) { db, _ in
-            try checker.checkInside(db, server: server, conn: try checker.superuser(server, database: db.name))
-        }.flatMap { $0 }
         // Real logins: every service role's own data works (probe table in a rolled-back
         // transaction); for a sample of roles, other databases refuse the login.
         let owners = server.roles.filter { role in
             guard !role.readOnly, let access = role.instance.flatMap(plan.instance)?.database else { return false }
             return access.server == server.name && access.role == role.name
         }
-        // Many roles (per-tenant): the catalog checks above cover every role; real logins a
-        // sample spread over them.
+        // Many roles (per-tenant): the catalog checks cover every role; real logins a sample
+        // spread over them.
         let sampled = Set(Self.spread(owners.map(\.name), count: loginSampleRoles))
+        // Schema and table privileges inside each database and the sampled logins share one
+        // pool of connections, so that neither waits for the other's last jobs.
+        enum Job: Sendable { case inside(PlannedDatabase), logins(PlannedRole) }
+        let jobs = server.databases.map(Job.inside) + owners.filter { sampled.contains($0.name) }.map(Job.logins)
+        progress("check \(server.name): inside \(server.databases.count) database\(server.databases.count == 1 ? "" : "s"), real logins of \(sampled.count) role\(sampled.count == 1 ? "" : "s"), \(min(parallelism, jobs.count)) connections")
+        let checker = self
+        let results = try concurrently(jobs, workers: parallelism) { job, _ in
+            switch job {
+            case let .inside(db): return try checker.checkInside(db, server: server)
+            case let .logins(role): return checker.realLogins(server, role: role)
+            }
+        }
+        findings += results.prefix(server.databases.count).flatMap { $0 }
         for role in owners where !sampled.contains(role.name) {
             let access = plan.instance(role.instance!)!.database!
             findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok,
                                          detail: "catalog: CONNECT on \(access.database), USAGE and CREATE on its schema (real logins probe \(sampled.count) of \(owners.count) roles)"))
         }
-        findings += try concurrently(owners.filter { sampled.contains($0.name) }, workers: parallelism) { role, _ in
-            let access = checker.plan.instance(role.instance!)!.database!
-            var found = [checker.probeOwnData(server, role: role, access: access)]
-            let others = server.databases.filter { !$0.connect.contains(role.name) && $0.owner != role.name }
-            for other in Self.spread(others.map(\.name), count: checker.loginSample) {
-                do {
-                    _ = try checker.login(server, role: role, database: other)
-                    found.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in to \(other)"))
-                } catch let error as PGError where error.isPermissionDenied {
-                    continue
-                } catch {
-                    found.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "login to \(other) failed unexpectedly: \(error)"))
-                }
-            }
-            return found
-        }.flatMap { $0 }
+        findings += results.dropFirst(server.databases.count).flatMap { $0 }
         return findings
+    }
+
+    /// The role's probe in its own data, and login attempts to a spread of the databases it may not enter.
+    private func realLogins(_ server: PlannedServer, role: PlannedRole) -> [CheckFinding] {
+        let access = plan.instance(role.instance!)!.database!
+        var found = [probeOwnData(server, role: role, access: access)]
+        let others = server.databases.filter { !$0.connect.contains(role.name) && $0.owner != role.name }
+        for other in Self.spread(others.map(\.name), count: loginSample) {
+            do {
+                _ = try login(server, role: role, database: other)
+                found.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in to \(other)"))
+            } catch let error as PGError where error.isPermissionDenied {
+                continue
+            } catch {
+                found.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "login to \(other) failed unexpectedly: \(error)"))
+            }
+        }
+        return found
     }
 
     /// Up to `count` items spread evenly over `items` (all of them when there are no more).
@@ -176,30 +193,38 @@ public struct Checker: Sendable {
         return (0..<count).map { items[$0 * items.count / count] }
     }
 
-    private func checkInside(_ db: PlannedDatabase, server: PlannedServer, conn: PGConnection) throws -> [CheckFinding] {
+    /// Schema and table privileges inside one database, in one round trip on a new connection
+    /// (per-tenant plans: hundreds of databases, where the backend's start dominates).
+    private func checkInside(_ db: PlannedDatabase, server: PlannedServer) throws -> [CheckFinding] {
         var findings: [CheckFinding] = []
         // Only the roles the plan lets connect here: any other role's CONNECT is a leak the
         // server-wide matrix reports, and without it nothing inside is reachable. (Per-tenant
         // plans: a handful of roles per database instead of every role of the server.)
         let roles = server.roles.map(\.name).filter { db.connect.contains($0) || db.owner == $0 }
         if roles.isEmpty { return findings }
+        let conn = try superuser(server, database: db.name)
         let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
         // Which schemas hold service data here, and whose they are.
         var schemaOwner: [String: String] = [:]
         for s in db.schemas { schemaOwner[s.name] = s.owner }
         if db.schemas.isEmpty { schemaOwner["public"] = db.owner ?? "" }
         let readers = Set(db.tableReads.map(\.role)).union(db.schemaReaders.map(\.role))
+        let schemas = lit(Array(schemaOwner.keys).sorted())
 
-        let schemaMatrix = try conn.exec("""
-            SELECT r, s, has_schema_privilege(r, s, 'USAGE'), has_schema_privilege(r, s, 'CREATE')
-            FROM unnest(\(lit(roles))) r, unnest(\(lit(Array(schemaOwner.keys).sorted()))) s
+        // 's' rows: role × service schema; 't' rows: role × table of those schemas, with its owner.
+        let rows = try conn.exec("""
+            SELECT 's', s, NULL, r, NULL, has_schema_privilege(r, s, 'USAGE'), has_schema_privilege(r, s, 'CREATE')
+            FROM unnest(\(lit(roles))) r, unnest(\(schemas)) s
             WHERE EXISTS (SELECT FROM pg_namespace WHERE nspname = s)
-            """)
-        for row in schemaMatrix.rows {
-            let role = row[0]!, schema = row[1]!, usage = row[2] == "t", create = row[3] == "t"
-            let connects = db.connect.contains(role) || db.owner == role
+            UNION ALL
+            SELECT 't', n.nspname, c.relname, r, pg_get_userbyid(c.relowner),
+                   has_table_privilege(r, c.oid, 'SELECT'), has_table_privilege(r, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(\(lit(roles))) r
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY(\(schemas))
+            """).rows
+        for row in rows where row[0] == "s" {
+            let schema = row[1]!, role = row[3]!, usage = row[5] == "t", create = row[6] == "t"
             let owner = schemaOwner[schema] == role || db.publicCreate.contains(role)
-            if !connects { continue }  // no CONNECT: the schema is unreachable anyway
             if owner && !(usage && create) {
                 findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, detail: "lacks USAGE/CREATE on its schema \(db.name).\(schema)"))
             } else if !owner && create {
@@ -209,23 +234,15 @@ public struct Checker: Sendable {
             }
         }
         // Tables: every role × every table of the service schemas.
-        let tables = try conn.exec("""
-            SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY(\(lit(Array(schemaOwner.keys))))
-            """)
-        if !tables.rows.isEmpty {
-            let privileges = try conn.exec("""
-                SELECT r, n.nspname, c.relname, has_table_privilege(r, c.oid, 'SELECT'), has_table_privilege(r, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(\(lit(roles))) r
-                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY(\(lit(Array(schemaOwner.keys))))
-                """)
-            let owners = Dictionary(tables.rows.map { ("\($0[0]!).\($0[1]!)", $0[2]!) }, uniquingKeysWith: { a, _ in a })
+        let privileges = rows.filter { $0[0] == "t" }
+        if !privileges.isEmpty {
+            let owners = Dictionary(privileges.map { ("\($0[1]!).\($0[2]!)", $0[4]!) }, uniquingKeysWith: { a, _ in a })
             var granted = Set<String>()
             for read in db.tableReads { granted.insert("\(read.role) \(read.schema).\(read.table)") }
             let analytics = Set(db.schemaReaders.map { "\($0.role) \($0.schema)" })
-            for row in privileges.rows {
-                let role = row[0]!, table = "\(row[1]!).\(row[2]!)", select = row[3] == "t", write = row[4] == "t"
-                if owners[table] == role || table.hasSuffix(".ovudev_seeds") && owners[table] == role { continue }
+            for row in privileges {
+                let role = row[3]!, table = "\(row[1]!).\(row[2]!)", select = row[5] == "t", write = row[6] == "t"
+                if owners[table] == role { continue }
                 if write {
                     findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "may write \(db.name).\(table) (owned by \(owners[table] ?? "?"))"))
                 } else if select && !granted.contains("\(role) \(table)") && !analytics.contains("\(role) \(row[1]!)") {
@@ -233,7 +250,7 @@ public struct Checker: Sendable {
                 }
             }
             for read in db.tableReads {
-                let ok = privileges.rows.contains { $0[0] == read.role && $0[1] == read.schema && $0[2] == read.table && $0[3] == "t" }
+                let ok = privileges.contains { $0[3] == read.role && $0[1] == read.schema && $0[2] == read.table && $0[5] == "t" }
                 let exists = owners["\(read.schema).\(read.table)"] != nil
                 findings.append(CheckFinding(subject: read.role, check: "reads", status: ok ? .ok : (exists ? .fail : .skipped),
                                              detail: exists ? "SELECT on \(db.name).\(read.schema).\(read.table)" : "\(db.name).\(read.schema).\(read.table) does not exist yet (migrations)"))
@@ -475,5 +492,24 @@ public enum HTTPProbe {
             return .failure(ProbeError(message: "no HTTP answer"))
         }
         return .success(status)
+    }
+}
+
+/// A body run on a thread of its own from now on; `wait` returns its result.
+final class OnThread<Output: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var output: Output?  // written once by the thread, read after `done`
+
+    init(_ body: @escaping @Sendable () -> Output) {
+        Thread.detachNewThread { [self] in
+            output = body()
+            done.signal()
+        }
+    }
+
+    func wait() -> Output {
+        done.wait()
+        done.signal()  // a second wait returns at once
+        return output!
     }
 }

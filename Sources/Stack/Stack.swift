@@ -175,7 +175,7 @@ public final class NativeStack {
         }
         if runCheck {
             progress("check")
-            report.check = try checker().run()
+            report.check = try checker().run(progress: progress)
         }
         return report
     }

@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
         let stack = try options.stack()
         let report = try runStep { () -> CheckReport in
             try stack.loadSecrets(create: false)
-            return try stack.checker().run()
+            return try stack.checker().run(progress: stack.progress)
         }
         if json {
             let encoder = JSONEncoder()

@@ -282,10 +282,14 @@ import Topology
         defer { fixture.close() }
         let server = fixture.postgresServers[0]
         print("bench: \(tenants) tenants × \(fixture.plan.instances.count / tenants) services = \(server.databases.count) databases, \(server.roles.count) roles")
-        var provisioner = fixture.provisioner()
-        if let p = Int(Self.environment["OVUDEV_BENCH_PARALLELISM"] ?? "") { provisioner.parallelism = p }
-        if Self.environment["OVUDEV_BENCH_NO_TEMPLATE"] != nil { provisioner.templateThreshold = nil }
-        if Self.environment["OVUDEV_BENCH_WAL_LOG"] != nil { provisioner.fileCopyThreshold = nil }
+        // A provisioner per round: it keeps idle connections, which die with each fresh cluster.
+        func makeProvisioner() -> Provisioner {
+            var provisioner = fixture.provisioner()
+            if let p = Int(Self.environment["OVUDEV_BENCH_PARALLELISM"] ?? "") { provisioner.parallelism = p }
+            if Self.environment["OVUDEV_BENCH_NO_TEMPLATE"] != nil { provisioner.templateThreshold = nil }
+            if Self.environment["OVUDEV_BENCH_WAL_LOG"] != nil { provisioner.fileCopyThreshold = nil }
+            return provisioner
+        }
 
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -303,6 +307,7 @@ import Topology
                 if side == "psql" {
                     psqlTimes.append(try seconds { try fixture.runRenderedInit(psqlOutput: "\(fixture.directory)/psql.out") })
                 } else {
+                    let provisioner = makeProvisioner()
                     var report = ProvisionReport()
                     let start = DispatchTime.now().uptimeNanoseconds
                     let trace = Self.environment["OVUDEV_BENCH_TRACE"] != nil
@@ -331,6 +336,7 @@ import Topology
         }
         func median(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.sorted()[xs.count / 2] }
         let psql = median(psqlTimes), native = median(nativeTimes), warm = median(warmTimes)
+        let provisioner = makeProvisioner()
         print(String(format: "bench: psql -f init-db.sql %.2f s (runs: %@)", psql, psqlTimes.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
         print(String(format: "bench: ovudev provision  %.2f s (runs: %@), parallelism %d, templates %@, FILE_COPY %@", native,
                      nativeTimes.map { String(format: "%.2f", $0) }.joined(separator: ", "), provisioner.parallelism,
