@@ -463,20 +463,13 @@ public enum HTTPProbe {
     public struct ProbeError: Error { public var message: String }
 
     public static func get(port: Int, path: String, timeoutSeconds: Int = 5) -> Result<Int, ProbeError> {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return .failure(ProbeError(message: "socket: \(String(cString: strerror(errno)))")) }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let fd: Int32
+        switch Loopback.connect(port: port, timeoutSeconds: timeoutSeconds) {
+        case let .success(connected): fd = connected
+        case let .failure(error) where error.code == ECONNREFUSED: return .failure(ProbeError(message: "connection refused (not running?)"))
+        case let .failure(error): return .failure(ProbeError(message: "connect: \(error.message)"))
         }
-        guard connected == 0 else { return .failure(ProbeError(message: "connection refused (not running?)")) }
+        defer { close(fd) }
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nUser-Agent: ovudev\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var buffer = [UInt8](repeating: 0, count: 512)

@@ -237,19 +237,8 @@ struct MySQLProvisioning {
 /// arrives right after connect. No login, no client process.
 enum MySQLProbe {
     static func greets(port: Int, timeoutSeconds: Int = 1) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard case let .success(fd) = Loopback.connect(port: port, timeoutSeconds: timeoutSeconds) else { return false }
         defer { close(fd) }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
         var buffer = [UInt8](repeating: 0, count: 128)
         let n = recv(fd, &buffer, buffer.count, 0)
         // 3 bytes length, 1 byte sequence, then the protocol version (10), or 0xFF for an error

@@ -137,6 +137,41 @@ public enum Subprocess {
     }
 }
 
+/// 127.0.0.1 sockets for the probes (HTTP health, MySQL greeting, free ports).
+enum Loopback {
+    /// `body` with 127.0.0.1:`port` as a `sockaddr` and its length.
+    static func withAddress<R>(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    /// A TCP socket connected to 127.0.0.1:`port` whose sends and receives time out after
+    /// `timeoutSeconds`, or the errno of what failed. The caller closes it.
+    static func connect(port: Int, timeoutSeconds: Int) -> Result<Int32, Errno> {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return .failure(Errno(code: errno)) }
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard withAddress(port: port, { Glibc.connect(fd, $0, $1) }) == 0 else {
+            let failure = Errno(code: errno)
+            close(fd)
+            return .failure(failure)
+        }
+        return .success(fd)
+    }
+
+    struct Errno: Error {
+        var code: Int32
+        var message: String { String(cString: strerror(code)) }
+    }
+}
+
 /// Who listens on a TCP port of this machine, from /proc (no ss/lsof needed).
 public enum PortProbe {
     /// True when something accepts connections or holds the port on 127.0.0.1.
@@ -146,14 +181,7 @@ public enum PortProbe {
         defer { close(fd) }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        let result = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        return result == 0
+        return Loopback.withAddress(port: port) { bind(fd, $0, $1) } == 0
     }
 
     /// "postgres (pid 1234)" for the process listening on the port, when /proc tells.

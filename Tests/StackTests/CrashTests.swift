@@ -13,8 +13,8 @@ import Topology
     @Test func killNineOfPostgresDuringASeedCOPYLoadsTheFileOnceOnTheNextUp() throws {
         let project = try TempProject()
         defer { project.close() }
-        let stack = try project.stack("stage")
-        _ = try stack.up(check: false)
+        let target = try KillTarget(upping: try project.stack("stage"))
+        let stack = target.stack
 
         // The seed file is a FIFO: every byte `ovudev seed` takes from it, it has read inside COPY.
         let seedFile = "\(project.directory)/examples/seeds/aam/02-accounts.csv"
@@ -28,12 +28,8 @@ import Topology
         // More than a pipe holds: once these writes return, the COPY is streaming on the server.
         #expect(FIFO.write(fd, csv), "ovudev seed stopped reading before the kill")
 
-        let postmaster = try pid_t(String(contentsOfFile: "\(stack.paths.pgData("postgres"))/postmaster.pid", encoding: .utf8)
-            .split(separator: "\n").first.map(String.init) ?? "")
-        let pid = try #require(postmaster)
-        kill(pid, SIGKILL)
+        KillTarget.kill9([try #require(target.postmaster)])
         close(fd)
-        waitUntilGone([pid])
         let result = try seeding.wait()
         #expect(result.status != 0, "ovudev seed succeeded with its server killed: \(result.output)")
         #expect(result.output.contains("02-accounts.csv"), "\(result.output)")
@@ -54,10 +50,7 @@ import Topology
         let expected = String(first.split(separator: "\n").count - 1 + rows)
         let counts = try conn.exec("SELECT count(*), count(DISTINCT id) FROM accounts").rows.first ?? []
         #expect(counts == [expected, expected], "\(counts)")
-        let ulm = try #require(stack.plan.instance("ulm")?.database)
-        let ulmConn = try PGConnection(PGConnectionParameters(port: stack.plan.server(ulm.server)!.port, user: ulm.role,
-                                                              password: stack.secrets[ulm.secret.variable], database: ulm.database))
-        #expect(try ulmConn.exec("SELECT count(*) FROM users").rows.first?.first == "3")
+        #expect(try target.dataIsIntact(stack))
         let third = try Seeder(plan: stack.plan, projectDirectory: project.directory, secrets: stack.secrets).seed()
         #expect(third.allSatisfy { $0.outcome == .unchanged }, "\(third)")
     }
@@ -65,14 +58,7 @@ import Topology
     @Test func killNineOfPostgresAndRedisDuringUpThenTheNextUpRecovers() throws {
         let project = try TempProject()
         defer { project.close() }
-        let stack = try project.stack("dev")
-        _ = try stack.up(check: false)
-        let pg = try #require(stack.plan.servers.first { $0.engine == .postgres })
-        let redis = try #require(stack.plan.servers.first { $0.engine == .redis })
-        let r = try RedisConnection(port: redis.port)
-        try r.select(0)
-        try r.command(["SET", "survivor", "yes"])
-        try r.command(["SAVE"])
+        let target = try KillTarget(upping: try project.stack("dev"))
 
         // ulm's migration (changed, so the next up runs it) stops at a FIFO until the servers are dead.
         let gate = "\(project.directory)/gate"
@@ -87,13 +73,7 @@ import Topology
         let directory = project.directory
         let upping = Background { try ovudev(["up", "--scenario", "dev", "--no-check"], directory: directory) }
         let fd = try FIFO.openForWriting(gate)  // returns once the migration waits at the gate
-        let postmaster = try #require(pid_t(String(contentsOfFile: "\(stack.paths.pgData(pg.name))/postmaster.pid", encoding: .utf8)
-            .split(separator: "\n").first.map(String.init) ?? ""))
-        let redisPid = try #require(pid_t(String(contentsOfFile: "\(stack.paths.redisDir(redis.name))/redis.pid", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(postmaster, SIGKILL)
-        kill(redisPid, SIGKILL)
-        waitUntilGone([postmaster, redisPid])
+        KillTarget.kill9([try #require(target.postmaster), try #require(target.redisServer)])
         #expect(FIFO.write(fd, "go\n"))
         close(fd)
         let interrupted = try upping.wait()
@@ -103,23 +83,11 @@ import Topology
         let next = NativeStack(project: recovered, plan: try recovered.plan(scenario: "dev"), progress: { _ in })
         let again = try next.up()
         #expect(again.check?.passed == true, "\(again.check?.findings.filter { $0.status != .ok && $0.status != .skipped } ?? [])")
-        #expect(again.servers.filter { $0.action == .started }.map(\.name).sorted() == [pg.name, redis.name].sorted())
+        #expect(again.servers.filter { $0.action == .started }.map(\.name).sorted() == [target.pg.name, target.redis.name].sorted())
         #expect(!again.seeds.contains { $0.outcome == .loaded }, "seeds loaded twice: \(again.seeds)")
-        let ulm = try #require(next.plan.instance("ulm")?.database)
-        let conn = try PGConnection(PGConnectionParameters(port: pg.port, user: ulm.role, password: next.secrets[ulm.secret.variable], database: ulm.database))
-        #expect(try conn.exec("SELECT count(*) FROM users").rows.first?.first == "3")
-        let r2 = try RedisConnection(port: redis.port)
-        try r2.select(0)
-        #expect(try r2.command(["GET", "survivor"]) == .string("yes"))
+        #expect(try target.dataIsIntact(next))
         #expect(try next.up().changedNothing)
     }
-}
-
-/// Until init has reaped the killed servers (a zombie still holds its pid, and PostgreSQL then
-/// takes postmaster.pid for a live server): at most 10 s.
-func waitUntilGone(_ pids: [pid_t]) {
-    let deadline = Date().addingTimeInterval(10)
-    while pids.contains(where: { kill($0, 0) == 0 }) && Date() < deadline { usleep(10_000) }
 }
 
 /// A blocking call on another thread, joined later.

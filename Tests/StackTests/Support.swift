@@ -85,3 +85,51 @@ func ovudev(_ arguments: [String], directory: String) throws -> (status: Int32, 
     let r = try Subprocess.run([path] + arguments, directory: directory)
     return (r.status, r.output)
 }
+
+/// What the kill -9 tests share: a dev-like stack brought up, with a Redis key saved to disk.
+struct KillTarget {
+    let stack: NativeStack
+    let pg: PlannedServer
+    let redis: PlannedServer
+
+    init(upping stack: NativeStack) throws {
+        self.stack = stack
+        _ = try stack.up(check: false)
+        guard let pg = stack.plan.servers.first(where: { $0.engine == .postgres }),
+              let redis = stack.plan.servers.first(where: { $0.engine == .redis }) else { throw EngineError("no PostgreSQL or Redis server") }
+        self.pg = pg
+        self.redis = redis
+        let r = try RedisConnection(port: redis.port)
+        try r.select(0)
+        try r.command(["SET", "survivor", "yes"])
+        try r.command(["SAVE"])
+    }
+
+    var postmaster: pid_t? {
+        (try? String(contentsOfFile: "\(stack.paths.pgData(pg.name))/postmaster.pid", encoding: .utf8))
+            .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) }
+    }
+
+    var redisServer: pid_t? {
+        (try? String(contentsOfFile: "\(stack.paths.redisDir(redis.name))/redis.pid", encoding: .utf8))
+            .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// kill -9, then wait until init has reaped them (a zombie still holds its pid, and
+    /// PostgreSQL then takes postmaster.pid for a live server): at most 10 s.
+    static func kill9(_ pids: [pid_t]) {
+        for pid in pids { kill(pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(10)
+        while pids.contains(where: { kill($0, 0) == 0 }) && Date() < deadline { usleep(10_000) }
+    }
+
+    /// ulm's seeded users and the saved Redis key, through `stack` (the same servers).
+    func dataIsIntact(_ stack: NativeStack) throws -> Bool {
+        guard let ulm = stack.plan.instance("ulm")?.database else { return false }
+        let conn = try PGConnection(PGConnectionParameters(port: pg.port, user: ulm.role, password: stack.secrets[ulm.secret.variable], database: ulm.database))
+        let r = try RedisConnection(port: redis.port)
+        try r.select(0)
+        return try conn.exec("SELECT count(*) FROM \(ulm.tablePrefix ?? "")users").rows.first?.first == "3"
+            && r.command(["GET", "survivor"]) == .string("yes")
+    }
+}

@@ -77,32 +77,13 @@ import Topology
     @Test func killNineOfTheServersThenUpRecoversWithDataIntact() throws {
         let project = try TempProject()
         defer { project.close() }
-        let stack = try project.stack("dev")
-        _ = try stack.up(check: false)
-        let pg = try #require(stack.plan.servers.first { $0.engine == .postgres })
-        let redis = try #require(stack.plan.servers.first { $0.engine == .redis })
-        let r = try RedisConnection(port: redis.port)
-        try r.select(0)
-        try r.command(["SET", "survivor", "yes"])
-        try r.command(["SAVE"])
-        // kill -9 the postmaster and redis-server.
-        let pmText = try String(contentsOfFile: "\(stack.paths.pgData(pg.name))/postmaster.pid", encoding: .utf8)
-        let postmaster = try #require(pid_t(pmText.split(separator: "\n").first ?? ""))
-        let redisPid = try #require(pid_t(try String(contentsOfFile: "\(stack.paths.redisDir(redis.name))/redis.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(postmaster, SIGKILL)
-        kill(redisPid, SIGKILL)
-        var waited = 0
-        while (kill(postmaster, 0) == 0 || kill(redisPid, 0) == 0) && waited < 500 { usleep(10_000); waited += 1 }
+        let target = try KillTarget(upping: try project.stack("dev"))
+        KillTarget.kill9([try #require(target.postmaster), try #require(target.redisServer)])
 
-        let again = try stack.up()
+        let again = try target.stack.up()
         #expect(again.check?.passed == true)
-        #expect(again.servers.contains { $0.name == pg.name && $0.action == .started })
-        let ulm = try #require(stack.plan.instance("ulm")?.database)
-        let conn = try PGConnection(PGConnectionParameters(port: pg.port, user: ulm.role, password: stack.secrets[ulm.secret.variable], database: ulm.database))
-        #expect(try conn.exec("SELECT count(*) FROM users").rows.first?.first == "3")
-        let r2 = try RedisConnection(port: redis.port)
-        try r2.select(0)
-        #expect(try r2.command(["GET", "survivor"]) == .string("yes"))
+        #expect(again.servers.contains { $0.name == target.pg.name && $0.action == .started })
+        #expect(try target.dataIsIntact(target.stack))
     }
 
     @Test func twoConcurrentUpsTakeTurnsThroughTheLock() throws {
