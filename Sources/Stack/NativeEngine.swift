@@ -467,6 +467,14 @@ public final class NativeEngine {
 
     // MARK: - Stop and status
 
+    /// SIGTERM, then until the process is gone (at most `seconds`).
+    private func terminate(_ pid: pid_t, within seconds: Double, or message: @autoclosure () -> String) throws {
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
+        if Subprocess.isAlive(pid) { throw EngineError(message()) }
+    }
+
     public func stop(removeData: Bool = false) throws -> [ServerState] {
         var states: [ServerState] = []
         for server in plan.servers {
@@ -481,18 +489,12 @@ public final class NativeEngine {
             case .redis:
                 if let pid = redisPid(server) {
                     progress("stop \(server.name)")
-                    kill(pid, SIGTERM)
-                    let deadline = Date().addingTimeInterval(30)
-                    while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
-                    if Subprocess.isAlive(pid) { throw EngineError("redis-server \(server.name) (pid \(pid)) did not stop") }
+                    try terminate(pid, within: 30, or: "redis-server \(server.name) (pid \(pid)) did not stop")
                 }
             case .mysql:
                 if let pid = mysqlPid(server) {
                     progress("stop \(server.name)")
-                    kill(pid, SIGTERM)
-                    let deadline = Date().addingTimeInterval(60)
-                    while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
-                    if Subprocess.isAlive(pid) { throw EngineError("mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))") }
+                    try terminate(pid, within: 60, or: "mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))")
                     var status: Int32 = 0
                     waitpid(pid, &status, WNOHANG)  // ours when this process started it
                 }
