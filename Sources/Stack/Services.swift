@@ -89,9 +89,14 @@ public struct ServiceProcesses {
         guard let text = try? String(contentsOfFile: paths.servicePid(instance.name), encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, Subprocess.isAlive(pid) else { return nil }
         // A recycled pid is not ours: the process must still have our marker in its environment.
+        // The environment reads empty while a process execs (`sh -c "exec …"` does, right after
+        // start): then it is ours unless it is a kernel thread, which has no executable.
         if let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) {
-            let marker = Data("OVU_INSTANCE_ID=\(paths.root)/\(instance.name)".utf8)
-            if environ.range(of: marker) == nil { return nil }
+            if environ.isEmpty {
+                if (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == nil { return nil }
+            } else if environ.range(of: Data("OVU_INSTANCE_ID=\(paths.root)/\(instance.name)".utf8)) == nil {
+                return nil
+            }
         }
         return pid
     }
