@@ -91,18 +91,17 @@ public struct Checker: Sendable {
         let admin = try superuser(server, database: "postgres")
         let roles = server.roles.map(\.name)
         let databases = server.databases.map(\.name)
-        let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
         progress("check \(server.name): catalog, \(roles.count) roles × \(databases.count) databases")
 
         // Roles are plain logins.
-        let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(lit(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
+        let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(textArray(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
         for row in attrs.rows {
             findings.append(CheckFinding(subject: row[0] ?? "?", check: "role", status: .leak, detail: "has superuser, createdb, createrole or bypassrls"))
         }
         // PUBLIC holds nothing on service databases.
         let publicGrants = try admin.exec("""
             SELECT d.datname, a.privilege_type FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-            WHERE a.grantee = 0 AND d.datname = ANY(\(lit(databases))) ORDER BY 1, 2
+            WHERE a.grantee = 0 AND d.datname = ANY(\(textArray(databases))) ORDER BY 1, 2
             """)
         for row in publicGrants.rows {
             findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "\(row[1] ?? "?") on database \(row[0] ?? "?")"))
@@ -113,7 +112,7 @@ public struct Checker: Sendable {
         // The CONNECT matrix: every role × every database, from the catalog.
         let matrix = try admin.exec("""
             SELECT r.rolname, d.datname FROM pg_catalog.pg_roles r CROSS JOIN pg_catalog.pg_database d
-            WHERE r.rolname = ANY(\(lit(roles))) AND d.datname = ANY(\(lit(databases))) AND has_database_privilege(r.oid, d.oid, 'CONNECT')
+            WHERE r.rolname = ANY(\(textArray(roles))) AND d.datname = ANY(\(textArray(databases))) AND has_database_privilege(r.oid, d.oid, 'CONNECT')
             """)
         var connect: [String: Set<String>] = [:]
         for row in matrix.rows { connect[row[0]!, default: []].insert(row[1]!) }
@@ -140,10 +139,7 @@ public struct Checker: Sendable {
         }
         // Real logins: every service role's own data works (probe table in a rolled-back
         // transaction); for a sample of roles, other databases refuse the login.
-        let owners = server.roles.filter { role in
-            guard !role.readOnly, let access = role.instance.flatMap(plan.instance)?.database else { return false }
-            return access.server == server.name && access.role == role.name
-        }
+        let owners = serviceRoles(of: server)
         // Many roles (per-tenant): the catalog checks cover every role; real logins a sample
         // spread over them.
         let sampled = Set(Self.spread(owners.map(\.name), count: loginSampleRoles))
@@ -187,6 +183,19 @@ public struct Checker: Sendable {
         return found
     }
 
+    /// The roles a service instance logs in as on `server` (its own data there), not readers.
+    private func serviceRoles(of server: PlannedServer) -> [PlannedRole] {
+        server.roles.filter { role in
+            guard !role.readOnly, let access = role.instance.flatMap(plan.instance)?.database else { return false }
+            return access.server == server.name && access.role == role.name
+        }
+    }
+
+    /// A SQL `text[]` literal of `items`: `ARRAY['a','b']::text[]`.
+    private func textArray(_ items: [String]) -> String {
+        "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]"
+    }
+
     /// Up to `count` items spread evenly over `items` (all of them when there are no more).
     static func spread(_ items: [String], count: Int) -> [String] {
         guard items.count > count, count > 0 else { return count > 0 ? items : [] }
@@ -203,23 +212,22 @@ public struct Checker: Sendable {
         let roles = server.roles.map(\.name).filter { db.connect.contains($0) || db.owner == $0 }
         if roles.isEmpty { return findings }
         let conn = try superuser(server, database: db.name)
-        let lit = { (items: [String]) in "ARRAY[" + items.map(Escape.sqlLiteral).joined(separator: ",") + "]::text[]" }
         // Which schemas hold service data here, and whose they are.
         var schemaOwner: [String: String] = [:]
         for s in db.schemas { schemaOwner[s.name] = s.owner }
         if db.schemas.isEmpty { schemaOwner["public"] = db.owner ?? "" }
         let readers = Set(db.tableReads.map(\.role)).union(db.schemaReaders.map(\.role))
-        let schemas = lit(Array(schemaOwner.keys).sorted())
+        let schemas = textArray(Array(schemaOwner.keys).sorted())
 
         // 's' rows: role × service schema; 't' rows: role × table of those schemas, with its owner.
         let rows = try conn.exec("""
             SELECT 's', s, NULL, r, NULL, has_schema_privilege(r, s, 'USAGE'), has_schema_privilege(r, s, 'CREATE')
-            FROM unnest(\(lit(roles))) r, unnest(\(schemas)) s
+            FROM unnest(\(textArray(roles))) r, unnest(\(schemas)) s
             WHERE EXISTS (SELECT FROM pg_namespace WHERE nspname = s)
             UNION ALL
             SELECT 't', n.nspname, c.relname, r, pg_get_userbyid(c.relowner),
                    has_table_privilege(r, c.oid, 'SELECT'), has_table_privilege(r, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(\(lit(roles))) r
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(\(textArray(roles))) r
             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY(\(schemas))
             """).rows
         for row in rows where row[0] == "s" {
@@ -347,10 +355,7 @@ public struct Checker: Sendable {
             }
         }
         // Real logins, each user in one client run: lines 1–5 the probe, then one USE per other database.
-        let owners = server.roles.filter { role in
-            guard !role.readOnly, let access = role.instance.flatMap(plan.instance)?.database else { return false }
-            return access.server == server.name && access.role == role.name
-        }
+        let owners = serviceRoles(of: server)
         let checker = self
         let logins = (try? concurrently(owners, workers: parallelism) { role, _ in
             checker.mysqlLogins(server, role: role, access: checker.plan.instance(role.instance!)!.database!)

@@ -372,10 +372,7 @@ public final class NativeEngine {
             // Ours (pid file in our folder, a mariadbd) but not answering on the plan's port (the
             // port changed, or it hangs): stop it, a second server on the same data cannot start.
             progress("restart \(server.name): pid \(pid) does not answer on 127.0.0.1:\(server.port)")
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(60)
-            while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
-            if Subprocess.isAlive(pid) { throw EngineError("mariadbd \(server.name) (pid \(pid)) does not answer on 127.0.0.1:\(server.port) and did not stop within 60 s") }
+            try terminate(pid, within: 60, or: "mariadbd \(server.name) (pid \(pid)) does not answer on 127.0.0.1:\(server.port) and did not stop within 60 s")
         }
         guard let mysqld = MySQLTools.server, let installDB = MySQLTools.installDB else {
             throw EngineError("server \(server.name) needs mariadbd (or mysqld) and mariadb-install-db, and \(MySQLTools.missing() ?? "they are") not installed: \(MySQLTools.installCommand), or use the docker engine")
