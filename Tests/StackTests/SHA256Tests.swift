@@ -1,27 +1,80 @@
+import Foundation
 import Testing
 @testable import Stack
 
-/// FIPS 180-4 test vectors, fed whole and in uneven pieces (the streaming path of seed files).
+/// FIPS 180-4 test vectors, fed whole and in uneven pieces (the streaming path of seed files),
+/// through the portable rounds and through the CPU's SHA extensions where it has them.
 @Suite struct SHA256Tests {
-    @Test(arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-    ])
-    func knownVectors(_ input: String, _ digest: String) {
-        #expect(SHA256.hex(Array(input.utf8)) == digest)
-    }
+    static let paths = SHA256.cpuHasSHA ? [false, true] : [false]
 
-    @Test func millionAsInUnevenPieces() {
-        let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+    static func hash(_ bytes: some Collection<UInt8>, accelerated: Bool, step: (Int) -> Int = { _ in .max }) -> String {
+        let bytes = Array(bytes)
         var hash = SHA256()
-        var offset = 0, step = 1
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + step)
+        hash.accelerated = accelerated
+        var offset = 0, piece = 0
+        repeat {
+            let end = min(bytes.count, offset + max(1, step(piece)))
             bytes[offset..<end].withUnsafeBytes { hash.update($0) }
             offset = end
-            step = step * 3 % 1000 + 1
+            piece += 1
+        } while offset < bytes.count
+        return hash.finalize()
+    }
+
+    @Test(arguments: paths)
+    func knownVectors(accelerated: Bool) {
+        let vectors = [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ]
+        for (input, digest) in vectors {
+            #expect(Self.hash(input.utf8, accelerated: accelerated) == digest, "\(input)")
         }
-        #expect(hash.finalize() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test(arguments: paths)
+    func millionAsInUnevenPieces(accelerated: Bool) {
+        let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        var step = 1
+        let digest = Self.hash(bytes, accelerated: accelerated) { _ in defer { step = step * 3 % 1000 + 1 }; return step }
+        #expect(digest == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Random data of every length around the block and padding boundaries, and a large one,
+    /// against coreutils' sha256sum.
+    @Test(arguments: paths)
+    func randomDataAgreesWithSha256sum(accelerated: Bool) throws {
+        var generator = SystemRandomNumberGenerator()
+        let lengths = Array(0...130) + [191, 192, 193, 1000, 4095, 4096, 65_537, 3_000_001]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-sha-\(getpid())-\(accelerated)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var ours: [String: String] = [:]
+        for length in lengths {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let name = "\(length).bin"
+            try Data(bytes).write(to: directory.appendingPathComponent(name))
+            ours[name] = Self.hash(bytes, accelerated: accelerated) { piece in piece % 2 == 0 ? 100_003 : 37 }
+        }
+        let sum = Process()
+        sum.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sum.arguments = ["sha256sum"] + lengths.map { "\($0).bin" }
+        sum.currentDirectoryURL = directory
+        let pipe = Pipe()
+        sum.standardOutput = pipe
+        try sum.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        sum.waitUntilExit()
+        #expect(sum.terminationStatus == 0)
+        var theirs: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count == 2 { theirs[String(parts[1])] = String(parts[0]) }
+        }
+        #expect(theirs.count == lengths.count)
+        for (name, digest) in ours {
+            #expect(theirs[name] == digest, "\(name)")
+        }
     }
 }
