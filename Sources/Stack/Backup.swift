@@ -158,8 +158,11 @@ public final class BackupRunner {
         guard let command = BackupCommand.make(target, plan: plan), let server = plan.server(target.server) else {
             throw EngineError("backup target \(target.name): no server \(target.server)")
         }
-        guard target.kind == .pgDump || target.kind == .redisRDB else {
+        guard target.kind != .mongodump else {
             throw EngineError("\(target.name): \(command.program) needs the \(server.engine.rawValue) server, which only the docker engine runs (the line in backup/crontab is for that deployment)")
+        }
+        guard Subprocess.which(command.program) != nil else {
+            throw EngineError("\(target.name): \(command.program) is not installed (\(target.kind == .mysqldump ? MySQLTools.installCommand : "apt-get install postgresql-client redis-tools"))")
         }
         let dir = folder(target)
         try makePrivateDirectory(dir)
@@ -178,9 +181,18 @@ public final class BackupRunner {
             throw EngineError("cannot write \(part)")
         }
         defer { try? FileManager.default.removeItem(atPath: part) }
+        // mysqldump writes plain SQL, gzipped afterwards as the crontab does: never a .gz of a
+        // failed dump.
+        let written = command.gzip ? path + ".raw" : part
+        if command.gzip {
+            guard FileManager.default.createFile(atPath: written, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw EngineError("cannot write \(written)")
+            }
+        }
+        defer { if command.gzip { try? FileManager.default.removeItem(atPath: written) } }
         let credentials = try credentialFile(command)
         defer { if let credentials { try? FileManager.default.removeItem(atPath: credentials) } }
-        var argv = command.argv(output: part, credentials: credentials)
+        var argv = command.argv(output: written, credentials: credentials)
         if let snapshot { argv.insert("--snapshot=\(snapshot)", at: 1) }
         var environment = Self.cleanEnvironment()
         environment.merge(command.environment(credentials: credentials)) { $1 }
@@ -195,11 +207,15 @@ public final class BackupRunner {
         }
         defer { restoreDelay?() }
         let start = Date()
-        let result = try runWatching(argv, environment: environment, file: part, label: target.name)
-        let seconds = Date().timeIntervalSince(start)
+        let result = try runWatching(argv, environment: environment, file: written, label: target.name)
         guard result.status == 0 else {
             throw EngineError("backup \(target.name): \(command.program) failed (exit \(result.status)):\n\(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
+        if command.gzip {
+            let zipped = try Subprocess.run(["sh", "-c", "exec gzip -c -n -- \"$1\" > \"$2\"", "sh", written, part])
+            guard zipped.status == 0 else { throw EngineError("backup \(target.name): gzip failed (exit \(zipped.status)): \(zipped.output)") }
+        }
+        let seconds = Date().timeIntervalSince(start)
         let bytes = Self.size(part)
         guard bytes > 0 else { throw EngineError("backup \(target.name): \(command.program) wrote nothing:\n\(result.output)") }
         guard rename(part, path) == 0 else { throw EngineError("cannot rename \(part): \(String(cString: strerror(errno)))") }
@@ -230,8 +246,19 @@ public final class BackupRunner {
             var report = try verify(file: file.path, target: target, expectedKeys: before == after ? before : nil)
             if before != after { report.note = "keys changed during the dump (\(before) → \(after)): the count is not compared" }
             return (file, report)
-        case .mysqldump, .mongodump:
-            throw EngineError("\(target.name): ovudev backup runs PostgreSQL and Redis dumps; \(target.kind.rawValue) runs from the rendered crontab or with the docker engine")
+        case .mysqldump:
+            // mysqldump --single-transaction reads one snapshot, but nothing holds the source
+            // still: the source is fingerprinted right before and after the dump, and compared
+            // only when the two agree.
+            let admin = try mysqlSuperuser(target)
+            let before = try Self.mysqlFingerprints(admin, database: target.database ?? "")
+            let file = try backup(target)
+            let after = try Self.mysqlFingerprints(admin, database: target.database ?? "")
+            var report = try verifyMySQL(file: file.path, target: target, expected: before == after ? before : nil)
+            if before != after { report.note = "the source changed during the dump: compared with the source as it is now" }
+            return (file, report)
+        case .mongodump:
+            throw EngineError("\(target.name): ovudev backup runs PostgreSQL, Redis and MySQL dumps; mongodump runs from the rendered crontab with the docker engine")
         }
     }
 
@@ -241,7 +268,8 @@ public final class BackupRunner {
     /// with `expected` (default: the live source now), then drops the scratch database.
     public func verify(file: String, target: BackupTarget, expected: [String: Fingerprint]? = nil, expectedKeys: Int64? = nil) throws -> VerifyReport {
         if target.kind == .redisRDB { return try verifyRDB(file: file, target: target, expectedKeys: expectedKeys) }
-        guard target.kind == .pgDump else { throw EngineError("\(target.name): only PostgreSQL and Redis dumps can be verified natively") }
+        if target.kind == .mysqldump { return try verifyMySQL(file: file, target: target, expected: expected) }
+        guard target.kind == .pgDump else { throw EngineError("\(target.name): only PostgreSQL, MySQL and Redis dumps can be verified natively") }
         let server = try postgresServer(target)
         let database = target.database ?? "postgres"
         let schemas = target.schema.map { [$0] }
@@ -270,6 +298,62 @@ public final class BackupRunner {
             return TableCheck(target: target, object: name, sourceRows: a?.rows, restoredRows: b?.rows,
                               sourceChecksum: a?.checksum, restoredChecksum: b?.checksum, status: status)
         }
+    }
+
+    /// A gzipped mysqldump loaded into a scratch database on the target's server (its `CREATE
+    /// DATABASE` and `USE` lines pointed there), then every table's row count and `CHECKSUM
+    /// TABLE` compared with `expected` (default: the source now); the scratch database is dropped.
+    func verifyMySQL(file: String, target: BackupTarget, expected: [String: Fingerprint]?) throws -> VerifyReport {
+        let admin = try mysqlSuperuser(target)
+        let database = target.database ?? ""
+        let want = try expected ?? Self.mysqlFingerprints(admin, database: database)
+        scratchCounter += 1
+        let scratch = Self.truncated("ovu_verify_\(getpid())_\(scratchCounter)")
+        progress("verify \(target.name): loading into scratch database \(scratch)")
+        try admin.exec("CREATE DATABASE \(Escape.mysqlIdentifier(scratch));")
+        defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(Escape.mysqlIdentifier(scratch));") }
+        do {
+            try admin.loadDump(gzipped: file, of: database, into: scratch)
+        } catch let error as MySQLError {
+            return VerifyReport(target: target.name, file: file, error: "\(file) does not load: \(error.message)", tables: [])
+        } catch let error as EngineError {
+            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
+        }
+        let got = try Self.mysqlFingerprints(admin, database: scratch)
+        return VerifyReport(target: target.name, file: file, error: nil, tables: Self.compare(want, got, target: target.name))
+    }
+
+    /// Every base table of `database`: row count and `CHECKSUM TABLE` (a checksum of the rows'
+    /// contents), keyed by table name.
+    static func mysqlFingerprints(_ admin: MySQLLogin, database: String) throws -> [String: Fingerprint] {
+        let tables = try admin.exec("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(Escape.mysqlLiteral(database)) AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1;").rows.compactMap(\.first)
+        if tables.isEmpty { return [:] }
+        let script = tables.map { table in
+            let name = "\(Escape.mysqlIdentifier(database)).\(Escape.mysqlIdentifier(table))"
+            return "SELECT 'rows', \(Escape.mysqlLiteral(table)), COUNT(*) FROM \(name);\nCHECKSUM TABLE \(name) EXTENDED;"
+        }.joined(separator: "\n")
+        var found: [String: Fingerprint] = [:]
+        var pending: String?
+        for row in try admin.exec(script).rows where row.count >= 2 {
+            if row.count == 3 && row[0] == "rows" {
+                pending = row[1]
+                found[row[1], default: Fingerprint()].rows = Int64(row[2])
+            } else if let table = pending {
+                // CHECKSUM TABLE answers `db.table  checksum`.
+                found[table, default: Fingerprint()].checksum = row[1]
+                pending = nil
+            }
+        }
+        return found
+    }
+
+    /// The server's superuser over TCP 127.0.0.1 with the plan's password (the crontab's login).
+    func mysqlSuperuser(_ t: BackupTarget) throws -> MySQLLogin {
+        guard let server = plan.server(t.server), server.engine == .mysql else { throw EngineError("\(t.name): no MySQL server \(t.server)") }
+        guard let ref = server.superuserSecret, let password = secrets[ref.variable] else {
+            throw EngineError("no password for the superuser of \(server.name) (\(server.superuserSecret?.variable ?? "?")); external secrets: export it")
+        }
+        return MySQLLogin(route: .tcp(port: server.port), user: server.superuser ?? "root", password: password)
     }
 
     /// redis-check-rdb reads the whole file and checks its CRC64; the keys it read are compared

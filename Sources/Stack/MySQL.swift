@@ -109,6 +109,30 @@ public struct MySQLLogin: Sendable {
     /// Runs `sql` (from stdin: statements may hold passwords) in `database`. `force`: go on after
     /// a failed statement (each failure is reported with its line).
     public func run(_ sql: String, database: String? = nil, force: Bool = false) throws -> Result {
+        try withClient(database: database, force: force) { argv, env in
+            let r = try Subprocess.run(argv, environment: env, input: sql)
+            return Result(status: r.status, output: r.output, errors: MySQLError.parse(r.output))
+        }
+    }
+
+    /// Loads a gzipped `mysqldump --databases <database>` into `scratch` instead, streamed (gzip,
+    /// awk, client): its `CREATE DATABASE` line is dropped and its `USE` lines name `scratch`.
+    /// mysqldump writes each statement's rows on one line, so a data line never starts like those.
+    public func loadDump(gzipped file: String, of database: String, into scratch: String) throws {
+        let script = """
+            set -eo pipefail
+            gzip -dc -- "$1" | awk -v create="CREATE DATABASE /*!32312 IF NOT EXISTS*/ $2" -v use="USE $2;" -v into="USE $3;" 'index($0, create) == 1 { next } $0 == use { print into; next } { print }' | "${@:4}"
+            """
+        let r = try withClient(database: scratch, force: false) { argv, env in
+            try Subprocess.run(["bash", "-c", script, "load", file, Escape.mysqlIdentifier(database), Escape.mysqlIdentifier(scratch)] + argv, environment: env)
+        }
+        if r.status != 0 {
+            throw MySQLError.parse(r.output).first ?? MySQLError(code: nil, line: nil, message: r.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// The client's argv (program first, our own option file) and environment, for `body`.
+    private func withClient<R>(database: String?, force: Bool, _ body: ([String], [String: String]) throws -> R) throws -> R {
         guard let client = MySQLTools.client else {
             throw EngineError("the mariadb (or mysql) client is not installed: \(MySQLTools.installCommand)")
         }
@@ -136,8 +160,7 @@ public struct MySQLLogin: Sendable {
         env["MYSQL_HOST"] = nil
         env["MYSQL_TCP_PORT"] = nil
         env["MYSQL_UNIX_PORT"] = nil
-        let r = try Subprocess.run(argv, environment: env, input: sql)
-        return Result(status: r.status, output: r.output, errors: MySQLError.parse(r.output))
+        return try body(argv, env)
     }
 
     /// Runs `sql` and throws the first error.
@@ -208,17 +231,35 @@ struct MySQLProvisioning {
     let server: PlannedServer
     let admin: MySQLLogin
     let sql: String
+    /// The superuser's password: natively, the superuser also logs in over TCP 127.0.0.1 with it,
+    /// as the docker image's root does, so that backup/crontab's mysqldump line works against
+    /// either engine. (mariadb-install-db makes root@localhost a socket-only login.)
+    var superuserPassword: String?
+
+    /// `root@127.0.0.1` with every privilege and the plan's password, converged on every run.
+    static func superuserSQL(user: String, password: String) -> String {
+        let account = "\(Escape.mysqlLiteral(user))@'127.0.0.1'"
+        return """
+            CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(Escape.mysqlLiteral(password));
+            ALTER USER \(account) IDENTIFIED BY \(Escape.mysqlLiteral(password));
+            GRANT ALL PRIVILEGES ON *.* TO \(account) WITH GRANT OPTION;
+            """
+    }
 
     func run() throws -> [String] {
         let marker = "ovudev-catalog-after"
-        let script = MySQLCatalog.query + "\n" + sql + "\nSELECT '\(marker)', '', '';\n" + MySQLCatalog.query
+        let superuser = superuserPassword.map { Self.superuserSQL(user: server.superuser ?? "root", password: $0) + "\n" } ?? ""
+        let script = MySQLCatalog.query + "\n" + sql + "\n" + superuser + "SELECT '\(marker)', '', '';\n" + MySQLCatalog.query
         let r: MySQLLogin.Result
         do {
             r = try admin.exec(script)
         } catch let error as MySQLError {
             // Lines of the catalog query come first: report the line in the init SQL.
             let offset = MySQLCatalog.query.split(separator: "\n", omittingEmptySubsequences: false).count
-            let where_ = error.line.map { $0 > offset ? " (init-db.sql line \($0 - offset))" : "" } ?? ""
+            let sqlLines = sql.split(separator: "\n", omittingEmptySubsequences: false).count
+            let where_ = error.line.map { line in
+                line > offset + sqlLines ? " (the superuser's TCP login)" : line > offset ? " (init-db.sql line \(line - offset))" : ""
+            } ?? ""
             throw ProvisionError(server: server.name, message: "the MySQL init SQL failed\(where_): \(error.message)")
         } catch let error as EngineError {
             throw ProvisionError(server: server.name, message: error.message)

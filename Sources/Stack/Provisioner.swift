@@ -103,7 +103,8 @@ public struct Provisioner: Sendable {
                     continue
                 }
                 progress("provision \(server.name): \(server.roles.count) users, \(server.databases.count) databases")
-                let changes = try MySQLProvisioning(server: server, admin: admin, sql: sql).run()
+                let password = server.superuserSecret.flatMap { secrets[$0.variable] }
+                let changes = try MySQLProvisioning(server: server, admin: admin, sql: sql, superuserPassword: password).run()
                 report.changes += changes.map { "\(server.name): \($0)" }
             case .mongodb:
                 report.notes.append(dockerOnlyNote(server))

@@ -7,15 +7,16 @@ import Topology
 struct BackupCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Run backup/crontab's dumps now against the running native stack; --verify restores each into a scratch database and compares every table.",
+        abstract: "Run backup/crontab's dumps now against the running native stack (PostgreSQL, Redis, MySQL); --verify restores each into a scratch database and compares every table.",
         discussion: """
             Writes <backups>/<server>/<target>/<target>-<UTC time>.<ext> (the crontab's names, so its \
             retention line and `ovudev restore latest` see these dumps too) and prints sizes and \
             durations. With --verify each PostgreSQL dump is taken from a snapshot that ovudev holds \
             open, restored into a scratch database on the same server, and every table's row count \
             and checksum (md5 over its rows in primary-key order) and every sequence compared with \
-            the source in that same snapshot; Redis dumps are read whole by redis-check-rdb (CRC64) \
-            and their keys counted. Exit 1 on any failure or difference.
+            the source in that same snapshot; a MySQL dump is loaded into a scratch database and \
+            every table's row count and CHECKSUM TABLE compared; Redis dumps are read whole by \
+            redis-check-rdb (CRC64) and their keys counted. Exit 1 on any failure or difference.
             """)
 
     @OptionGroup var options: ScenarioOptions
@@ -45,8 +46,8 @@ struct BackupCLI: ParsableCommand {
         }
         var output = Output(files: [], verified: [], failures: [:], skipped: [:])
         for t in targets {
-            if t.kind == .mysqldump || t.kind == .mongodump {
-                output.skipped[t.name] = "ovudev backup runs PostgreSQL and Redis dumps; \(t.kind.rawValue) runs from the rendered crontab (backup/crontab) or with the docker engine"
+            if t.kind == .mongodump {
+                output.skipped[t.name] = "ovudev backup runs PostgreSQL, Redis and MySQL dumps; mongodump runs from the rendered crontab (backup/crontab) with the docker engine"
                 continue
             }
             do {

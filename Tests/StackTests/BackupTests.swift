@@ -8,9 +8,9 @@ import Topology
 /// every line of the rendered backup/crontab run as cron runs it, `backup --verify`, restores
 /// (also of damaged dumps), retention with back-dated files, and no password in sight.
 ///
-/// mysqldump and mongodump lines (scenario hybrid) cannot run here: there is no MySQL or MongoDB
-/// server natively. They are checked by `crontab -n` and `sh -n` in RenderersTests.ValidatorTests,
-/// and their credential files by the golden files.
+/// mongodump lines (scenario hybrid) cannot run here: there is no MongoDB server natively. They
+/// are checked by `crontab -n` and `sh -n` in RenderersTests.ValidatorTests, and their credential
+/// files by the golden files. mysqldump lines run against native MariaDB.
 @Suite struct BackupTests {
     static let layouts = ["dev", "lean", "stage", "prod", "saas"]
 
@@ -210,26 +210,38 @@ import Topology
         #expect(check.passed, "\(check.findings.filter { $0.status != .ok && $0.status != .skipped })")
     }
 
-    /// Layout `mixed` (scenario hybrid): `up` refuses it natively (MySQL and MongoDB need the
-    /// docker engine), so its PostgreSQL and Redis servers are started and provisioned directly.
+    /// Layout `mixed` (scenario hybrid): `up` refuses it natively (MongoDB needs the docker
+    /// engine), so its PostgreSQL, Redis and MySQL servers are started and provisioned directly.
     /// Its pg_dump and redis-cli lines, run as cron runs them, write non-empty dumps that restore
-    /// to the same data. Its mysqldump and mongodump lines cannot succeed here (neither the tools
-    /// nor the servers exist natively): they fail the way every line fails, with exit 1, nothing
-    /// on stdout for cron to mail, a FAILED line in backup.log, and no file left that could pass
-    /// for a backup.
+    /// to the same data; so does its mysqldump line (the superuser logs in over TCP with the
+    /// plan's password, as in the docker image). Its mongodump line cannot succeed here: it fails
+    /// the way every line fails, with exit 1, nothing on stdout for cron to mail, a FAILED line in
+    /// backup.log, and no file left that could pass for a backup.
     @Test func mixedLayoutLines() throws {
+        if let missing = MySQLTools.missing() {
+            throw EngineError("\(missing) not installed: \(MySQLTools.installCommand) (scripts/install-deps.sh does it)")
+        }
         let project = try TempProject()
         defer { project.close() }
         let stack = try project.stack("hybrid")
         try stack.loadSecrets()
         _ = try NativeEngine(plan: stack.plan, paths: stack.paths, secrets: stack.secrets).start()
-        _ = try Provisioner(plan: stack.plan, secrets: stack.secrets, stateDirectory: stack.paths.root).provision()
+        var provisioner = Provisioner(plan: stack.plan, secrets: stack.secrets, stateDirectory: stack.paths.root)
+        provisioner.adminSockets = stack.adminSockets
+        provisioner.mysqlAdmins = stack.mysqlAdmins
+        provisioner.mysqlInitSQL = try stack.mysqlInitSQL()
+        _ = try provisioner.provision()
         // No migrations ran: a table with rows per PostgreSQL database, made by its own role, and
         // a key per Redis index.
         for instance in stack.plan.instances {
             if let db = instance.database, let server = stack.plan.server(db.server), server.engine == .postgres {
                 let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: stack.secrets[db.secret.variable], database: db.database))
                 try conn.exec("CREATE TABLE \(db.tablePrefix ?? "")audit (id bigserial PRIMARY KEY, note text); INSERT INTO \(db.tablePrefix ?? "")audit (note) SELECT 'row ' || g FROM generate_series(1, 500) g")
+            }
+            if let db = instance.database, let server = stack.plan.server(db.server), server.engine == .mysql {
+                let login = MySQLLogin(route: .tcp(port: server.port), user: db.role, password: stack.secrets[db.secret.variable])
+                let rows = (1...500).map { "(\($0), 'row \($0) \\t ''q'' ü')" }.joined(separator: ",")
+                try login.exec("CREATE TABLE audit (id INT PRIMARY KEY, note TEXT); INSERT INTO audit VALUES \(rows);", database: db.database)
             }
             if let slot = instance.redis, let server = stack.plan.server(slot.server) {
                 let redis = try RedisConnection(port: server.port)
@@ -264,13 +276,59 @@ import Topology
                 } else {
                     #expect(report.tables.first?.restoredRows == Int64(stack.plan.instances.filter { $0.redis?.server == t.server }.count), "\(report.tables)")
                 }
-            case .mysqldump, .mongodump:
+            case .mysqldump:
+                #expect(r.status == 0, "\(t.name): \(log)")
+                let file = try #require(runner.dumps(of: t).first, "\(t.name): no dump in \(Self.files(in: runner.folder(t)))")
+                #expect(log.contains("ok \(file)"))
+                try Self.expectMySQLDumpRestores(file, target: t, stack: stack)
+                // `ovudev backup` runs the same command.
+                let own = try runner.backup(t)
+                #expect(own.path.hasSuffix(".sql.gz") && own.bytes > 0)
+                #expect((try FileManager.default.attributesOfItem(atPath: own.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+                try Self.expectMySQLDumpRestores(own.path, target: t, stack: stack)
+                #expect(Self.files(in: runner.folder(t)).allSatisfy { $0.hasSuffix(".sql.gz") }, "\(Self.files(in: runner.folder(t)))")
+                // --verify: loaded into a scratch database, every table's count and CHECKSUM TABLE compared.
+                let (_, verified) = try runner.backupAndVerify(t)
+                #expect(verified.error == nil && verified.passed && verified.note == nil, "\(verified)")
+                #expect(verified.tables.map(\.object) == ["audit"] && verified.tables.first?.restoredRows == 500, "\(verified.tables)")
+                let server = try #require(stack.plan.server(t.server))
+                let admin = try #require(stack.mysqlAdmins[server.name])
+                let databases = { try admin.exec("SHOW DATABASES LIKE 'ovu\\_verify%';").rows }
+                #expect(try databases().isEmpty, "scratch databases are left")
+                // A changed row after the dump: same count, another checksum.
+                try admin.exec("UPDATE audit SET note = 'changed' WHERE id = 250;", database: t.database)
+                let changed = try runner.verify(file: own.path, target: t)
+                #expect(changed.tables.map(\.status) == [.different] && changed.tables.first?.sourceRows == 500, "\(changed.tables)")
+                // A truncated dump does not load.
+                let data = try Data(contentsOf: URL(fileURLWithPath: own.path))
+                let cut = "\(project.directory)/cut.sql.gz"
+                try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
+                let broken = try runner.verify(file: cut, target: t)
+                #expect(broken.error != nil && !broken.passed, "\(broken)")
+                #expect(try databases().isEmpty, "scratch databases are left")
+            case .mongodump:
                 #expect(r.status != 0, "\(t.name) cannot have succeeded: \(log)")
                 #expect(log.contains("FAILED \(t.name)"), "\(log)")
                 #expect(Self.files(in: runner.folder(t)).isEmpty, "a failed \(t.kind.rawValue) left \(Self.files(in: runner.folder(t)))")
             }
         }
         _ = try NativeEngine(plan: stack.plan, paths: stack.paths, secrets: stack.secrets).stop(removeData: true)
+    }
+
+    /// A gzipped mysqldump of the target's database: intact (`gzip -t`), complete (mysqldump's
+    /// last line), and after the table is emptied, loading it brings back all 500 rows.
+    static func expectMySQLDumpRestores(_ file: String, target t: BackupTarget, stack: NativeStack) throws {
+        let server = try #require(stack.plan.server(t.server))
+        let admin = try #require(stack.mysqlAdmins[server.name])
+        #expect(try Subprocess.run(["gzip", "-t", file]).status == 0, "\(file) is not an intact gzip file")
+        let sql = try Subprocess.run(["gzip", "-dc", file])
+        #expect(sql.status == 0)
+        #expect(sql.output.contains("CREATE TABLE `audit`"), "\(sql.output.prefix(400))")
+        #expect(sql.output.contains("-- Dump completed"), "the dump is not complete")
+        try admin.exec("DELETE FROM audit;", database: t.database)
+        try admin.exec(sql.output)
+        let count = try admin.exec("SELECT COUNT(*), SUM(id) FROM audit;", database: t.database).rows
+        #expect(count == [["500", "125250"]], "\(count)")
     }
 
     // MARK: - Damaged dumps
