@@ -108,8 +108,9 @@ public struct MySQLLogin: Sendable {
 
     /// Runs `sql` (from stdin: statements may hold passwords) in `database`. `force`: go on after
     /// a failed statement (each failure is reported with its line).
-    public func run(_ sql: String, database: String? = nil, force: Bool = false) throws -> Result {
-        try withClient(database: database, force: force) { argv, env in
+    /// `localInfile`: the client may send files named by `LOAD DATA LOCAL INFILE` (seeds).
+    public func run(_ sql: String, database: String? = nil, force: Bool = false, localInfile: Bool = false) throws -> Result {
+        try withClient(database: database, force: force, localInfile: localInfile) { argv, env in
             let r = try Subprocess.run(argv, environment: env, input: sql)
             return Result(status: r.status, output: r.output, errors: MySQLError.parse(r.output))
         }
@@ -132,7 +133,7 @@ public struct MySQLLogin: Sendable {
     }
 
     /// The client's argv (program first, our own option file) and environment, for `body`.
-    private func withClient<R>(database: String?, force: Bool, _ body: ([String], [String: String]) throws -> R) throws -> R {
+    private func withClient<R>(database: String?, force: Bool, localInfile: Bool = false, _ body: ([String], [String: String]) throws -> R) throws -> R {
         guard let client = MySQLTools.client else {
             throw EngineError("the mariadb (or mysql) client is not installed: \(MySQLTools.installCommand)")
         }
@@ -154,6 +155,7 @@ public struct MySQLLogin: Sendable {
         try Subprocess.writePrivate(Data(options.utf8), to: file)
         var argv = [client, "--defaults-file=\(file)", "--batch", "--skip-column-names", "--connect-timeout=10"]
         if force { argv.append("--force") }
+        if localInfile { argv.append("--local-infile=1") }
         if let database { argv.append("--database=\(database)") }
         var env = ProcessInfo.processInfo.environment
         env["MYSQL_PWD"] = nil

@@ -4,7 +4,7 @@ import Stack
 
 struct Seed: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load seed files: .sql as the service's role in one transaction, .csv by COPY; each file once.")
+        abstract: "Load seed files: .sql as the service's role in one transaction, .csv by COPY (MySQL: LOAD DATA LOCAL); each file once.")
 
     @OptionGroup var options: ScenarioOptions
 

@@ -95,6 +95,64 @@ import Topology
         #expect(!FileManager.default.fileExists(atPath: stack.paths.mysqlDir(mysql.name)))
     }
 
+    /// Seeds of a service on MySQL: a .sql file and a CSV (quoted commas, doubled quotes, an
+    /// empty field as NULL) load once as the service's own user; a second run loads nothing; a
+    /// CSV with a bad value and a SQL file with a bad statement each name file and line and leave
+    /// nothing of themselves behind (LOAD DATA LOCAL would have turned the bad value into 0).
+    @Test func seedsLoadOnceAndABrokenFileRollsBack() throws {
+        try requireMariaDB()
+        let project = try TempProject { json in
+            var scenarios = json["scenarios"] as! [String: [String: Any]]
+            scenarios["mysqlseed"] = ["layout": "mixed", "engines": ["sam": "mysql"]]
+            json["scenarios"] = scenarios
+            var services = json["services"] as! [String: [String: Any]]
+            services["sam"]!["seed"] = ["seeds/sam"]
+            json["services"] = services
+        }
+        defer { project.close() }
+        let seeds = "\(project.directory)/seeds/sam"
+        try FileManager.default.createDirectory(atPath: seeds, withIntermediateDirectories: true)
+        try "CREATE TABLE IF NOT EXISTS items (id INT PRIMARY KEY, name VARCHAR(50), n INT NULL);\nINSERT INTO items VALUES (100, 'from sql', 1)\n"
+            .write(toFile: "\(seeds)/01-schema.sql", atomically: true, encoding: .utf8)
+        try "id,name,n\r\n1,\"a, quoted\",5\r\n2,plain,\r\n3,\"say \"\"hi\"\"\",7\r\n".write(toFile: "\(seeds)/02-items.csv", atomically: true, encoding: .utf8)
+        let stack = try project.stack("mysqlseed")
+        let first = try stack.up()
+        #expect(first.check?.passed == true)
+        let loaded = first.seeds.filter { $0.instance == "sam" }
+        #expect(loaded.map(\.outcome) == [.loaded, .loaded] && loaded.last?.rows == 3, "\(loaded)")
+        let mysql = try #require(stack.plan.servers.first { $0.engine == .mysql })
+        let admin = try #require(stack.mysqlAdmins[mysql.name])
+        let contents = { try admin.exec("SELECT id, name, IFNULL(n, 'NULL') FROM items ORDER BY id;", database: "sam_db").rows }
+        let expected = [["1", "a, quoted", "5"], ["2", "plain", "NULL"], ["3", "say \"hi\"", "7"], ["100", "from sql", "1"]]
+        #expect(try contents() == expected)
+
+        let seeder = Seeder(plan: stack.plan, projectDirectory: project.directory, secrets: stack.secrets)
+        #expect(try seeder.seed(service: "sam").map(\.outcome) == [.unchanged, .unchanged])
+        #expect(try contents() == expected, "a second seed changed the data")
+
+        try "id,name,n\n10,ok,1\n11,bad,x\n".write(toFile: "\(seeds)/03-items.csv", atomically: true, encoding: .utf8)
+        do {
+            _ = try seeder.seed(service: "sam")
+            Issue.record("the CSV with a bad value loaded")
+        } catch let error as SeedError {
+            #expect(error.file == "seeds/sam/03-items.csv" && error.line == 3, "\(error)")
+            #expect(error.message.contains("'x'"), "\(error)")
+        }
+        try FileManager.default.removeItem(atPath: "\(seeds)/03-items.csv")
+        try "INSERT INTO items VALUES (200, 'x', 1);\nINSERT INTO nosuch VALUES (1);\n".write(toFile: "\(seeds)/03-more.sql", atomically: true, encoding: .utf8)
+        do {
+            _ = try seeder.seed(service: "sam")
+            Issue.record("the broken SQL seed loaded")
+        } catch let error as SeedError {
+            #expect(error.file == "seeds/sam/03-more.sql" && error.line == 2, "\(error)")
+            #expect(error.message.contains("nosuch"), "\(error)")
+        }
+        #expect(try contents() == expected, "a failed seed file left rows behind")
+        let records = try admin.exec("SELECT file FROM ovudev_seeds ORDER BY file;", database: "sam_db").rows
+        #expect(records == [["seeds/sam/01-schema.sql"], ["seeds/sam/02-items.csv"]], "\(records)")
+        _ = try stack.down(volumes: true)
+    }
+
     @Test func twoServicesOnMySQLCannotReachEachOther() throws {
         try requireMariaDB()
         let project = try project("mysqlpair", onMySQL: ["sam", "smm"])
