@@ -36,6 +36,7 @@ struct Doctor: ParsableCommand {
             check("MySQL server mariadbd or mysqld\(scenario)", MySQLTools.server != nil, MySQLTools.installCommand)
             check("mariadb-install-db\(scenario)", MySQLTools.installDB != nil, MySQLTools.installCommand)
             check("mariadb client\(scenario)", MySQLTools.client != nil, "apt-get install mariadb-client")
+            check("mysqldump (backups)\(scenario)", Subprocess.which("mysqldump") != nil, "apt-get install mariadb-client")
             if Subprocess.isRoot {
                 check("unprivileged account `mysql` for mariadbd", getpwnam("mysql") != nil, "apt-get install mariadb-server (creates it) or useradd -r mysql")
             }

@@ -41,7 +41,7 @@ struct EnvCommand: ParsableCommand {
 struct PsqlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "psql",
-        abstract: "Open psql as a service's own role in its own database.")
+        abstract: "Open psql (for a service on MySQL: the mariadb client) as a service's own role in its own database.")
 
     @OptionGroup var options: ScenarioOptions
     @Argument(help: "The service (or instance).") var service: String
@@ -51,10 +51,24 @@ struct PsqlCommand: ParsableCommand {
     func run() throws {
         let stack = try options.stack()
         let instance = try instanceNamed(service, tenant: tenant, in: stack.plan)
-        guard let db = instance.database, db.engine == .postgres, let server = stack.plan.server(db.server) else {
-            throw ValidationError("\(instance.name) has no PostgreSQL database in scenario \(stack.plan.scenario)")
+        guard let db = instance.database, db.engine == .postgres || db.engine == .mysql, let server = stack.plan.server(db.server) else {
+            throw ValidationError("\(instance.name) has no PostgreSQL or MySQL database in scenario \(stack.plan.scenario)")
         }
         try runStep { try stack.loadSecrets(create: false) }
+        if db.engine == .mysql {
+            guard let client = MySQLTools.client else {
+                printError("the mariadb client is not installed: \(MySQLTools.installCommand)")
+                throw ExitCode(1)
+            }
+            // No option file (a user's ~/.my.cnf must not change whom we log in as); the
+            // password through the environment, never the command line, as PGPASSWORD for psql.
+            setenv("MYSQL_PWD", stack.secrets[db.secret.variable] ?? "", 1)
+            let argv = [client, "--no-defaults", "--protocol=TCP", "--host=127.0.0.1", "--port=\(server.port)",
+                        "--user=\(db.role)", "--database=\(db.database)"] + arguments
+            execv(client, argv.map { strdup($0) } + [nil])
+            printError("cannot run \(client): \(String(cString: strerror(errno)))")
+            throw ExitCode(1)
+        }
         guard let psql = Subprocess.which("psql") else {
             printError("psql is not installed: apt-get install postgresql-client")
             throw ExitCode(1)

@@ -150,6 +150,11 @@ import Topology
         #expect(try contents() == expected, "a failed seed file left rows behind")
         let records = try admin.exec("SELECT file FROM ovudev_seeds ORDER BY file;", database: "sam_db").rows
         #expect(records == [["seeds/sam/01-schema.sql"], ["seeds/sam/02-items.csv"]], "\(records)")
+        // `ovudev psql` opens the mariadb client as sam_user in sam_db, whatever ~/.my.cnf says.
+        try "[client]\nuser=root\npassword=wrong\n".write(toFile: "\(project.directory)/.my.cnf", atomically: false, encoding: .utf8)
+        let shell = try ovudev(["psql", "--scenario", "mysqlseed", "sam", "-e", "SELECT CURRENT_USER(), DATABASE(), COUNT(*) FROM items"],
+                               directory: project.directory, environment: ["HOME": project.directory])
+        #expect(shell.status == 0 && shell.output.contains("sam_user@%\tsam_db\t4"), "\(shell.output)")
         _ = try stack.down(volumes: true)
     }
 
