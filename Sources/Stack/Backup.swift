@@ -430,8 +430,9 @@ public final class BackupRunner {
     /// grants and settings, and the checks of the service passed; then it is dropped. On any
     /// failure the original is put back.
     public func restore(file: String, target: BackupTarget, into: String? = nil) throws -> RestoreReport {
+        if target.kind == .mysqldump { return try restoreMySQL(file, target: target, into: into) }
         guard target.kind == .pgDump else {
-            throw EngineError("\(target.name): ovudev restore restores PostgreSQL dumps; \(target.kind.rawValue) files are restored by hand (see the README)")
+            throw EngineError("\(target.name): ovudev restore restores PostgreSQL and MySQL dumps; \(target.kind.rawValue) files are restored by hand (see the README)")
         }
         let server = try postgresServer(target)
         let database = target.database ?? "postgres"
@@ -498,6 +499,110 @@ public final class BackupRunner {
             }
             throw error
         }
+    }
+
+    // MARK: - Restore (MySQL)
+
+    /// A gzipped mysqldump into a new database (`into`), or in place of the target's database:
+    /// loaded into a staging database first, then every table of the two swapped in one
+    /// `RENAME TABLE` (atomic; the service's grants are on the database name and stay), the
+    /// checks run, and the previous tables dropped — or swapped back when the checks fail.
+    private func restoreMySQL(_ file: String, target: BackupTarget, into: String?) throws -> RestoreReport {
+        let admin = try mysqlSuperuser(target)
+        let database = target.database ?? ""
+        let start = Date()
+        let q = Escape.mysqlIdentifier
+        func exists(_ name: String) throws -> Bool {
+            try !admin.exec("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(Escape.mysqlLiteral(name));").rows.isEmpty
+        }
+        func freeName(_ base: String) throws -> String {
+            var name = Self.truncated(base), n = 1
+            while try exists(name) { n += 1; name = Self.truncated(base, reserve: 4) + "_\(n)" }
+            return name
+        }
+        func load(into name: String) throws {
+            try admin.exec("CREATE DATABASE \(q(name));")
+            do {
+                try admin.loadDump(gzipped: file, of: database, into: name)
+            } catch {
+                _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(name));")
+                throw EngineError("\(file) does not load: \(error)")
+            }
+        }
+        if let into {
+            if try exists(into) { throw EngineError("database \(into) already exists on \(target.server); restore --into a new name, or drop it first") }
+            progress("restore \(target.name) into new database \(into)")
+            try load(into: into)
+            return RestoreReport(target: target.name, file: file, database: into, schema: nil,
+                                 fingerprints: try Self.mysqlFingerprints(admin, database: into), kept: nil, seconds: Date().timeIntervalSince(start))
+        }
+        guard try exists(database) else {
+            throw EngineError("database \(database) does not exist on \(target.server): run `ovudev up` first (it provisions it), or restore --into a new name")
+        }
+        let staging = try freeName("\(database)_restoring")
+        progress("restore \(target.name): loading into \(staging)")
+        do {
+            try load(into: staging)
+        } catch {
+            throw EngineError("\(error) — \(database) was not changed")
+        }
+        defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(staging));") }
+        // Only tables move between databases; what else a database holds would stay behind.
+        let both = "(\(Escape.mysqlLiteral(database)), \(Escape.mysqlLiteral(staging)))"
+        let others = try admin.exec("""
+            SELECT 'view', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN \(both)
+            UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN \(both)
+            UNION ALL SELECT 'routine', ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN \(both)
+            UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN \(both);
+            """).rows
+        if !others.isEmpty {
+            throw EngineError("\(database) or the dump holds \(others.map { "\($0[0]) \($0[1])" }.joined(separator: ", ")), which swapping tables cannot carry: restore --into a new name and move them by hand — \(database) was not changed")
+        }
+        let aside = try freeName("\(database)_pre_restore")
+        try admin.exec("CREATE DATABASE \(q(aside));")
+        progress("restore \(target.name): tables of \(database) → \(aside), of \(staging) → \(database)")
+        try swapTables(admin, current: database, aside: aside, replacement: staging)
+        do {
+            progress("restore \(target.name): check")
+            let check = try Checker(plan: plan, secrets: secrets).run()
+            let instances = plan.instances.filter { Self.holds(target, $0) }
+            let subjects = Set(instances.map(\.name) + instances.compactMap { $0.database?.role } + ["PUBLIC"])
+            let mine = check.findings.filter { subjects.contains($0.subject) }
+            let failed = mine.filter { ($0.status == .leak || $0.status == .fail) && $0.check != "health" }
+            if !failed.isEmpty {
+                throw EngineError("the restored \(target.name) does not pass the checks:\n" + failed.map { "\($0.status.rawValue.uppercased()) \($0.subject) \($0.check): \($0.detail)" }.joined(separator: "\n"))
+            }
+            try admin.exec("DROP DATABASE \(q(aside));")
+            var report = RestoreReport(target: target.name, file: file, database: database, schema: nil,
+                                       fingerprints: try Self.mysqlFingerprints(admin, database: database), kept: nil,
+                                       check: check, serviceCheck: CheckReport(findings: mine), seconds: Date().timeIntervalSince(start))
+            report.notes.append("the previous tables of \(database) were dropped")
+            return report
+        } catch {
+            progress("restore \(target.name): failed after the swap, putting the previous tables back")
+            do {
+                let failed = try freeName("\(database)_failed_restore")
+                try admin.exec("CREATE DATABASE \(q(failed));")
+                try swapTables(admin, current: database, aside: failed, replacement: aside)
+                _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(failed)); DROP DATABASE IF EXISTS \(q(aside));")
+            } catch let undo {
+                throw EngineError("\(error)\nputting the previous tables back failed too: \(undo); they are in \(aside) on \(target.server)")
+            }
+            throw error
+        }
+    }
+
+    /// Every table of `current` → `aside` and of `replacement` → `current`, in one RENAME TABLE.
+    private func swapTables(_ admin: MySQLLogin, current: String, aside: String, replacement: String) throws {
+        let q = Escape.mysqlIdentifier
+        let rows = try admin.exec("""
+            SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+            WHERE TABLE_SCHEMA IN (\(Escape.mysqlLiteral(current)), \(Escape.mysqlLiteral(replacement))) AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2;
+            """).rows
+        let moves = rows.filter { $0.count == 2 && $0[0] == current }.map { "\(q(current)).\(q($0[1])) TO \(q(aside)).\(q($0[1]))" }
+            + rows.filter { $0.count == 2 && $0[0] == replacement }.map { "\(q(replacement)).\(q($0[1])) TO \(q(current)).\(q($0[1]))" }
+        if moves.isEmpty { return }
+        try admin.exec("RENAME TABLE " + moves.joined(separator: ", ") + ";")
     }
 
     /// `current` → `aside`, `replacement` → `current`, with connections to `current` refused and ended.

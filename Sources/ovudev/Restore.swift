@@ -7,14 +7,16 @@ import Topology
 struct RestoreCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Restore a PostgreSQL dump into a service's database (or a new one), then run its checks.",
+        abstract: "Restore a PostgreSQL or MySQL dump into a service's database (or a new one), then run its checks.",
         discussion: """
             `latest` takes the newest dump of the service in the backups folder. By default the dump \
             replaces the service's own database (its schema in single-db), after confirmation or \
             --yes: it is restored into a new database (schema) first, the current one is kept under \
             another name until the restore is complete, grants and settings are converged and the \
             service's checks pass, and put back if anything fails. --into NAME restores into a new \
-            database NAME instead and changes nothing else.
+            database NAME instead and changes nothing else. A MySQL dump is loaded into a staging \
+            database and its tables swapped with the current ones in one RENAME TABLE (views, \
+            triggers, routines and events cannot move that way: such a database is refused).
             """)
 
     @OptionGroup var options: ScenarioOptions
@@ -47,9 +49,9 @@ struct RestoreCLI: ParsableCommand {
             guard let found = runner.targets(matching: service) else {
                 throw ValidationError("no service, instance or backup target \"\(service)\" in scenario \(plan.scenario); choose from: \(runner.targetNames.joined(separator: ", "))")
             }
-            candidates = found.filter { $0.kind == .pgDump }
+            candidates = found.filter { $0.kind == .pgDump || $0.kind == .mysqldump }
             if candidates!.isEmpty {
-                throw ValidationError("\(service) has no PostgreSQL data in scenario \(plan.scenario): ovudev restore restores pg_dump files (\(found.map { $0.kind.rawValue }.joined(separator: ", ")) by hand, see the README)")
+                throw ValidationError("\(service) has no PostgreSQL or MySQL data in scenario \(plan.scenario): ovudev restore restores pg_dump and mysqldump files (\(found.map { $0.kind.rawValue }.joined(separator: ", ")) by hand, see the README)")
             }
         }
         let target: BackupTarget

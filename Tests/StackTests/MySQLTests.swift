@@ -158,6 +158,57 @@ import Topology
         _ = try stack.down(volumes: true)
     }
 
+    /// `ovudev restore` of a mysqldump: in place (rows deleted and a stray row added after the
+    /// dump are undone, the service still logs in and passes its checks, nothing is left
+    /// behind), into a new database, and a truncated dump that changes nothing.
+    @Test func restoreInPlaceIntoANewDatabaseAndADamagedDump() throws {
+        try requireMariaDB()
+        let project = try project("mysqlrestore", onMySQL: ["sam"])
+        defer { project.close() }
+        let stack = try project.stack("mysqlrestore")
+        _ = try stack.up(check: false)
+        let mysql = try #require(stack.plan.servers.first { $0.engine == .mysql })
+        let env = try env(stack, "sam")
+        let sam = MySQLLogin(route: .tcp(port: mysql.port), user: "sam_user", password: env["DB_PASSWORD"])
+        let rows = (1...300).map { "(\($0), 'row \($0)')" }.joined(separator: ",")
+        try sam.exec("CREATE TABLE orders (id INT PRIMARY KEY, note TEXT); INSERT INTO orders VALUES \(rows);", database: "sam_db")
+        let runner = BackupRunner(stack: stack)
+        let target = try #require(runner.targets(matching: "sam")?.first { $0.kind == .mysqldump })
+        let dump = try runner.backup(target)
+        let summary = { try sam.exec("SELECT COUNT(*), SUM(id) FROM orders;", database: "sam_db").rows }
+        let admin = try #require(stack.mysqlAdmins[mysql.name])
+        let leftovers = { try admin.exec("SHOW DATABASES LIKE 'sam\\_db\\_%';").rows }
+
+        try sam.exec("DELETE FROM orders WHERE id > 200; INSERT INTO orders VALUES (1000, 'stray');", database: "sam_db")
+        let cli = try ovudev(["restore", "--scenario", "mysqlrestore", "latest", "sam", "--yes"], directory: project.directory)
+        #expect(cli.status == 0, "\(cli.output)")
+        #expect(cli.output.contains("restored") && cli.output.contains("orders"), "\(cli.output)")
+        #expect(try summary() == [["300", "45150"]])
+        #expect(try leftovers().isEmpty, "staging or set-aside databases were left behind")
+        var checker = stack.checker()
+        checker.checkHealth = false
+        let after = try checker.run()
+        #expect(after.passed, "\(after.findings.filter { $0.status != .ok && $0.status != .skipped })")
+
+        let copy = try runner.restore(file: dump.path, target: target, into: "sam_copy")
+        #expect(copy.fingerprints["orders"]?.rows == 300, "\(copy.fingerprints)")
+        #expect(throws: EngineError.self) { _ = try runner.restore(file: dump.path, target: target, into: "sam_copy") }
+
+        let data = try Data(contentsOf: URL(fileURLWithPath: dump.path))
+        let cut = "\(project.directory)/cut.sql.gz"
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
+        try sam.exec("DELETE FROM orders WHERE id = 1;", database: "sam_db")
+        do {
+            _ = try runner.restore(file: cut, target: target)
+            Issue.record("a truncated dump restored")
+        } catch let error as EngineError {
+            #expect(error.message.contains("was not changed"), "\(error.message)")
+        }
+        #expect(try summary() == [["299", "45149"]], "the failed restore changed the data")
+        #expect(try leftovers().isEmpty, "staging or set-aside databases were left behind")
+        _ = try stack.down(volumes: true)
+    }
+
     @Test func twoServicesOnMySQLCannotReachEachOther() throws {
         try requireMariaDB()
         let project = try project("mysqlpair", onMySQL: ["sam", "smm"])
