@@ -561,7 +561,12 @@ public final class BackupRunner {
         let aside = try freeName("\(database)_pre_restore")
         try admin.exec("CREATE DATABASE \(q(aside));")
         progress("restore \(target.name): tables of \(database) → \(aside), of \(staging) → \(database)")
-        try swapTables(admin, current: database, aside: aside, replacement: staging)
+        do {
+            try swapTables(admin, current: database, aside: aside, replacement: staging)
+        } catch {
+            _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(aside));")
+            throw EngineError("\(error) — \(database) was not changed")
+        }
         do {
             progress("restore \(target.name): check")
             let check = try Checker(plan: plan, secrets: secrets).run()
@@ -602,7 +607,8 @@ public final class BackupRunner {
         let moves = rows.filter { $0.count == 2 && $0[0] == current }.map { "\(q(current)).\(q($0[1])) TO \(q(aside)).\(q($0[1]))" }
             + rows.filter { $0.count == 2 && $0[0] == replacement }.map { "\(q(replacement)).\(q($0[1])) TO \(q(current)).\(q($0[1]))" }
         if moves.isEmpty { return }
-        try admin.exec("RENAME TABLE " + moves.joined(separator: ", ") + ";")
+        // A session of the service holding a table waits the swap out; not for a year (the default).
+        try admin.exec("SET SESSION lock_wait_timeout = 60;\nRENAME TABLE " + moves.joined(separator: ", ") + ";")
     }
 
     /// `current` → `aside`, `replacement` → `current`, with connections to `current` refused and ended.
