@@ -56,9 +56,9 @@ public struct Project: Sendable {
         let cwd = FileManager.default.currentDirectoryPath
         let out = URL(fileURLWithPath: output.map { $0.hasPrefix("/") ? $0 : (cwd as NSString).appendingPathComponent($0) } ?? defaultOutput(scenario: plan.scenario, target: target)).standardizedFileURL.path
         var secrets = Secrets.external
-        var toSave: [String: String]?
+        var toSave: SecretStore.Document?
         if plan.secrets == .generated {
-            let (values, updated) = try secretStore.values(for: plan.secretRefs)
+            let (values, updated) = try secretStore.values(for: plan)
             secrets = Secrets(values: values)
             toSave = updated
         }

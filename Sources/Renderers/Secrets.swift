@@ -20,8 +20,9 @@ public struct Secrets: Sendable {
     public var isExternal: Bool { if case .external = source { return true }; return false }
 }
 
-/// `.ovu/secrets.json`: one random password per secret variable, created once (mode 0600) and
-/// reused forever after.
+/// `.ovu/secrets.json`: one random password per secret variable, per project and server,
+/// created once (mode 0600) and reused forever after. Two topologies used in one folder (two
+/// projects, or a project renamed) never share a password.
 public struct SecretStore: Sendable {
     public let path: String
 
@@ -32,33 +33,67 @@ public struct SecretStore: Sendable {
         path = (topologyDirectory as NSString).appendingPathComponent(".ovu/secrets.json")
     }
 
-    public func load() throws -> [String: String] {
-        guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
-            throw StoreError(message: "\(path) is not an object of strings; fix or delete it (deleting changes every generated password)")
+    /// The file: `{"format": 2, "projects": {project: {server: {VARIABLE: password}}}}`. A file
+    /// from before (one flat object of variables) is read as `unassigned`: each value goes to the
+    /// first project and server that asks for its variable, so running stacks keep their passwords.
+    public struct Document: Codable, Equatable, Sendable {
+        public var format = 2
+        public var projects: [String: [String: [String: String]]] = [:]
+        public var unassigned: [String: String]?
+
+        public init(projects: [String: [String: [String: String]]] = [:], unassigned: [String: String]? = nil) {
+            self.projects = projects
+            self.unassigned = unassigned
         }
-        return object
     }
 
-    /// Values for every reference, generating the missing ones; returns what must be saved (nil if nothing new).
-    public func values(for refs: [SecretRef]) throws -> (values: [String: String], updated: [String: String]?) {
-        var all = try load()
-        var changed = false
-        for ref in refs where all[ref.variable] == nil {
-            all[ref.variable] = Self.generatePassword()
-            changed = true
+    public func load() throws -> Document {
+        guard FileManager.default.fileExists(atPath: path) else { return Document() }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        if let flat = try? JSONSerialization.jsonObject(with: data) as? [String: String] { return Document(unassigned: flat) }
+        do {
+            return try JSONDecoder().decode(Document.self, from: data)
+        } catch {
+            throw StoreError(message: "\(path) is not a secret store ovudev can read (\(error)); fix or delete it (deleting changes every generated password)")
         }
-        let needed = Dictionary(uniqueKeysWithValues: refs.map { ($0.variable, all[$0.variable]!) })
-        return (needed, changed ? all : nil)
+    }
+
+    /// Values for every secret of the plan, generating the missing ones under the plan's project
+    /// and each secret's server; returns the document to save (nil if nothing is new). A variable
+    /// that two servers of one plan share (the analytics role) has one value on both.
+    public func values(for plan: Plan) throws -> (values: [String: String], updated: Document?) {
+        var document = try load()
+        var project = document.projects[plan.project] ?? [:]
+        var values: [String: String] = [:]
+        var changed = false
+        for server in plan.servers {
+            var stored = project[server.name] ?? [:]
+            let refs = ([server.superuserSecret].compactMap { $0 } + server.roles.map(\.secret)).map(\.variable)
+            for variable in Set(refs).sorted() {
+                if let value = values[variable] ?? stored[variable] ?? document.unassigned?.removeValue(forKey: variable) {
+                    values[variable] = value
+                    if stored[variable] != value { stored[variable] = value; changed = true }
+                } else {
+                    let value = Self.generatePassword()
+                    values[variable] = value
+                    stored[variable] = value
+                    changed = true
+                }
+            }
+            project[server.name] = stored
+        }
+        if document.unassigned?.isEmpty == true { document.unassigned = nil }
+        document.projects[plan.project] = project
+        return (values, changed ? document : nil)
     }
 
     /// Writes the store atomically with mode 0600 (the directory 0700).
-    public func save(_ values: [String: String]) throws {
+    public func save(_ document: Document) throws {
         let dir = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let data = try JSONSerialization.data(withJSONObject: values, options: [.prettyPrinted, .sortedKeys])
-        try writeFileAtomically(path: path, data: data + Data("\n".utf8), mode: 0o600)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeFileAtomically(path: path, data: try encoder.encode(document) + Data("\n".utf8), mode: 0o600)
     }
 
     /// 32 characters from [A-Za-z0-9]: safe in URLs, SQL, YAML, shell and .env alike (~190 bits).

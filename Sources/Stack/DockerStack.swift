@@ -83,7 +83,7 @@ public final class DockerStack {
     func loadSecrets() throws -> [String: String] {
         switch plan.secrets {
         case .generated:
-            let (values, updated) = try project.secretStore.values(for: plan.secretRefs)
+            let (values, updated) = try project.secretStore.values(for: plan)
             if let updated { try project.secretStore.save(updated) }
             return values
         case .external:

@@ -24,6 +24,8 @@ public struct StackPaths: Sendable {
     public var pids: String { "\(root)/pids" }
     public var lock: String { "\(root)/lock" }
     public var state: String { "\(root)/state.json" }
+    /// What the last `up` applied (AppliedState).
+    public var applied: String { "\(root)/applied.json" }
     public func serverLog(_ server: String) -> String { "\(logs)/\(server).log" }
     public func serviceLog(_ instance: String) -> String { "\(logs)/\(instance).log" }
     public func servicePid(_ instance: String) -> String { "\(pids)/\(instance).pid" }

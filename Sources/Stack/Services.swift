@@ -24,6 +24,13 @@ public struct ServiceProcesses {
         for key in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "PYTHONPATH", "VIRTUAL_ENV"] {
             if let value = inherited[key] { env[key] = value }
         }
+        env.merge(declaredEnvironment(for: instance)) { $1 }
+        return env
+    }
+
+    /// The variables the Plan gives the instance (no inherited ones): what a restart depends on.
+    public func declaredEnvironment(for instance: ServiceInstance) -> [String: String] {
+        var env: [String: String] = [:]
         for variable in instance.environment {
             if let value = Self.resolve(variable.host, secrets) { env[variable.key] = value }
         }
@@ -85,8 +92,11 @@ public struct ServiceProcesses {
 
     // MARK: - Background commands
 
-    public func pid(of instance: ServiceInstance) -> pid_t? {
-        guard let text = try? String(contentsOfFile: paths.servicePid(instance.name), encoding: .utf8),
+    public func pid(of instance: ServiceInstance) -> pid_t? { pid(ofName: instance.name) }
+
+    /// The pid of an instance by name: also of one the topology no longer has.
+    public func pid(ofName name: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: paths.servicePid(name), encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, Subprocess.isAlive(pid) else { return nil }
         // A recycled pid is not ours: the process must still have our marker in its environment.
         // The environment reads empty while a process execs (`sh -c "exec …"` does, right after
@@ -94,7 +104,7 @@ public struct ServiceProcesses {
         if let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) {
             if environ.isEmpty {
                 if (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == nil { return nil }
-            } else if environ.range(of: Data("OVU_INSTANCE_ID=\(paths.root)/\(instance.name)".utf8)) == nil {
+            } else if environ.range(of: Data("OVU_INSTANCE_ID=\(paths.root)/\(name)".utf8)) == nil {
                 return nil
             }
         }
@@ -135,9 +145,12 @@ public struct ServiceProcesses {
     }
 
     /// Stops the instance's process group (TERM, then KILL after 10 s).
-    public func stop(_ instance: ServiceInstance) -> Bool {
-        guard let pid = pid(of: instance) else {
-            try? FileManager.default.removeItem(atPath: paths.servicePid(instance.name))
+    public func stop(_ instance: ServiceInstance) -> Bool { stop(name: instance.name) }
+
+    /// Stops an instance by name; true when it was running.
+    public func stop(name: String) -> Bool {
+        guard let pid = pid(ofName: name) else {
+            try? FileManager.default.removeItem(atPath: paths.servicePid(name))
             return false
         }
         kill(-pid, SIGTERM)
@@ -149,7 +162,7 @@ public struct ServiceProcesses {
             usleep(10_000)
         }
         if Subprocess.isAlive(pid) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: paths.servicePid(instance.name))
+        try? FileManager.default.removeItem(atPath: paths.servicePid(name))
         return true
     }
 }

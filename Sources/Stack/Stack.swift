@@ -23,7 +23,7 @@ public final class NativeStack {
         if secretsGiven { return }
         switch plan.secrets {
         case .generated:
-            let (values, updated) = try project.secretStore.values(for: plan.secretRefs)
+            let (values, updated) = try project.secretStore.values(for: plan)
             if let updated, create { try project.secretStore.save(updated) }
             secrets = values
         case .external:
@@ -92,15 +92,19 @@ public final class NativeStack {
 
     public struct UpReport {
         public var servers: [ServerState] = []
+        /// Keys moved to their owners' new Redis slots (`--move-redis-keys`).
+        public var redisMoves: [String] = []
         public var provisioned: [String] = []
         public var migrated: [String] = []
         public var postMigrate: [String] = []
         public var seeds: [SeedResult] = []
+        /// Services added, changed or removed since the last `up`, and what was done.
+        public var changes: [InstanceChange] = []
         public var started: [String] = []
         public var check: CheckReport?
         public var changedNothing: Bool {
-            servers.allSatisfy { $0.action == .running } && provisioned.isEmpty && migrated.isEmpty && postMigrate.isEmpty
-                && !seeds.contains { $0.outcome == .loaded } && started.isEmpty
+            servers.allSatisfy { $0.action == .running } && redisMoves.isEmpty && provisioned.isEmpty && migrated.isEmpty
+                && postMigrate.isEmpty && !seeds.contains { $0.outcome == .loaded } && changes.isEmpty && started.isEmpty
         }
     }
 
@@ -133,14 +137,25 @@ public final class NativeStack {
         return "scenario \(plan.scenario) \(parts.joined(separator: "; it also ")): run this scenario with the docker engine (`ovudev up --engine docker --scenario \(plan.scenario)`, or `ovudev render --scenario \(plan.scenario)` and `docker compose up`)"
     }
 
-    public func up(check runCheck: Bool = true) throws -> UpReport {
+    /// Converges the running stack to the Plan: starts servers, refuses to hand one service's
+    /// Redis keys or database to another (or, with `moveRedisKeys`, moves the keys to their
+    /// owners), provisions, migrates, seeds, restarts exactly the services whose command, folder,
+    /// port or environment changed, starts added ones, stops removed ones (their data stays),
+    /// checks, and records what it applied.
+    public func up(check runCheck: Bool = true, moveRedisKeys: Bool = false) throws -> UpReport {
+        let active = ActiveStack(projectDirectory: project.directory)
+        if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
+        if let refusal = nativeRefusal { throw EngineError(refusal) }
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }
-        if let refusal = nativeRefusal { throw EngineError(refusal) }
         try loadSecrets()
+        let applied = try AppliedState.load(paths.applied)
+        try active.activate(plan.scenario)
         var report = UpReport()
         progress("servers")
         report.servers = try engine.start()
+        var stoppedForMove: Set<String> = []
+        if let applied { (report.redisMoves, stoppedForMove) = try takeOver(from: applied, moveRedisKeys: moveRedisKeys) }
 
         progress("provision")
         var provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
@@ -164,6 +179,8 @@ public final class NativeStack {
         progress("seed")
         report.seeds = try Seeder(plan: plan, projectDirectory: project.directory, secrets: secrets).seed(progress: progress)
 
+        let next = AppliedState(plan: plan, environment: services.declaredEnvironment)
+        report.changes = applied.map { converge(from: $0, to: next, stopped: stoppedForMove) } ?? []
         for instance in plan.instances where instance.command != nil {
             if try services.start(instance) {
                 progress("start \(instance.name)")
@@ -173,11 +190,55 @@ public final class NativeStack {
         for instance in plan.instances where instance.command != nil {
             try services.waitHealthy(instance)
         }
+        try next.save(paths.applied)
         if runCheck {
             progress("check")
             report.check = try checker().run(progress: progress)
         }
         return report
+    }
+
+    /// Refuses a Plan that hands a recorded database or Redis slot holding data to another
+    /// service; with `moveRedisKeys`, moves each moved owner's keys along instead.
+    func takeOver(from applied: AppliedState, moveRedisKeys: Bool) throws -> (moves: [String], stopped: Set<String>) {
+        var databases: [DatabaseHandover] = []
+        for server in plan.servers {
+            for db in server.databases {
+                guard let before = applied.databases["\(server.name)/\(db.name)"], !before.isEmpty, !db.instances.isEmpty,
+                      Set(before).isDisjoint(with: db.instances) else { continue }
+                databases.append(DatabaseHandover(server: server.name, database: db.name, previous: before, next: db.instances))
+            }
+        }
+        if !databases.isEmpty { throw ConvergenceError.databaseHandover(databases) }
+        let handovers = try redisSlots(applied).handovers()
+        if handovers.isEmpty { return ([], []) }
+        guard moveRedisKeys else { throw ConvergenceError.redisHandover(handovers) }
+        // The owners being moved stop first, so that nothing writes to a slot while it moves.
+        let stopped = Set(handovers.compactMap { $0.previous?.instance }.filter { services.stop(name: $0) })
+        return (try self.moveRedisKeys(applied), stopped)
+    }
+
+    /// Stops removed services and services whose recorded start differs from the new one (the
+    /// start loop then starts them with the new environment); returns the change list.
+    func converge(from applied: AppliedState, to next: AppliedState, stopped: Set<String>) -> [InstanceChange] {
+        var changes: [InstanceChange] = []
+        for name in applied.instances.keys.sorted() where next.instances[name] == nil {
+            let stopped = services.stop(name: name)
+            changes.append(InstanceChange(instance: name, kind: .removed, fields: [], action: stopped ? "stopped (data kept)" : "not running (data kept)"))
+        }
+        for instance in plan.instances {
+            guard let now = next.instances[instance.name] else { continue }
+            guard let before = applied.instances[instance.name] else {
+                changes.append(InstanceChange(instance: instance.name, kind: .added, fields: [], action: instance.command == nil ? "nothing to run" : "started"))
+                continue
+            }
+            let fields = now.changes(since: before)
+            if fields.isEmpty { continue }
+            let restarted = services.stop(name: instance.name) || stopped.contains(instance.name)
+            let action = instance.command == nil ? "nothing to run" : restarted ? "restarted" : "started"
+            changes.append(InstanceChange(instance: instance.name, kind: .changed, fields: fields, action: action))
+        }
+        return changes
     }
 
     // MARK: - Down and status
@@ -188,12 +249,21 @@ public final class NativeStack {
         defer { withExtendedLifetime(lock) {} }
         try? loadSecrets(create: false)
         var stopped: [String] = []
-        for instance in plan.instances.reversed() where services.stop(instance) {
-            progress("stop \(instance.name)")
-            stopped.append(instance.name)
+        // Services removed from the topology since the last `up` may still run: stop them too.
+        let recorded = ((try? AppliedState.load(paths.applied)) ?? nil).map { Array($0.instances.keys) } ?? []
+        let names = plan.instances.reversed().map(\.name) + recorded.filter { plan.instance($0) == nil }.sorted()
+        for name in names where services.stop(name: name) {
+            progress("stop \(name)")
+            stopped.append(name)
         }
         let servers = try engine.stop(removeData: volumes)
-        if volumes { try? FileManager.default.removeItem(atPath: paths.state) }
+        ActiveStack(projectDirectory: project.directory).deactivate(plan.scenario)
+        // The recorded state outlives a plain `down` (the data does too: the next `up` must
+        // still see whose Redis keys are where); with the data it goes.
+        if volumes {
+            try? FileManager.default.removeItem(atPath: paths.state)
+            try? FileManager.default.removeItem(atPath: paths.applied)
+        }
         return (stopped, servers)
     }
 

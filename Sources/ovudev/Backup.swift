@@ -39,7 +39,7 @@ struct BackupCLI: ParsableCommand {
 
     func run() throws {
         let stack = try options.stack()
-        try runStep { try stack.loadSecrets(create: false) }
+        try stack.loadSecrets(create: false)
         let runner = BackupRunner(stack: stack)
         guard let targets = runner.targets(matching: target) else {
             throw ValidationError("no backup target, service or server \"\(target ?? "")\" in scenario \(stack.plan.scenario); choose from: \(runner.targetNames.joined(separator: ", "))")
@@ -50,16 +50,17 @@ struct BackupCLI: ParsableCommand {
                 output.skipped[t.name] = "ovudev backup runs PostgreSQL, Redis and MySQL dumps; mongodump runs from the rendered crontab (backup/crontab) with the docker engine"
                 continue
             }
+            // One target's failure, whatever its kind, is recorded and the others still run.
             do {
                 if verify {
-                    let (file, report) = try runStep { try runner.backupAndVerify(t) }
+                    let (file, report) = try runner.backupAndVerify(t)
                     output.files.append(file)
                     output.verified.append(report)
                 } else {
-                    output.files.append(try runStep { try runner.backup(t) })
+                    output.files.append(try runner.backup(t))
                 }
-            } catch is ExitCode {
-                output.failures[t.name] = "failed (see the error above)"
+            } catch {
+                output.failures[t.name] = "\(error)"
             }
         }
         if json {

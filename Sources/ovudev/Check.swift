@@ -14,10 +14,8 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let stack = try options.stack()
-        let report = try runStep { () -> CheckReport in
-            try stack.loadSecrets(create: false)
-            return try stack.checker().run(progress: stack.progress)
-        }
+        try stack.loadSecrets(create: false)
+        let report = try stack.checker().run(progress: stack.progress)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -25,7 +25,7 @@ struct EnvCommand: ParsableCommand {
     func run() throws {
         let stack = try options.stack()
         let instance = try instanceNamed(service, tenant: tenant, in: stack.plan)
-        try runStep { try stack.loadSecrets(create: false) }
+        try stack.loadSecrets(create: false)
         for variable in instance.environment {
             let masked = EnvValue(variable.host.parts.map { part in
                 if case .secret = part, !reveal { return .text("********") }
@@ -54,7 +54,7 @@ struct PsqlCommand: ParsableCommand {
         guard let db = instance.database, db.engine == .postgres || db.engine == .mysql, let server = stack.plan.server(db.server) else {
             throw ValidationError("\(instance.name) has no PostgreSQL or MySQL database in scenario \(stack.plan.scenario)")
         }
-        try runStep { try stack.loadSecrets(create: false) }
+        try stack.loadSecrets(create: false)
         if db.engine == .mysql {
             guard let client = MySQLTools.client else {
                 printError("the mariadb client is not installed: \(MySQLTools.installCommand)")

@@ -19,24 +19,24 @@ struct Ovudev: ParsableCommand {
             Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self, BackupCLI.self, RestoreCLI.self,
         ])
 
+    /// The one place errors are printed: `error: …` on stderr. Usage errors (exit 2) come with
+    /// the usage of the subcommand they belong to; an error that carries an exit status
+    /// (`ExitStatusError`, e.g. a topology error: 2) ends with it, every other with 1.
     static func main() {
+        var command: ParsableCommand?
         do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as TopologyError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(2)
-        } catch let error as TemplateError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(2)
+            command = try parseAsRoot()
+            try command!.run()
         } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                // Wrong arguments: the documented exit code is 2.
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            if error is ExitCode || error is CleanExit { exit(withError: error) }
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+                let usage = command.map { type(of: $0).fullMessage(for: error) } ?? fullMessage(for: error)
+                printError(usage.hasPrefix("Error: ") ? "error: " + usage.dropFirst(7) : usage)
                 Foundation.exit(2)
             }
-            exit(withError: error)
+            printError("error: \(error)")
+            Foundation.exit((error as? ExitStatusError)?.exitStatus ?? 1)
         }
     }
 }

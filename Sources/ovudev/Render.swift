@@ -25,14 +25,8 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let project = try options.load()
-        let rendered: Project.Rendered
-        do {
-            rendered = try project.render(scenario: scenario, output: out, target: target)
-        } catch let error as RenderError {
-            // The topology (or --out) cannot be rendered for this target; nothing was written.
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
+        // A RenderError (exit 2): the topology or --out cannot be rendered for this target; nothing was written.
+        let rendered = try project.render(scenario: scenario, output: out, target: target)
         let cwd = FileManager.default.currentDirectoryPath
         let shown = rendered.directory.hasPrefix(cwd + "/") ? String(rendered.directory.dropFirst(cwd.count + 1)) : rendered.directory
         print("rendered scenario \(rendered.plan.scenario) (\(rendered.plan.layout.rawValue)) into \(shown)/: \(rendered.files.count) files")

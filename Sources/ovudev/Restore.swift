@@ -42,7 +42,7 @@ struct RestoreCLI: ParsableCommand {
     func run() throws {
         let stack = try options.stack()
         let plan = stack.plan
-        try runStep { try stack.loadSecrets(create: false) }
+        try stack.loadSecrets(create: false)
         let runner = BackupRunner(stack: stack)
         var candidates: [BackupTarget]?
         if let service {
@@ -102,9 +102,9 @@ struct RestoreCLI: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let lock = try runStep { try StackLock(path: stack.paths.lock, onWait: Progress.line) }
+        let lock = try StackLock(path: stack.paths.lock, onWait: Progress.line)
         defer { withExtendedLifetime(lock) {} }
-        let report = try runStep { try runner.restore(file: path, target: target, into: into) }
+        let report = try runner.restore(file: path, target: target, into: into)
         let where_ = into.map { "new database \($0)" } ?? place
         print("restored \(BackupCLI.shown(path)) into \(where_) on \(target.server) in \(String(format: "%.1f", report.seconds)) s")
         let tables = report.fingerprints.filter { !$0.key.hasPrefix("sequence ") }.sorted { $0.key < $1.key }

@@ -19,13 +19,11 @@ struct Seed: ParsableCommand {
         if let service, !stack.project.topology.services.contains(where: { $0.name == service }) {
             throw ValidationError("unknown service \"\(service)\"; services: \(stack.project.topology.services.map(\.name).joined(separator: ", "))")
         }
-        let results = try runStep { () -> [SeedResult] in
-            let lock = try StackLock(path: stack.paths.lock, onWait: Progress.line)
-            defer { withExtendedLifetime(lock) {} }
-            try stack.loadSecrets()
-            return try Seeder(plan: stack.plan, projectDirectory: stack.project.directory, secrets: stack.secrets)
-                .seed(service: service, force: force, progress: Progress.line)
-        }
+        let lock = try StackLock(path: stack.paths.lock, onWait: Progress.line)
+        try stack.loadSecrets()
+        let results = try Seeder(plan: stack.plan, projectDirectory: stack.project.directory, secrets: stack.secrets)
+            .seed(service: service, force: force, progress: Progress.line)
+        withExtendedLifetime(lock) {}
         if results.isEmpty { print("no seed files"); return }
         print(table(["service", "file", "result", "rows"], results.map { [$0.instance, $0.file, $0.outcome.rawValue, $0.rows.map(String.init) ?? "-"] }))
         for result in results where result.outcome == .skipped { if let note = result.note { print("skipped \(result.instance): \(note)") } }

@@ -11,9 +11,18 @@ struct ScenarioOptions: ParsableArguments {
     @Option(name: .long, help: "The scenario (default: the topology's defaultScenario).")
     var scenario: String?
 
+    /// The stack of `--scenario`; without it the running one (`.ovu/active`, said on stderr), else the default.
     func stack(progress: @escaping (String) -> Void = Progress.line) throws -> NativeStack {
         let project = try topology.load()
-        return NativeStack(project: project, plan: try project.plan(scenario: scenario), progress: progress)
+        return NativeStack(project: project, plan: try project.plan(scenario: try chosen(project)), progress: progress)
+    }
+
+    func chosen(_ project: Project) throws -> String? {
+        if let scenario { return scenario }
+        guard let active = ActiveStack(projectDirectory: project.directory).scenario,
+              project.topology.scenario(active) != nil else { return nil }
+        printError("scenario \(active) (the running one; --scenario to choose another)")
+        return active
     }
 }
 
@@ -46,6 +55,9 @@ struct Up: ParsableCommand {
     @Flag(name: .long, help: "Skip the isolation check at the end.")
     var noCheck = false
 
+    @Flag(name: .long, help: "When a service's Redis index changed, move its keys to the new index (instead of refusing).")
+    var moveRedisKeys = false
+
     func validate() throws {
         guard engine == "native" || engine == "docker" else { throw ValidationError("--engine is native or docker") }
     }
@@ -53,17 +65,20 @@ struct Up: ParsableCommand {
     func run() throws {
         if engine == "docker" { return try upWithDocker() }
         let stack = try options.stack()
-        let report = try runStep { try stack.up(check: !noCheck) }
+        let report = try stack.up(check: !noCheck, moveRedisKeys: moveRedisKeys)
         if report.changedNothing {
             print("nothing changed: \(stack.plan.servers.count) servers and \(report.servers.count) running, provisioning up to date, migrations and seeds already applied, services running")
         } else {
             for s in report.servers where s.action != .running { print("server \(s.name): \(s.action.rawValue) on 127.0.0.1:\(s.port)") }
+            for move in report.redisMoves { print(move) }
             for change in report.provisioned + report.postMigrate { print("provision: \(change)") }
             for m in report.migrated { print("migrated: \(m)") }
             for seed in report.seeds where seed.outcome == .loaded { print("seeded: \(seed.instance) \(seed.file) (\(seed.rows ?? 0) rows)") }
             for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
             for seed in report.seeds where seed.outcome == .skipped { print("seed skipped: \(seed.instance) \(seed.file): \(seed.note ?? "")") }
-            for s in report.started { print("started: \(s)") }
+            for change in report.changes { print(change.line) }
+            let changed = Set(report.changes.map(\.instance))
+            for s in report.started where !changed.contains(s) { print("started: \(s)") }
         }
         print("")
         print(summary(stack))
@@ -79,7 +94,7 @@ struct Up: ParsableCommand {
         let project = try options.topology.load()
         let plan = try project.plan(scenario: options.scenario)
         let stack = DockerStack(project: project, plan: plan, progress: Progress.line)
-        let report = try runStep { try stack.up(check: !noCheck) }
+        let report = try stack.up(check: !noCheck)
         print("docker compose project \(stack.composeProject) is up from \(report.bundle)")
         for seed in report.seeds where seed.outcome == .loaded { print("seeded: \(seed.instance) \(seed.file) (\(seed.rows ?? 0) rows)") }
         for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
@@ -105,31 +120,6 @@ struct Up: ParsableCommand {
     }
 }
 
-/// Engine and check errors are exit 1 with their message; topology errors stay exit 2.
-func runStep<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as EngineError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as SeedError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as PGError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as RedisError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as ProvisionError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as SubprocessError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    }
-}
-
 struct Down: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop the stack's services and servers.")
 
@@ -140,7 +130,7 @@ struct Down: ParsableCommand {
 
     func run() throws {
         let stack = try options.stack()
-        let result = try runStep { try stack.down(volumes: volumes) }
+        let result = try stack.down(volumes: volumes)
         print("stopped \(result.services.count) services and \(result.servers.count) servers\(volumes ? "; data removed" : "")")
     }
 }

@@ -346,7 +346,7 @@ import Topology
         #expect(plan.secrets == .external)
         var stored: [String: String] = [:]
         for ref in plan.secretRefs { stored[ref.variable] = "Leak" + Bundles.fixedPassword(ref.variable) }
-        try project.secretStore.save(stored)
+        try project.secretStore.save(.init(unassigned: stored))
         let before = try Data(contentsOf: URL(fileURLWithPath: project.secretStore.path))
 
         let rendered = try project.render(scenario: scenario, output: nil, target: .kubernetes)

@@ -320,7 +320,7 @@ import Renderers
             for ref in plan.secretRefs { stored[ref.variable] = "Leak" + Bundles.fixedPassword(ref.variable) }
         }
         let store = SecretStore(topologyDirectory: root)
-        try store.save(stored)
+        try store.save(.init(unassigned: stored))
         let before = try Data(contentsOf: URL(fileURLWithPath: store.path))
 
         let project = try Project.load(topologyPath: "\(root)/ovu.topology.json")
