@@ -175,6 +175,7 @@ public final class NativeStack {
             try saveState(state)
         }
         report.postMigrate = try provisioner.applyPostMigrate(progress: progress).changes
+        if let applied { report.postMigrate += try revokeDroppedReads(applied) }
 
         progress("seed")
         report.seeds = try Seeder(plan: plan, projectDirectory: project.directory, secrets: secrets).seed(progress: progress)

@@ -79,7 +79,11 @@ public enum ConvergenceError: Error, Equatable, Sendable, CustomStringConvertibl
 
 /// A Redis index whose keys belong to `previous` and that the new Plan gives to `next`.
 public struct RedisHandover: Equatable, Sendable, CustomStringConvertible {
-    public struct Owner: Equatable, Sendable { public var instance: String; public var service: String }
+    public struct Owner: Equatable, Sendable {
+        public var instance: String
+        public var service: String
+        public init(instance: String, service: String) { self.instance = instance; self.service = service }
+    }
     public var server: String
     public var index: Int
     public var keys: Int64
@@ -88,6 +92,15 @@ public struct RedisHandover: Equatable, Sendable, CustomStringConvertible {
     public var next: String
     /// Where `previous` now lives (nil when it has no Redis slot any more, or was removed).
     public var previousMovesTo: Int?
+
+    public init(server: String, index: Int, keys: Int64, previous: Owner?, next: String, previousMovesTo: Int?) {
+        self.server = server
+        self.index = index
+        self.keys = keys
+        self.previous = previous
+        self.next = next
+        self.previousMovesTo = previousMovesTo
+    }
 
     public var description: String {
         let owner = previous.map { " of \($0.instance)" } ?? ""
@@ -102,4 +115,11 @@ public struct DatabaseHandover: Equatable, Sendable {
     public var database: String
     public var previous: [String]
     public var next: [String]
+
+    public init(server: String, database: String, previous: [String], next: [String]) {
+        self.server = server
+        self.database = database
+        self.previous = previous
+        self.next = next
+    }
 }

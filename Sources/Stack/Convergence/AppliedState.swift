@@ -13,6 +13,8 @@ public struct AppliedState: Codable, Equatable, Sendable {
     public var redisSlots: [String: RedisSlot]
     /// `<server>/<database>` → the instances whose data lives there.
     public var databases: [String: [String]]
+    /// `<server>/<database>` → the `reads` grants (SELECT on one table) made there.
+    public var reads: [String: [TableRead]]
     /// Every host port of the stack (servers and services): what another scenario must not take.
     public var ports: [Int]
 
@@ -21,11 +23,15 @@ public struct AppliedState: Codable, Equatable, Sendable {
         scenario = plan.scenario
         instances = Dictionary(uniqueKeysWithValues: plan.instances.map { ($0.name, AppliedInstance($0, environment: environment($0))) })
         redisSlots = Dictionary(uniqueKeysWithValues: plan.instances.compactMap { i in i.redis.map { (i.name, $0) } })
-        var databases: [String: [String]] = [:]
+        var databases: [String: [String]] = [:], reads: [String: [TableRead]] = [:]
         for server in plan.servers {
-            for db in server.databases { databases["\(server.name)/\(db.name)"] = db.instances }
+            for db in server.databases {
+                databases["\(server.name)/\(db.name)"] = db.instances
+                if !db.tableReads.isEmpty { reads["\(server.name)/\(db.name)"] = db.tableReads }
+            }
         }
         self.databases = databases
+        self.reads = reads
         ports = Self.ports(of: plan)
     }
 
@@ -91,6 +97,13 @@ public struct InstanceChange: Codable, Equatable, Sendable {
     public var fields: [String]
     /// What `up` did: `started`, `restarted`, `stopped` (data kept), or `none` (no command to run).
     public var action: String
+
+    public init(instance: String, kind: Kind, fields: [String], action: String) {
+        self.instance = instance
+        self.kind = kind
+        self.fields = fields
+        self.action = action
+    }
 
     public var line: String {
         switch kind {
