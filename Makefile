@@ -2,8 +2,14 @@
 SWIFT ?= swift
 BIN := .build/debug/ovudev
 SCENARIO ?=
+# Where `make up` links and `make install` copies the ovudev command: /usr/local as root, else ~/.local.
+PREFIX ?= $(if $(filter 0,$(shell id -u)),/usr/local,$(HOME)/.local)
+# The tests' Python tools (check-jsonschema, kubernetes-validate, python-dotenv) live in .venv/.
+VENV_BIN := $(CURDIR)/.venv/bin
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
-.PHONY: deps build up down render test templates bench clean
+.PHONY: deps build link install up down render test templates bench clean
 
 deps:          ## install missing Debian packages and Python tools
 	@sh scripts/install-deps.sh
@@ -11,8 +17,22 @@ deps:          ## install missing Debian packages and Python tools
 build:
 	$(SWIFT) build
 
+# `ovudev` on PATH: a link to this checkout's debug build (rebuilt by every `make up`).
+link: build
+	@mkdir -p $(PREFIX)/bin
+	@ln -sf $(CURDIR)/$(BIN) $(PREFIX)/bin/ovudev
+	@echo "ovudev: $(PREFIX)/bin/ovudev -> $(CURDIR)/$(BIN)"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "ovudev: add $(PREFIX)/bin to PATH to call it as ovudev";; esac
+
+# A release build copied to $(PREFIX)/bin (independent of this checkout).
+install:
+	$(SWIFT) build -c release
+	@mkdir -p $(PREFIX)/bin
+	install -m 0755 .build/release/ovudev $(PREFIX)/bin/ovudev
+	@echo "ovudev: installed $(PREFIX)/bin/ovudev"
+
 # The example stack, natively: PostgreSQL, Redis, provisioning, migrations, seeds, services, check.
-up: deps build
+up: deps build link
 	$(BIN) validate
 	$(BIN) up $(if $(SCENARIO),--scenario $(SCENARIO))
 
@@ -22,8 +42,10 @@ down: build
 render: build
 	$(BIN) render $(if $(SCENARIO),--scenario $(SCENARIO))
 
+# Every test; per-test "started" and "passed" lines are left out (suites, failures and the
+# closing line stay). The exit status is swift test's.
 test: deps
-	$(SWIFT) test
+	PATH="$(VENV_BIN):$$PATH" $(SWIFT) test 2>&1 | grep --line-buffered -v -E '^.{0,4}Test ([^ ]+\(.*\)|case passing .*) (started|passed after [0-9.]+ seconds)\.$$|^Test Case .* (started|passed \()'; exit $${PIPESTATUS[0]}
 
 templates:     ## re-embed Templates/ into the binary after editing them
 	python3 scripts/embed-templates.py
