@@ -47,7 +47,9 @@ public final class DockerStack {
 
     public func up(check runCheck: Bool = true) throws -> UpReport {
         if let reason = Self.unavailableReason() {
-            throw EngineError("\(reason). Start a docker engine, or run the stack without one: `ovudev up --engine native --scenario \(plan.scenario)` (PostgreSQL and Redis as local processes)")
+            let native = plan.servers.contains { $0.engine == .mongodb }
+                ? "" : ", or run the stack without one: `ovudev up --engine native --scenario \(plan.scenario)` (PostgreSQL, Redis and MariaDB as local processes)"
+            throw EngineError("\(reason). \(NativeStack.containerEngineHint)\(native)")
         }
         let compose = try Self.composeCommand()
         let secrets = try loadSecrets()

@@ -134,8 +134,14 @@ public final class NativeStack {
         let parts = refused.map { server, instances, reason in
             "puts \(instances.isEmpty ? "nothing" : instances.joined(separator: ", ")) on \(server.engine.rawValue) (server \(server.name)); \(reason)"
         }
-        return "scenario \(plan.scenario) \(parts.joined(separator: "; it also ")): run this scenario with the docker engine (`ovudev up --engine docker --scenario \(plan.scenario)`, or `ovudev render --scenario \(plan.scenario)` and `docker compose up`)"
+        let engine = DockerStack.unavailableReason() == nil
+            ? "a docker engine answers here: `ovudev up --engine docker --scenario \(plan.scenario)`"
+            : "this machine has no container engine: \(Self.containerEngineHint)"
+        return "scenario \(plan.scenario) \(parts.joined(separator: "; it also ")); so it needs a container engine, and \(engine)"
     }
+
+    /// How to get a container engine on Debian, said wherever one is missing.
+    public static let containerEngineHint = "install one (Docker with Compose v2, or Debian's podman behind its Docker-compatible socket: `apt-get install podman`, `podman system service --time=0 unix:///run/podman.sock &`, `export DOCKER_HOST=unix:///run/podman.sock`), then `ovudev up --engine docker`"
 
     /// Converges the running stack to the Plan: starts servers, refuses to hand one service's
     /// Redis keys or database to another (or, with `moveRedisKeys`, moves the keys to their
@@ -249,6 +255,7 @@ public final class NativeStack {
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }
         try? loadSecrets(create: false)
+        let wasRunning = Set(engine.status().filter(\.running).map(\.name))
         var stopped: [String] = []
         // Services removed from the topology since the last `up` may still run: stop them too.
         let recorded = ((try? AppliedState.load(paths.applied)) ?? nil).map { Array($0.instances.keys) } ?? []
@@ -257,7 +264,7 @@ public final class NativeStack {
             progress("stop \(name)")
             stopped.append(name)
         }
-        let servers = try engine.stop(removeData: volumes)
+        let servers = try engine.stop(removeData: volumes).filter { wasRunning.contains($0.name) }
         ActiveStack(projectDirectory: project.directory).deactivate(plan.scenario)
         // The recorded state outlives a plain `down` (the data does too: the next `up` must
         // still see whose Redis keys are where); with the data it goes.

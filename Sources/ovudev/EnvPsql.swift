@@ -46,9 +46,38 @@ struct PsqlCommand: ParsableCommand {
     @OptionGroup var options: ScenarioOptions
     @Argument(help: "The service (or instance).") var service: String
     @Option(name: .long, help: "The tenant, in per-tenant scenarios.") var tenant: String?
-    @Argument(parsing: .captureForPassthrough, help: "Arguments passed to psql.") var arguments: [String] = []
+    @Argument(parsing: .captureForPassthrough, help: "Arguments passed to psql (or mariadb), e.g. -c 'select 1'.") var arguments: [String] = []
 
-    func run() throws {
+    /// ovudev's own options may also follow the service (`psql ulm --scenario saas -c …`): neither
+    /// client has them. A `--` ends them; it is not passed on.
+    mutating func takeOwnOptions() throws {
+        var rest: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--" { rest += arguments[(i + 1)...]; break }
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            guard ["--scenario", "--topology", "--tenant"].contains(name) else { rest.append(argument); i += 1; continue }
+            let value: String
+            if argument.contains("=") {
+                value = String(argument.dropFirst(name.count + 1))
+            } else {
+                guard i + 1 < arguments.count else { throw ValidationError("\(name) needs a value") }
+                value = arguments[i + 1]
+                i += 1
+            }
+            switch name {
+            case "--scenario": options.scenario = value
+            case "--topology": options.topology.topology = value
+            default: tenant = value
+            }
+            i += 1
+        }
+        arguments = rest
+    }
+
+    mutating func run() throws {
+        try takeOwnOptions()
         let stack = try options.stack()
         let instance = try instanceNamed(service, tenant: tenant, in: stack.plan)
         guard let db = instance.database, db.engine == .postgres || db.engine == .mysql, let server = stack.plan.server(db.server) else {

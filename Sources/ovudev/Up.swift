@@ -131,7 +131,11 @@ struct Down: ParsableCommand {
     func run() throws {
         let stack = try options.stack()
         let result = try stack.down(volumes: volumes)
-        print("stopped \(result.services.count) services and \(result.servers.count) servers\(volumes ? "; data removed" : "")")
+        if result.services.isEmpty && result.servers.isEmpty {
+            print("nothing was running in scenario \(stack.plan.scenario)\(volumes ? "; data removed" : "")")
+        } else {
+            print("stopped \(result.services.count) services and \(result.servers.count) servers\(volumes ? "; data removed" : "")")
+        }
     }
 }
 
