@@ -46,4 +46,16 @@ extension Validator {
         }
         return nil
     }
+
+    /// A warning per Redis server on which several services take their index by position
+    /// (`"redis": {}`): adding or removing one such service moves the others.
+    func positionalRedisWarnings(_ services: [Service]) -> [TopologyWarning] {
+        let positional = services.filter { spec.services?[$0.name]?.redis.map { $0.index == nil } == true }
+        let byServer = Dictionary(grouping: positional.filter { $0.redisServer != nil }, by: { $0.redisServer! })
+        return byServer.keys.sorted().compactMap { server in
+            let sharing = byServer[server]!
+            guard sharing.count > 1 else { return nil }
+            return .positionalRedisIndexes(server: server, services: sharing.map(\.name), indexes: sharing.map { $0.redisIndex ?? 0 })
+        }
+    }
 }

@@ -86,7 +86,8 @@ struct Validator {
 
         guard d.isEmpty else { return nil }
         let topology = Topology(project: project, servers: servers, services: services, tenants: tenants, backups: backups,
-                                scenarios: scenarios, defaultScenario: spec.defaultScenario)
+                                scenarios: scenarios, defaultScenario: spec.defaultScenario,
+                                warnings: positionalRedisWarnings(services))
         resolveEveryScenario(topology)
         return d.isEmpty ? topology : nil
     }
