@@ -89,14 +89,7 @@ extension Validator {
     private func validateScenario(_ name: String, _ s: ScenarioSpec, servers: [Server], tenants: [String]) -> Scenario? {
         let path = jsonPath("scenarios", name)
         checkName(name, path, what: "scenario")
-        guard let layoutName = s.layout else {
-            d.error(path + ".layout", "missing: one of \(quoted(Layout.allCases.map(\.rawValue)))", at: d.positions[path])
-            return nil
-        }
-        guard let layout = Layout(rawValue: layoutName) else {
-            d.error(path + ".layout", "unknown layout \"\(layoutName)\"\(didYouMean(layoutName, among: Layout.allCases.map(\.rawValue))) (allowed: \(Layout.allCases.map(\.rawValue).joined(separator: ", ")))")
-            return nil
-        }
+        guard let layout: Layout = requiredChoice(s.layout, path, key: "layout") else { return nil }
         let (isolation, mode, secrets) = scenarioOptions(s, layout: layout, path: path)
         let engines = scenarioEngines(s, path: path)
         if layout == .mixed && !engines.values.contains(where: { $0 != .postgres }) {

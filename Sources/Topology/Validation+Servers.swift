@@ -26,14 +26,7 @@ extension Validator {
     private func validateServer(_ name: String, _ s: ServerSpec) -> Server? {
         let path = jsonPath("servers", name)
         checkName(name, path, what: "server")
-        guard let engineName = s.engine else {
-            d.error(path + ".engine", "missing: one of \(quoted(Engine.allCases.map(\.rawValue)))", at: d.positions[path])
-            return nil
-        }
-        guard let engine = Engine(rawValue: engineName) else {
-            d.error(path + ".engine", "unknown engine \"\(engineName)\"\(didYouMean(engineName, among: Engine.allCases.map(\.rawValue))) (allowed: \(Engine.allCases.map(\.rawValue).joined(separator: ", ")))")
-            return nil
-        }
+        guard let engine: Engine = requiredChoice(s.engine, path, key: "engine") else { return nil }
         let version = s.version ?? engine.defaultVersion
         if !isImageToken(version) {
             d.error(path + ".version", "version \"\(version)\" is invalid: use letters, digits, '.', '_' and '-'")

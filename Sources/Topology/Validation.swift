@@ -69,6 +69,21 @@ struct Validator {
         return true
     }
 
+    /// The value of the required `key` of the object at `path`, one of `T`'s cases: a missing or
+    /// unknown value is reported (`engine` of a server, `layout` of a scenario).
+    func requiredChoice<T: RawRepresentable & CaseIterable>(_ value: String?, _ path: String, key: String) -> T? where T.RawValue == String {
+        let allowed = T.allCases.map(\.rawValue)
+        guard let value else {
+            d.error(path + "." + key, "missing: one of \(quoted(allowed))", at: d.positions[path])
+            return nil
+        }
+        guard let choice = T(rawValue: value) else {
+            d.error(path + "." + key, "unknown \(key) \"\(value)\"\(didYouMean(value, among: allowed)) (allowed: \(allowed.joined(separator: ", ")))")
+            return nil
+        }
+        return choice
+    }
+
     /// Services by name, as written (valid or not).
     var specServices: [(key: String, value: ServiceSpec)] { (spec.services ?? [:]).sorted(by: { $0.key < $1.key }) }
     var serviceNames: [String] { specServices.map(\.key) }
