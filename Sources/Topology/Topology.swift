@@ -11,6 +11,8 @@ public struct Topology: Sendable, Equatable {
     /// Sorted by name.
     public var scenarios: [Scenario]
     public var defaultScenario: String?
+    /// What validation found valid but fragile; `ovudev validate` prints them.
+    public var warnings: [TopologyWarning] = []
 
     public func server(_ name: String) -> Server? { servers.first { $0.name == name } }
     public func service(_ name: String) -> Service? { services.first { $0.name == name } }

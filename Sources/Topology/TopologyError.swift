@@ -37,6 +37,33 @@ public struct TopologyError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// Something valid but fragile in a topology: validation passes, and `ovudev validate` prints it.
+public enum TopologyWarning: Sendable, Equatable, CustomStringConvertible {
+    /// Several services on one Redis server take their database index by position (`"redis": {}`
+    /// without `"index"`): the next free index in name order, so adding or removing such a service
+    /// moves the others to another database. `services` in name order; `indexes[i]` is the index
+    /// `services[i]` has today.
+    case positionalRedisIndexes(server: String, services: [String], indexes: [Int])
+
+    /// The JSON path the warning is about: the `redis` of the first service concerned.
+    public var path: String {
+        switch self {
+        case .positionalRedisIndexes(_, let services, _): return jsonPath(jsonPath("services", services.first ?? ""), "redis")
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case let .positionalRedisIndexes(server, services, indexes):
+            let pins = zip(services, indexes).map { "\"index\": \($0.1) in \($0.0)" }.joined(separator: ", ")
+            return "services \(quoted(services)) take their Redis database on server \"\(server)\" by position (\"redis\": {} without \"index\"), "
+                + "so adding or removing such a service moves the others to another database; pin each where it is today: \(pins)"
+        }
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
 /// Collects issues while a topology is read, validated and resolved.
 final class Diagnostics {
     private(set) var issues: [TopologyIssue] = []

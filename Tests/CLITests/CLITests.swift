@@ -146,7 +146,31 @@ private func noCrash(_ run: Run, sourceLocation: SourceLocation = #_sourceLocati
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("ok"), "\(run.stdout)")
         #expect(run.stdout.contains("4 services"), "\(run.stdout)")
-        #expect(run.stderr.isEmpty, "\(run.stderr)")
+        // sam and smm take Redis databases 2 and 3 by position: a warning, not an error.
+        #expect(run.stderr == #"warning: services.sam.redis: services "sam", "smm" take their Redis database on server "redis" by position ("redis": {} without "index"), so adding or removing such a service moves the others to another database; pin each where it is today: "index": 2 in sam, "index": 3 in smm"# + "\n",
+                "\(run.stderr)")
+    }
+
+    /// Warnings go to stderr, one `warning: <path>: <message>` line each, and the exit status stays 0;
+    /// with every Redis index pinned there is none.
+    @Test func validateWarnsAboutPositionalRedisIndexesAndExits0() throws {
+        let box = try Sandbox()
+        let positional = try box.write(Fixture.topology(services: Fixture.services(
+            ("billing", #"{ "redis": {} }"#), ("orders", #"{ "redis": {} }"#))), name: "positional.json")
+        let warned = try box.run(["validate", "--topology", positional.path])
+        noCrash(warned)
+        #expect(warned.status == 0, "\(warned.stderr)")
+        #expect(warned.stdout.contains("ok"), "\(warned.stdout)")
+        let lines = warned.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("warning: services.billing.redis: services \"billing\", \"orders\" "), "\(warned.stderr)")
+        #expect(warned.stderr.contains(#""index": 0 in billing, "index": 1 in orders"#), "\(warned.stderr)")
+
+        let pinned = try box.write(Fixture.topology(services: Fixture.services(
+            ("billing", #"{ "redis": { "index": 0 } }"#), ("orders", #"{ "redis": {} }"#))), name: "pinned.json")
+        let quiet = try box.run(["validate", "--topology", pinned.path])
+        noCrash(quiet)
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
     }
 
     @Test func renderAnUnknownScenarioListsTheScenarios() throws {

@@ -310,3 +310,34 @@ private let exampleURL = URL(fileURLWithPath: #filePath)
         #expect(plan.instances.contains { $0.database?.role == "tenant_one_a_b_user" })
     }
 }
+
+/// `"redis": {}` takes the next free index in name order: with two such services on one server,
+/// adding a third moves one of them to another database, so validation warns (and still passes).
+@Suite struct PositionalRedisWarnings {
+    @Test func twoPositionalServicesOnOneServerGiveOneWarningNamingBoth() throws {
+        let topology = try parse(Fixture.topology(services: Fixture.services(
+            ("auth", #"{ "redis": { "index": 0 } }"#),
+            ("billing", #"{ "redis": {} }"#),
+            ("orders", #"{ "redis": {} }"#))))
+        #expect(topology.warnings == [.positionalRedisIndexes(server: "redis", services: ["billing", "orders"], indexes: [1, 2])])
+        let warning = try #require(topology.warnings.first)
+        #expect(warning.path == "services.billing.redis")
+        #expect(warning.message.contains(#""index": 1 in billing, "index": 2 in orders"#), "\(warning.message)")
+    }
+
+    @Test func onePositionalServiceAmongPinnedOnesGivesNone() throws {
+        let topology = try parse(Fixture.topology(services: Fixture.services(
+            ("auth", #"{ "redis": { "index": 0 } }"#),
+            ("billing", #"{ "redis": {} }"#),
+            ("orders", #"{ "redis": { "index": 5 } }"#))))
+        #expect(topology.warnings == [])
+    }
+
+    @Test func positionalServicesOnDifferentServersGiveNone() throws {
+        let servers = #"{ "postgres": { "engine": "postgres", "port": 5432 }, "cache": { "engine": "redis", "port": 6379 }, "queue": { "engine": "redis", "port": 6380 } }"#
+        let topology = try parse(Fixture.topology(servers: servers, services: Fixture.services(
+            ("billing", #"{ "redis": { "server": "cache" } }"#),
+            ("orders", #"{ "redis": { "server": "queue" } }"#))))
+        #expect(topology.warnings == [])
+    }
+}

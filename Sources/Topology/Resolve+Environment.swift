@@ -1,0 +1,81 @@
+extension Resolver {
+    /// Each instance with its environment.
+    func withEnvironment(_ instances: [ServiceInstance], servers: [PlannedServer]) -> [ServiceInstance] {
+        let serverByName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })
+        let instanceByName = Dictionary(uniqueKeysWithValues: instances.map { ($0.name, $0) })
+        var instances = instances
+        for i in instances.indices {
+            instances[i].environment = environment(for: instances[i], servers: serverByName, instances: instanceByName)
+        }
+        return instances
+    }
+
+    private func url(_ scheme: String, role: String, secret: SecretRef, host: String, port: Int, database: String, engine: Engine) -> EnvValue {
+        var tail = "@\(host):\(port)/\(database)"
+        if engine == .mongodb { tail += "?authSource=\(database)" }
+        return EnvValue([.text("\(scheme)://\(role):"), .secret(secret, inURL: true), .text(tail)])
+    }
+
+    private func environment(for instance: ServiceInstance, servers: [String: PlannedServer], instances: [String: ServiceInstance]) -> [EnvVar] {
+        var env: [EnvVar] = []
+        func add(_ key: String, _ host: EnvValue, _ network: EnvValue? = nil) { env.append(EnvVar(key: key, host: host, network: network ?? host)) }
+        func add(_ key: String, _ value: String) { add(key, .text(value)) }
+
+        add("OVU_PROJECT", topology.project)
+        add("OVU_SCENARIO", scenario.name)
+        add("OVU_SERVICE", instance.service)
+        if let tenant = instance.tenant { add("TENANT", tenant) }
+        if let port = instance.port { add("PORT", String(port)) }
+        if let db = instance.database, let server = servers[db.server] {
+            add("DATABASE_URL",
+                url(db.urlScheme, role: db.role, secret: db.secret, host: "127.0.0.1", port: server.port, database: db.database, engine: db.engine),
+                url(db.urlScheme, role: db.role, secret: db.secret, host: server.name, port: server.containerPort, database: db.database, engine: db.engine))
+            add("DB_HOST", .text("127.0.0.1"), .text(server.name))
+            add("DB_PORT", .text(String(server.port)), .text(String(server.containerPort)))
+            add("DB_NAME", db.database)
+            add("DB_USER", db.role)
+            add("DB_PASSWORD", EnvValue([.secret(db.secret, inURL: false)]))
+            if let schema = db.schema { add("DB_SCHEMA", schema) }
+            if let prefix = db.tablePrefix { add("TABLE_PREFIX", prefix) }
+            add("DB_POOL_SIZE", String(db.pool.size))
+            add("DB_MAX_OVERFLOW", String(db.pool.maxOverflow))
+            add("DB_POOL_TIMEOUT", String(db.pool.timeout))
+        }
+        if let slot = instance.redis, let server = servers[slot.server] {
+            add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)"))
+        }
+        for dep in instance.dependsOn {
+            guard let target = instances[dep] else { continue }
+            let key = "\(envName(target.service))_URL"
+            if let port = target.port {
+                add(key, .text("http://127.0.0.1:\(port)"), .text("http://\(target.name):\(port)"))
+            }
+        }
+        for read in instance.reads {
+            guard let server = servers[read.server] else { continue }
+            // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
+            let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: .postgres)
+            add("\(envName(read.service))_READ_DATABASE_URL",
+                url(scheme, role: read.role, secret: read.secret, host: "127.0.0.1", port: server.port, database: read.database, engine: .postgres),
+                url(scheme, role: read.role, secret: read.secret, host: server.name, port: server.containerPort, database: read.database, engine: .postgres))
+        }
+        return env
+    }
+
+    /// Dependencies first; among the ready ones, by name (Kahn's algorithm; cycles were rejected).
+    func startOrder(_ instances: [ServiceInstance]) -> [ServiceInstance] {
+        var remaining = instances.sorted { $0.name < $1.name }
+        var done = Set<String>()
+        var ordered: [ServiceInstance] = []
+        while !remaining.isEmpty {
+            guard let next = remaining.firstIndex(where: { $0.dependsOn.allSatisfy(done.contains) }) else {
+                ordered += remaining
+                break
+            }
+            let instance = remaining.remove(at: next)
+            done.insert(instance.name)
+            ordered.append(instance)
+        }
+        return ordered
+    }
+}
