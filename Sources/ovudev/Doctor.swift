@@ -49,19 +49,23 @@ struct Doctor: ParsableCommand {
         rows.append([docker ? "ok" : "info", "docker engine",
                      docker ? "" : "not running: ovudev uses the native engine (PostgreSQL, Redis, MySQL); MongoDB scenarios need docker\(mongo)"])
 
+        // Ports are not packages: a taken port is reported as such, and `make deps` is not the fix.
+        var taken = 0
         if let stack {
             let running = Dictionary(uniqueKeysWithValues: stack.status().servers.map { ($0.name, $0.running) })
             for server in stack.plan.servers where server.engine != .mongodb {
-                let free = PortProbe.isFree(server.port)
-                let ours = running[server.name] == true
-                check("port \(server.port) for \(server.name)", free || ours,
-                      "held by \(PortProbe.holder(of: server.port) ?? "another process"): stop it, or change servers.\(server.name).port")
+                guard !PortProbe.isFree(server.port) && running[server.name] != true else {
+                    rows.append(["ok", "port \(server.port) for \(server.name)", ""])
+                    continue
+                }
+                rows.append(["TAKEN", "port \(server.port) for \(server.name)",
+                             "held by \(PortProbe.holder(of: server.port) ?? "another process"): stop it, or change servers.\(server.name).port"])
+                taken += 1
             }
         }
         print(table(["", "what", "fix"], rows))
-        if missing > 0 {
-            print("\n\(missing) missing; `make deps` (scripts/install-deps.sh) installs the packages")
-            throw ExitCode(1)
-        }
+        if missing > 0 { print("\n\(missing) missing; `make deps` (scripts/install-deps.sh) installs the packages") }
+        if taken > 0 { print("\(missing > 0 ? "" : "\n")\(taken) port\(taken == 1 ? "" : "s") taken by other processes; stop them or change the ports in the topology") }
+        if missing + taken > 0 { throw ExitCode(1) }
     }
 }
