@@ -19,11 +19,25 @@ struct CheckCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Output(report)), as: UTF8.self))
         } else {
             print(Self.matrix(report))
         }
         if !report.passed { throw ExitCode(1) }
+    }
+
+    /// `check --json`: the findings and their totals.
+    struct Output: Encodable {
+        var passed: Bool
+        var leaks: Int
+        var failures: Int
+        var findings: [CheckFinding]
+        init(_ report: CheckReport) {
+            passed = report.passed
+            leaks = report.leaks
+            failures = report.failures
+            findings = report.findings
+        }
     }
 
     /// Subjects × checks, each cell ok / LEAK / FAIL / skip; then the details of what is not ok.
