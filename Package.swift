@@ -15,15 +15,14 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // No pkgConfig: Debian's hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM warns about.
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // OpenSSL's libcrypto, which libpq already links: SHA-256 for seed checksums.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Topology"),
-        // The SHA-256 block function on the CPU's SHA extensions (seed checksums), in C because
-        // Swift has no intrinsics for them; the portable rounds stay in Swift.
-        .target(name: "CSHA256"),
         .target(name: "Renderers", dependencies: [
             "Topology",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        .target(name: "Stack", dependencies: ["Topology", "Renderers", "CLibPQ", "CHiredis", "CSHA256"]),
+        .target(name: "Stack", dependencies: ["Topology", "Renderers", "CLibPQ", "CHiredis", "CCrypto"]),
         .executableTarget(name: "ovudev", dependencies: [
             "Topology", "Renderers", "Stack",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -57,7 +57,7 @@ public struct ServiceProcesses {
     /// A fingerprint of what a migration depends on: its command, its env and the files of its
     /// folder (names, sizes, modification times). Unchanged → the migration is not run again.
     public func migrationFingerprint(_ instance: ServiceInstance) -> String {
-        var hash = SHA256()
+        let hash = SHA256()
         hash.update(Array((instance.migrate ?? "").utf8))
         for (key, value) in environment(for: instance).sorted(by: { $0.key < $1.key }) where key != "PATH" && key != "HOME" {
             hash.update(Array("\(key)=\(value)\n".utf8))

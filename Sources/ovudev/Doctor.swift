@@ -24,6 +24,7 @@ struct Doctor: ParsableCommand {
         check("redis-cli", Subprocess.which("redis-cli") != nil, "apt-get install redis-tools")
         check("libpq headers (build)", FileManager.default.fileExists(atPath: "/usr/include/postgresql/libpq-fe.h"), "apt-get install libpq-dev")
         check("hiredis headers (build)", FileManager.default.fileExists(atPath: "/usr/include/hiredis/hiredis.h"), "apt-get install libhiredis-dev")
+        check("OpenSSL libcrypto headers (build)", FileManager.default.fileExists(atPath: "/usr/include/openssl/evp.h"), "apt-get install libssl-dev")
         check("python3 (example services)", Subprocess.which("python3") != nil, "apt-get install python3")
         if Subprocess.isRoot {
             check("unprivileged account `postgres` for servers", getpwnam("postgres") != nil, "apt-get install postgresql (creates it) or useradd -r postgres")
