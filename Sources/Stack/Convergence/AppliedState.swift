@@ -69,11 +69,7 @@ public struct AppliedInstance: Codable, Equatable, Sendable {
         path = instance.path
         port = instance.port
         health = instance.health
-        self.environment = environment.mapValues { value in
-            var hash = SHA256()
-            hash.update(Array(value.utf8))
-            return hash.finalize()
-        }
+        self.environment = environment.mapValues { SHA256.hex(Array($0.utf8)) }
     }
 
     /// What differs from `before`, as the user knows the fields: variables by name, then
