@@ -12,7 +12,7 @@ fi
 
 need_apt=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in postgresql postgresql-client libpq-dev redis-server redis-tools libhiredis-dev mariadb-server mariadb-client docker-compose cron; do
+for pkg in postgresql postgresql-client libpq-dev redis-server redis-tools libhiredis-dev mariadb-server mariadb-client docker-compose cron graphviz; do
     have_pkg "$pkg" || need_apt="$need_apt $pkg"
 done
 if [ -n "$need_apt" ]; then
