@@ -15,7 +15,7 @@ struct Ovudev: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self,
+            Init.self, Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self,
             Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self, BackupCLI.self, RestoreCLI.self, GraphCommand.self,
         ])
 
