@@ -1,3 +1,4 @@
+import Foundation
 /// The graph as a Mermaid `flowchart LR`: a subgraph per server holding its databases (cylinders),
 /// schemas and Redis indexes; services outside; `-->` owns, `-.->` reads, `==>` depends on.
 /// Mermaid ids allow little, so each is derived from the name ([A-Za-z0-9_] only, a kind prefix
@@ -54,18 +55,10 @@ public enum GraphMermaid {
 
     /// Quoted-label text: `#`, `"`, `<`, `>` as entities (Mermaid decodes `#quot;`, `#35;`, …).
     public static func label(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "#": out += "#35;"
-            case "\"": out += "#quot;"
-            case "<": out += "#lt;"
-            case ">": out += "#gt;"
-            case "\n": out += " "
-            default: out.append(c)
-            }
-        }
-        return out
+        // `#` first: the entities written after it start with `#` and must stay as they are.
+        s.replacingOccurrences(of: "#", with: "#35;").replacingOccurrences(of: "\"", with: "#quot;")
+            .replacingOccurrences(of: "<", with: "#lt;").replacingOccurrences(of: ">", with: "#gt;")
+            .replacingOccurrences(of: "\n", with: " ")
     }
 }
 

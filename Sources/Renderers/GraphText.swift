@@ -108,7 +108,7 @@ public enum GraphText {
         for word in line.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
             var word = word
             let candidate = current.isEmpty ? word : current + " " + word
-            if candidate.count <= width || current.allSatisfy { $0 == " " } {
+            if candidate.count <= width || current.allSatisfy({ $0 == " " }) {
                 current = candidate
             } else {
                 out.append(current)

@@ -214,10 +214,7 @@ struct ComposeReader {
     private mutating func command(_ node: Node, _ path: String) -> String? {
         if let text = node.string, !text.contains("\n"), !text.trimmingCharacters(in: .whitespaces).isEmpty { return text }
         if let words = node.sequence?.compactMap(\.string), !words.isEmpty {
-            return words.map { word in
-                let plain = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./:=,+-@%".contains($0)) }
-                return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-            }.joined(separator: " ")
+            return words.map(Escape.shellWord).joined(separator: " ")
         }
         skip(path, node, "not a one-line command")
         return nil

@@ -1,4 +1,5 @@
 import Foundation
+import Renderers
 import Topology
 
 /// A topology about to be written by `ovudev init`: only what init decides, in the order a
@@ -126,19 +127,6 @@ indirect enum JSONOut: Sendable {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A JavaScript string literal is a JSON string too (control characters as \uXXXX).
+    static func quote(_ s: String) -> String { Escape.jsString(s) }
 }

@@ -68,7 +68,7 @@ struct Init: ParsableCommand {
             draft = try NewProject.draft(project: name, services: names, layout: layout, redis: redis)
         }
         let written = try TopologyFile.write(draft, to: path, force: force)
-        print("wrote \(topology): project \(written.project), \(written.servers.count) servers, \(written.services.count) services, scenarios \(written.scenarios.map(\.name).joined(separator: ", ")) (validated)")
+        print("wrote \(topology): project \(written.project), \(count(written.servers.count, "server")), \(count(written.services.count, "service")), scenarios \(written.scenarios.map(\.name).joined(separator: ", ")) (validated)")
         for server in written.servers { print("  server \(server.name): \(server.engine.rawValue) \(server.version) on 127.0.0.1:\(server.port)") }
         for service in written.services {
             print("  service \(service.name)" + (service.port.map { " on port \($0)" } ?? ""))
@@ -79,3 +79,6 @@ struct Init: ParsableCommand {
         print("next: ovudev up\(flag)")
     }
 }
+
+/// `1 server`, `2 services`.
+private func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
