@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -22,15 +23,18 @@ let package = Package(
             "Topology",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
+        // `ovudev init`: a new topology from flags or from a docker-compose file (YAML, read with Yams).
+        .target(name: "Scaffold", dependencies: ["Topology", "Renderers", .product(name: "Yams", package: "Yams")]),
         .target(name: "Stack", dependencies: ["Topology", "Renderers", "CLibPQ", "CHiredis", "CCrypto"]),
         .executableTarget(name: "ovudev", dependencies: [
-            "Topology", "Renderers", "Stack",
+            "Topology", "Renderers", "Stack", "Scaffold",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
         .testTarget(name: "CLITests", dependencies: ["ovudev"]),
         .testTarget(name: "RenderersTests", dependencies: ["Topology", "Renderers"], exclude: ["Golden"]),
+        .testTarget(name: "ScaffoldTests", dependencies: ["Scaffold", "Topology", "Renderers"]),
         // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).
         .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Renderers", "ovudev"]),
     ],
