@@ -43,9 +43,11 @@ render: build
 	$(BIN) render $(if $(SCENARIO),--scenario $(SCENARIO))
 
 # Every test; per-test "started" and "passed" lines are left out (suites, failures and the
-# closing line stay). The exit status is swift test's.
+# closing line stay). The exit status is swift test's. Before and after: servers and folders
+# that crashed tests left under /tmp/ovudev-* are listed (and removed in CI).
 test: deps
-	PATH="$(VENV_BIN):$$PATH" $(SWIFT) test 2>&1 | grep --line-buffered -v -E '^.{0,4}Test ([^ ]+\(.*\)|case passing .*) (started|passed after [0-9.]+ seconds)\.$$|^Test Case .* (started|passed \()'; exit $${PIPESTATUS[0]}
+	@sh scripts/test-leftovers.sh
+	PATH="$(VENV_BIN):$$PATH" $(SWIFT) test 2>&1 | grep --line-buffered -v -E '^.{0,4}Test ([^ ]+\(.*\)|case passing .*) (started|passed after [0-9.]+ seconds)\.$$|^Test Case .* (started|passed \()'; status=$${PIPESTATUS[0]}; sh scripts/test-leftovers.sh; exit $$status
 
 templates:     ## re-embed Templates/ into the binary after editing them
 	python3 scripts/embed-templates.py
