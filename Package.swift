@@ -19,21 +19,26 @@ let package = Package(
         // The SHA-256 block function on the CPU's SHA extensions (seed checksums), in C because
         // Swift has no intrinsics for them; the portable rounds stay in Swift.
         .target(name: "CSHA256"),
+        // What renderers and runtime both build: statement builders, escaping, backup commands
+        // (pure: no I/O, no templates).
+        .target(name: "Statements", dependencies: ["Topology"]),
+        // A project on disk: the topology file, its folder and its secret store.
+        .target(name: "Workspace", dependencies: ["Topology"]),
         .target(name: "Renderers", dependencies: [
-            "Topology",
+            "Topology", "Statements", "Workspace",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
-        .target(name: "Stack", dependencies: ["Topology", "Renderers", "CLibPQ", "CHiredis", "CSHA256"]),
+        .target(name: "Stack", dependencies: ["Topology", "Statements", "Workspace", "CLibPQ", "CHiredis", "CSHA256"]),
         .executableTarget(name: "ovudev", dependencies: [
-            "Topology", "Renderers", "Stack",
+            "Topology", "Statements", "Workspace", "Renderers", "Stack",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
         .testTarget(name: "CLITests", dependencies: ["ovudev"]),
-        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Renderers"], exclude: ["Golden"]),
+        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Statements", "Workspace", "Renderers"], exclude: ["Golden"]),
         // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).
-        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Renderers", "ovudev"]),
+        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Statements", "Workspace", "Renderers", "ovudev"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,7 @@
 import Foundation
+import Statements
 import Topology
+import Workspace
 
 /// One file of the rendered bundle.
 public struct RenderedFile: Sendable, Equatable {
@@ -43,9 +45,7 @@ public struct BundleRenderer {
         self.options = options
     }
 
-    var header: String {
-        "Rendered by ovudev from \(options.topologyFile) (project \(plan.project), scenario \(plan.scenario), layout \(plan.layout.rawValue)). Do not edit: change the topology and run `ovudev render`."
-    }
+    var header: String { RenderHeader.text(plan: plan, topologyFile: options.topologyFile) }
 
     var external: Bool { secrets.isExternal }
 
@@ -121,28 +121,9 @@ public struct BundleRenderer {
         mysqlInitSQL(server, password: { Escape.mysqlLiteral(secrets.value($0) ?? "") })
     }
 
+    /// The sections come from `MySQLInit` (Statements), which the native provisioner applies too.
     func mysqlInitSQL(_ server: PlannedServer, password: (SecretRef) -> String) -> String {
-        let q = Escape.mysqlIdentifier, lit = Escape.mysqlLiteral
-        var sections: [[String: Any]] = []
-        var users: [String] = []
-        for role in server.roles {
-            let account = "\(lit(role.name))@'%'"
-            users.append("CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(password(role.secret));")
-            users.append("ALTER USER \(account) IDENTIFIED BY \(password(role.secret));")
-            // Converge privileges to exactly the plan's: what an earlier plan granted goes (the
-            // grants below give back what this plan wants).
-            users.append("REVOKE ALL PRIVILEGES, GRANT OPTION FROM \(account);")
-        }
-        if !users.isEmpty { sections.append(["title": "Users: one per service instance", "statements": users]) }
-        for db in server.databases {
-            var s = ["CREATE DATABASE IF NOT EXISTS \(q(db.name)) CHARACTER SET utf8mb4;"]
-            let grantOn = Escape.mysqlGrantDatabase(db.name)
-            if let owner = db.owner { s.append("GRANT ALL PRIVILEGES ON \(grantOn).* TO \(lit(owner))@'%';") }
-            for role in db.connect where role != db.owner {
-                s.append("GRANT SELECT ON \(grantOn).* TO \(lit(role))@'%';")
-            }
-            sections.append(["title": "Database \(db.name)", "statements": s])
-        }
+        let sections: [[String: Any]] = MySQLInit.sections(server, password: password).map { ["title": $0.title, "statements": $0.statements] }
         return templates.render("mysql-init.sql.mustache", ["header": header, "sections": sections])
     }
 
@@ -263,7 +244,7 @@ public struct BundleRenderer {
             let test: [String]
             switch server.engine {
             case .postgres:
-                env.append(("POSTGRES_USER", Escape.composeString(server.superuser ?? "postgres")))
+                env.append(("POSTGRES_USER", Escape.composeString(server.superuserName)))
                 env.append(("POSTGRES_PASSWORD", secretEnv(server.superuserSecret!)))
                 if external {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
@@ -271,7 +252,7 @@ public struct BundleRenderer {
                 mounts = ["\(volume):/var/lib/postgresql/data", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
                 // Over 127.0.0.1: the image's first-start server listens on its socket only, and a
                 // socket check would let `provision` connect before the server accepts TCP.
-                test = ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U \(server.superuser ?? "postgres") -d postgres"]
+                test = ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U \(server.superuserName) -d postgres"]
             case .redis:
                 command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
                 mounts = ["\(volume):/data"]
@@ -284,7 +265,7 @@ public struct BundleRenderer {
                 mounts = ["\(volume):/var/lib/mysql", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
                 test = ["CMD-SHELL", "MYSQL_PWD=\"$$MYSQL_ROOT_PASSWORD\" mysqladmin ping -h 127.0.0.1 -uroot --silent"]
             case .mongodb:
-                env.append(("MONGO_INITDB_ROOT_USERNAME", Escape.composeString(server.superuser ?? "root")))
+                env.append(("MONGO_INITDB_ROOT_USERNAME", Escape.composeString(server.superuserName)))
                 env.append(("MONGO_INITDB_ROOT_PASSWORD", secretEnv(server.superuserSecret!)))
                 if external {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
@@ -309,7 +290,7 @@ public struct BundleRenderer {
         for server in plan.servers where server.engine == .postgres {
             let name = "\(server.name)-provision"
             provisionOf[server.name] = name
-            let superuser = server.superuser ?? "postgres"
+            let superuser = server.superuserName
             var env: [(String, String)] = [
                 ("PGHOST", Escape.composeString(server.name)), ("PGPORT", Escape.composeString(String(server.containerPort))),
                 ("PGUSER", Escape.composeString(superuser)), ("PGPASSWORD", secretEnv(server.superuserSecret!)),
@@ -344,7 +325,7 @@ public struct BundleRenderer {
             deps += migrations.map { ("\($0.name)-migrate", "service_completed_successfully") }
             services.append(service(
                 name: name, image: server.image, build: nil,
-                command: flow(["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", server.name, "-U", server.superuser ?? "postgres", "-d", "postgres", "-f", "/ovu/grants.sql"]),
+                command: flow(["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", server.name, "-U", server.superuserName, "-d", "postgres", "-f", "/ovu/grants.sql"]),
                 environment: [("PGPASSWORD", secretEnv(server.superuserSecret!))], ports: [],
                 volumes: [Escape.composeString("./init/\(server.name)/post-migrate:/ovu:ro")], dependsOn: deps,
                 healthcheck: nil, restart: "no"))
@@ -410,4 +391,20 @@ public struct BundleRenderer {
 public struct RenderError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+}
+
+extension PostgresSQL {
+    /// Sections as psql script lines: `\connect` before each database's statements.
+    static func psqlContext(_ sections: [SQLSection]) -> [[String: Any]] {
+        var current: String?
+        return sections.map { section in
+            var statements = section.statements
+            let target = section.database ?? "postgres"
+            if target != current {
+                statements.insert("\\connect \(Escape.sqlIdentifier(target))", at: 0)
+                current = target
+            }
+            return ["title": section.title, "statements": statements]
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
+import Workspace
 
 /// One dump written by `ovudev backup`.
 public struct BackupFile: Sendable, Codable {

@@ -1,6 +1,7 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
+import Workspace
 
 /// One finding of `ovudev check`.
 public struct CheckFinding: Sendable, Codable, Equatable {

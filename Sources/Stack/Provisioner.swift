@@ -1,6 +1,7 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
+import Workspace
 
 /// What a provisioning run changed, one line per change ("role aam_user created",
 /// "database ovu_db: revoked CONNECT, TEMPORARY from PUBLIC"). Empty when the servers already

@@ -1,6 +1,7 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
+import Workspace
 
 /// One seed file's outcome.
 public struct SeedResult: Sendable, Codable {

@@ -1,6 +1,7 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
+import Workspace
 
 /// A scenario's native stack: `up`, `down`, `status` over the engine, provisioner, migrations,
 /// seeds, service processes and checks. Reports progress through `progress`; never prints.
@@ -60,11 +61,10 @@ public final class NativeStack {
     /// The MySQL init SQL of each MySQL server, exactly as `ovudev render` writes it
     /// (`init/<server>/init-db.sql`), with this stack's secrets.
     public func mysqlInitSQL() throws -> [String: String] {
-        let servers = plan.servers.filter { $0.engine == .mysql }
-        if servers.isEmpty { return [:] }
-        let renderer = BundleRenderer(plan: plan, secrets: Secrets(values: secrets), templates: try project.templates(), options: RenderOptions(
-            topologyFile: project.topologyFileName, bundleDirectory: paths.root, projectFromBundle: ".", backupsDirectory: paths.root))
-        return Dictionary(uniqueKeysWithValues: servers.map { ($0.name, renderer.mysqlInitSQL($0)) })
+        let header = RenderHeader.text(plan: plan, topologyFile: project.topologyFileName)
+        return Dictionary(uniqueKeysWithValues: plan.servers.filter { $0.engine == .mysql }.map {
+            ($0.name, MySQLInit.script($0, header: header, password: MySQLInit.literalPasswords(secrets)))
+        })
     }
 
     var engine: NativeEngine { NativeEngine(plan: plan, paths: paths, secrets: secrets, progress: progress) }

@@ -177,7 +177,7 @@ public enum Escape {
         return "'" + text + "'"
     }
 
-    static func isAlnum(_ b: UInt8) -> Bool {
+    public static func isAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }
 
