@@ -86,18 +86,6 @@ public final class DockerStack {
     /// Generated secrets from the store (as the render uses them); external ones from the
     /// environment, which `docker compose` interpolates too.
     func loadSecrets() throws -> [String: String] {
-        switch plan.secrets {
-        case .generated:
-            let (values, updated) = try project.secretStore.values(for: plan.secretRefs)
-            if let updated { try project.secretStore.save(updated) }
-            return values
-        case .external:
-            let env = ProcessInfo.processInfo.environment
-            let missing = plan.secretRefs.map(\.variable).filter { (env[$0] ?? "").isEmpty }
-            if !missing.isEmpty {
-                throw EngineError("scenario \(plan.scenario) takes its secrets from the environment; set \(missing.joined(separator: ", "))")
-            }
-            return Dictionary(uniqueKeysWithValues: plan.secretRefs.map { ($0.variable, env[$0.variable]!) })
-        }
+        try project.loadSecrets(for: plan, save: true)
     }
 }
