@@ -166,6 +166,25 @@ public final class BackupRunner {
         try EngineModules.module(dumping: target.kind).backupAndVerify(target, by: self)
     }
 
+    /// Dumps `target` with its source measured right before and after (nothing holds it still):
+    /// `verify` gets the measure when the two agree, else nil, and the report a `note`.
+    func backupComparing<Measure: Equatable>(_ target: BackupTarget, source measure: () throws -> Measure,
+                                             note: (Measure, Measure) -> String,
+                                             verify: (String, Measure?) throws -> VerifyReport) throws -> (BackupFile, VerifyReport) {
+        let before = try measure()
+        let file = try backup(target)
+        let after = try measure()
+        var report = try verify(file.path, before == after ? before : nil)
+        if before != after { report.note = note(before, after) }
+        return (file, report)
+    }
+
+    /// A new scratch database name for a verify: `ovu_verify_<pid>_<n>`.
+    func scratchName() -> String {
+        scratchCounter += 1
+        return Self.truncated("ovu_verify_\(getpid())_\(scratchCounter)")
+    }
+
     // MARK: - Verify
 
     /// Restores `file` into a scratch database on the target's server and compares every table

@@ -1,7 +1,6 @@
 import Foundation
 import Statements
 import Topology
-import Workspace
 
 /// One finding of `ovudev check`.
 public struct CheckFinding: Sendable, Codable, Equatable {

@@ -1,8 +1,6 @@
 import Foundation
 import Statements
 import Topology
-import Workspace
-import Workspace
 
 /// What a provisioning run changed, one line per change ("role aam_user created",
 /// "database ovu_db: revoked CONNECT, TEMPORARY from PUBLIC"). Empty when the servers already

@@ -1,7 +1,6 @@
 import Foundation
 import Statements
 import Topology
-import Workspace
 
 /// One seed file's outcome.
 public struct SeedResult: Sendable, Codable {

@@ -1,7 +1,6 @@
 import Foundation
 import Statements
 import Topology
-import Workspace
 
 /// The service processes of a native stack: migrations run to completion, commands run in the
 /// background with their env, logs under `.ovu/<scenario>/logs/`, pids under `pids/`.

@@ -1,7 +1,7 @@
 import Topology
 
 /// Single PostgreSQL statements and the privileges the Plan asks for, shared by the init-SQL
-/// renderer and the native provisioner (Sources/Stack/Provisioner.swift), so that both apply the
+/// renderer and the native provisioner (Sources/Stack/Engines/PostgreSQL), so that both apply the
 /// same thing. Names are validated identifiers; they are still quoted with `Escape.sqlIdentifier`.
 extension PostgresSQL {
     /// What every planned role is: a plain login, nothing more.
@@ -63,21 +63,33 @@ extension PostgresSQL {
         "DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(name))\(force ? " WITH (FORCE)" : "");"
     }
 
-    public static func alterDatabaseOwner(_ database: String, owner: String) -> String {
-        "ALTER DATABASE \(Escape.sqlIdentifier(database)) OWNER TO \(Escape.sqlIdentifier(owner));"
-    }
+    public static func alterDatabaseOwner(_ database: String, owner: String) -> String { alterOwner("DATABASE", database, owner: owner) }
 
     /// PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database.
-    public static func revokeDatabaseFromPublic(_ database: String) -> String {
-        "REVOKE ALL ON DATABASE \(Escape.sqlIdentifier(database)) FROM PUBLIC;"
-    }
+    public static func revokeDatabaseFromPublic(_ database: String) -> String { revokeAllFromPublic("DATABASE", database) }
 
     public static func grantOnDatabase(_ database: String, privileges: some Collection<String>, to roles: some Collection<String>) -> String {
-        "GRANT \(privilegeList(privileges, order: databasePrivilegeOrder)) ON DATABASE \(Escape.sqlIdentifier(database)) TO \(roleList(roles));"
+        privilegeStatement("GRANT", privileges, order: databasePrivilegeOrder, on: "DATABASE", database, "TO", roles)
     }
 
     public static func revokeOnDatabase(_ database: String, privileges: some Collection<String>, from roles: some Collection<String>) -> String {
-        "REVOKE \(privilegeList(privileges, order: databasePrivilegeOrder)) ON DATABASE \(Escape.sqlIdentifier(database)) FROM \(roleList(roles));"
+        privilegeStatement("REVOKE", privileges, order: databasePrivilegeOrder, on: "DATABASE", database, "FROM", roles)
+    }
+
+    // Databases and schemas take the same statements: `kind` is DATABASE or SCHEMA.
+
+    static func alterOwner(_ kind: String, _ name: String, owner: String) -> String {
+        "ALTER \(kind) \(Escape.sqlIdentifier(name)) OWNER TO \(Escape.sqlIdentifier(owner));"
+    }
+
+    static func revokeAllFromPublic(_ kind: String, _ name: String) -> String {
+        "REVOKE ALL ON \(kind) \(Escape.sqlIdentifier(name)) FROM PUBLIC;"
+    }
+
+    /// `GRANT … TO roles` or `REVOKE … FROM roles` on one database or schema.
+    static func privilegeStatement(_ verb: String, _ privileges: some Collection<String>, order: [String], on kind: String, _ name: String,
+                                   _ preposition: String, _ roles: some Collection<String>) -> String {
+        "\(verb) \(privilegeList(privileges, order: order)) ON \(kind) \(Escape.sqlIdentifier(name)) \(preposition) \(roleList(roles));"
     }
 
     /// The roles that own data in `db` (the owner, schema owners, `publicCreate`): they may also
@@ -108,20 +120,16 @@ extension PostgresSQL {
         "CREATE SCHEMA IF NOT EXISTS \(Escape.sqlIdentifier(name)) AUTHORIZATION \(Escape.sqlIdentifier(owner));"
     }
 
-    public static func alterSchemaOwner(_ name: String, owner: String) -> String {
-        "ALTER SCHEMA \(Escape.sqlIdentifier(name)) OWNER TO \(Escape.sqlIdentifier(owner));"
-    }
+    public static func alterSchemaOwner(_ name: String, owner: String) -> String { alterOwner("SCHEMA", name, owner: owner) }
 
-    public static func revokeSchemaFromPublic(_ name: String) -> String {
-        "REVOKE ALL ON SCHEMA \(Escape.sqlIdentifier(name)) FROM PUBLIC;"
-    }
+    public static func revokeSchemaFromPublic(_ name: String) -> String { revokeAllFromPublic("SCHEMA", name) }
 
     public static func grantOnSchema(_ schema: String, privileges: some Collection<String>, to roles: some Collection<String>) -> String {
-        "GRANT \(privilegeList(privileges, order: schemaPrivilegeOrder)) ON SCHEMA \(Escape.sqlIdentifier(schema)) TO \(roleList(roles));"
+        privilegeStatement("GRANT", privileges, order: schemaPrivilegeOrder, on: "SCHEMA", schema, "TO", roles)
     }
 
     public static func revokeOnSchema(_ schema: String, privileges: some Collection<String>, from roles: some Collection<String>) -> String {
-        "REVOKE \(privilegeList(privileges, order: schemaPrivilegeOrder)) ON SCHEMA \(Escape.sqlIdentifier(schema)) FROM \(roleList(roles));"
+        privilegeStatement("REVOKE", privileges, order: schemaPrivilegeOrder, on: "SCHEMA", schema, "FROM", roles)
     }
 
     public static func grantSelectOnAllTables(schema: String, to role: String) -> String {

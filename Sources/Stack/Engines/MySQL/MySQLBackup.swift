@@ -4,41 +4,6 @@ import Topology
 
 /// mysqldump through the crontab's command, loaded into a scratch database to verify.
 extension BackupRunner {
-    func backupAndVerifyMySQL(_ target: BackupTarget) throws -> (BackupFile, VerifyReport) {
-            // mysqldump --single-transaction reads one snapshot, but nothing holds the source
-            // still: the source is fingerprinted right before and after the dump, and compared
-            // only when the two agree.
-            let admin = try mysqlSuperuser(target)
-            let before = try Self.mysqlFingerprints(admin, database: target.database ?? "")
-            let file = try backup(target)
-            let after = try Self.mysqlFingerprints(admin, database: target.database ?? "")
-            var report = try verifyMySQL(file: file.path, target: target, expected: before == after ? before : nil)
-            if before != after { report.note = "the source changed during the dump: compared with the source as it is now" }
-            return (file, report)
-    }
-
-    /// A gzipped mysqldump loaded into a scratch database on the target's server (its `CREATE
-    /// DATABASE` and `USE` lines pointed there), then every table's row count and `CHECKSUM
-    /// TABLE` compared with `expected` (default: the source now); the scratch database is dropped.
-    func verifyMySQL(file: String, target: BackupTarget, expected: [String: Fingerprint]?) throws -> VerifyReport {
-        let admin = try mysqlSuperuser(target)
-        let database = target.database ?? ""
-        let want = try expected ?? Self.mysqlFingerprints(admin, database: database)
-        scratchCounter += 1
-        let scratch = Self.truncated("ovu_verify_\(getpid())_\(scratchCounter)")
-        progress("verify \(target.name): loading into scratch database \(scratch)")
-        try admin.exec("CREATE DATABASE \(Escape.mysqlIdentifier(scratch));")
-        defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(Escape.mysqlIdentifier(scratch));") }
-        do {
-            try admin.loadDump(gzipped: file, of: database, into: scratch)
-        } catch let error as MySQLError {
-            return VerifyReport(target: target.name, file: file, error: "\(file) does not load: \(error.message)", tables: [])
-        } catch let error as EngineError {
-            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
-        }
-        let got = try Self.mysqlFingerprints(admin, database: scratch)
-        return VerifyReport(target: target.name, file: file, error: nil, tables: Self.compare(want, got, target: target.name))
-    }
 
     /// Every base table of `database`: row count and `CHECKSUM TABLE` (a checksum of the rows'
     /// contents), keyed by table name.
@@ -70,5 +35,40 @@ extension BackupRunner {
         let superuser = Superuser(server, secrets: secrets)
         _ = try superuser.requirePassword()
         return superuser.tcpLogin()
+    }
+}
+
+extension MySQLEngine {
+    /// mysqldump --single-transaction reads one snapshot, but nothing holds the source still:
+    /// the source is fingerprinted right before and after the dump, and compared only when the
+    /// two agree.
+    func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
+        let admin = try runner.mysqlSuperuser(target)
+        return try runner.backupComparing(target, source: { try BackupRunner.mysqlFingerprints(admin, database: target.database ?? "") },
+                                          note: { _, _ in "the source changed during the dump: compared with the source as it is now" }) {
+            try verify(file: $0, target: target, by: runner, expected: $1, expectedKeys: nil)
+        }
+    }
+
+    /// A gzipped mysqldump loaded into a scratch database on the target's server (its `CREATE
+    /// DATABASE` and `USE` lines pointed there), then every table's row count and `CHECKSUM
+    /// TABLE` compared with `expected` (default: the source now); the scratch database is dropped.
+    func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
+        let admin = try runner.mysqlSuperuser(target)
+        let database = target.database ?? ""
+        let want = try expected ?? BackupRunner.mysqlFingerprints(admin, database: database)
+        let scratch = runner.scratchName()
+        runner.progress("verify \(target.name): loading into scratch database \(scratch)")
+        try admin.exec("CREATE DATABASE \(Escape.mysqlIdentifier(scratch));")
+        defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(Escape.mysqlIdentifier(scratch));") }
+        do {
+            try admin.loadDump(gzipped: file, of: database, into: scratch)
+        } catch let error as MySQLError {
+            return VerifyReport(target: target.name, file: file, error: "\(file) does not load: \(error.message)", tables: [])
+        } catch let error as EngineError {
+            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
+        }
+        let got = try BackupRunner.mysqlFingerprints(admin, database: scratch)
+        return VerifyReport(target: target.name, file: file, error: nil, tables: BackupRunner.compare(want, got, target: target.name))
     }
 }

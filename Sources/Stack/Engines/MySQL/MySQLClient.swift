@@ -1,7 +1,6 @@
 import Foundation
 import Statements
 import Topology
-import Workspace
 
 /// The MySQL-compatible programs of this machine: MariaDB's names first, MySQL's after.
 /// ovudev talks to MySQL only through these programs (no client library is linked).

@@ -2,10 +2,10 @@ import Foundation
 import Statements
 import Topology
 
-/// MySQL, natively MariaDB: a mariadbd per server (Server.swift), the init SQL of `MySQLInit`
-/// applied through the client (Provision.swift), the catalog and real logins (Check.swift),
-/// seeds by the client (Seed.swift), mysqldump, verify and restore (Backup.swift, Restore.swift).
-/// The client programs are found by `MySQLTools` (Client.swift).
+/// MySQL, natively MariaDB: a mariadbd per server (MySQLServer.swift), the init SQL of
+/// `MySQLInit` applied through the client (MySQLProvision), the catalog and real logins
+/// (MySQLCheck), seeds by the client (MySQLSeed), mysqldump, verify and restore (MySQLBackup,
+/// MySQLRestore). The client programs are found by `MySQLTools` (MySQLClient).
 struct MySQLEngine: EngineModule {
     var engine: Engine { .mysql }
     var serverAccounts: [String] { ["mysql", "postgres", "nobody"] }
@@ -31,22 +31,6 @@ struct MySQLEngine: EngineModule {
         let password = Superuser(server, secrets: provisioner.secrets).password
         let changes = try MySQLProvisioning(server: server, admin: admin, sql: sql, superuserPassword: password).run()
         return ProvisionReport(changes: changes.map { "\(server.name): \($0)" })
-    }
-
-    func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
-        checker.checkMySQL(server)
-    }
-
-    func seed(_ instance: ServiceInstance, into db: DatabaseAccess, on server: PlannedServer, by seeder: Seeder, force: Bool, progress: (String) -> Void) throws -> [SeedResult] {
-        try seeder.seedMySQL(instance, db: db, server: server, force: force, progress: progress)
-    }
-
-    func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
-        try runner.backupAndVerifyMySQL(target)
-    }
-
-    func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
-        try runner.verifyMySQL(file: file, target: target, expected: expected)
     }
 
     func restore(file: String, target: BackupTarget, into: String?, by runner: BackupRunner) throws -> RestoreReport {

@@ -3,14 +3,44 @@ import Statements
 import Topology
 
 extension Seeder {
+
+    /// `LOAD DATA LOCAL INFILE` for a CSV seed: the table named like the file, the header's
+    /// columns read into variables so that an empty unquoted field becomes NULL.
+    func loadDataStatement(file: String, path: String, db: DatabaseAccess, instance: ServiceInstance) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SeedError(instance: instance.name, file: file, line: nil, message: "cannot read")
+        }
+        defer { try? handle.close() }
+        let head = (try handle.read(upToCount: 1 << 16)) ?? Data()
+        guard let newline = head.firstIndex(of: UInt8(ascii: "\n")) ?? (head.isEmpty ? nil : head.endIndex) else {
+            throw SeedError(instance: instance.name, file: file, line: 1, message: "no header line naming the columns")
+        }
+        let crlf = newline > head.startIndex && head[head.index(before: newline)] == UInt8(ascii: "\r")
+        let header = String(decoding: head[head.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
+        guard !columns.isEmpty, columns.allSatisfy({ !$0.isEmpty }) else {
+            throw SeedError(instance: instance.name, file: file, line: 1, message: "no header line naming the columns")
+        }
+        let table = Escape.mysqlIdentifier((db.tablePrefix ?? "") + Self.tableName(for: file))
+        let variables = columns.indices.map { "@c\($0)" }
+        let assignments = columns.enumerated().map { "\(Escape.mysqlIdentifier($1)) = NULLIF(@c\($0), '')" }
+        return """
+            LOAD DATA LOCAL INFILE \(Escape.mysqlLiteral(path)) INTO TABLE \(table) CHARACTER SET utf8mb4
+              FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\(crlf ? "\\r\\n" : "\\n")' IGNORE 1 LINES
+              (\(variables.joined(separator: ", "))) SET \(assignments.joined(separator: ", "));
+            """
+    }
+}
+
+extension MySQLEngine {
     /// A MySQL service's seeds, through the client as the service's own user over TCP, each file
     /// with its `ovudev_seeds` record in one transaction: `.sql` as written (MySQL commits DDL
     /// on its own, so a seed's CREATE TABLE is not undone), `.csv` by `LOAD DATA LOCAL INFILE`
     /// (RFC 4180 quoting; an empty field is NULL, as in PostgreSQL's COPY when it is unquoted).
-    func seedMySQL(_ instance: ServiceInstance, db: DatabaseAccess, server: PlannedServer, force: Bool,
-                   progress: (String) -> Void) throws -> [SeedResult] {
-        let files = try files(for: instance)
-        guard let password = secrets[db.secret.variable] else {
+    func seed(_ instance: ServiceInstance, into db: DatabaseAccess, on server: PlannedServer, by seeder: Seeder, force: Bool,
+              progress: (String) -> Void) throws -> [SeedResult] {
+        let files = try seeder.files(for: instance)
+        guard let password = seeder.secrets[db.secret.variable] else {
             throw SeedError(instance: instance.name, file: "", line: nil, message: "no password for \(db.role) (\(db.secret.variable))")
         }
         let login = MySQLLogin(route: .tcp(port: server.port), user: db.role, password: password)
@@ -27,8 +57,8 @@ extension Seeder {
         }
         var results: [SeedResult] = []
         for file in files {
-            let path = (projectDirectory as NSString).appendingPathComponent(file)
-            let checksum = try Self.checksum(path)
+            let path = (seeder.projectDirectory as NSString).appendingPathComponent(file)
+            let checksum = try Seeder.checksum(path)
             if let previous = loaded[file], !force {
                 results.append(SeedResult(instance: instance.name, file: file, outcome: previous == checksum ? .unchanged : .changed))
                 continue
@@ -46,7 +76,7 @@ extension Seeder {
             } else {
                 // LOCAL makes bad values warnings (the server cannot stop the upload): they are
                 // counted, the first is shown, and then a NULL key makes the transaction fail.
-                script += try loadDataStatement(file: file, path: path, db: db, instance: instance) + "\n"
+                script += try seeder.loadDataStatement(file: file, path: path, db: db, instance: instance) + "\n"
                 script += "SELECT ROW_COUNT(), @@warning_count INTO @ovudev_rows, @ovudev_warnings;\nSHOW WARNINGS LIMIT 1;\n"
             }
             script += """
@@ -78,32 +108,5 @@ extension Seeder {
             results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
         }
         return results
-    }
-
-    /// `LOAD DATA LOCAL INFILE` for a CSV seed: the table named like the file, the header's
-    /// columns read into variables so that an empty unquoted field becomes NULL.
-    func loadDataStatement(file: String, path: String, db: DatabaseAccess, instance: ServiceInstance) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw SeedError(instance: instance.name, file: file, line: nil, message: "cannot read")
-        }
-        defer { try? handle.close() }
-        let head = (try handle.read(upToCount: 1 << 16)) ?? Data()
-        guard let newline = head.firstIndex(of: UInt8(ascii: "\n")) ?? (head.isEmpty ? nil : head.endIndex) else {
-            throw SeedError(instance: instance.name, file: file, line: 1, message: "no header line naming the columns")
-        }
-        let crlf = newline > head.startIndex && head[head.index(before: newline)] == UInt8(ascii: "\r")
-        let header = String(decoding: head[head.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
-        guard !columns.isEmpty, columns.allSatisfy({ !$0.isEmpty }) else {
-            throw SeedError(instance: instance.name, file: file, line: 1, message: "no header line naming the columns")
-        }
-        let table = Escape.mysqlIdentifier((db.tablePrefix ?? "") + Self.tableName(for: file))
-        let variables = columns.indices.map { "@c\($0)" }
-        let assignments = columns.enumerated().map { "\(Escape.mysqlIdentifier($1)) = NULLIF(@c\($0), '')" }
-        return """
-            LOAD DATA LOCAL INFILE \(Escape.mysqlLiteral(path)) INTO TABLE \(table) CHARACTER SET utf8mb4
-              FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' ESCAPED BY '' LINES TERMINATED BY '\(crlf ? "\\r\\n" : "\\n")' IGNORE 1 LINES
-              (\(variables.joined(separator: ", "))) SET \(assignments.joined(separator: ", "));
-            """
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 import Statements
 import Topology
 
-/// PostgreSQL: a cluster per server (Server.swift), roles, databases and privileges converged
-/// through libpq (Provision.swift, InsideDatabase.swift, PostMigrate.swift), the catalog matrix
-/// and real logins (Check.swift), seeds by COPY (Seed.swift), pg_dump and pg_restore
-/// (Backup.swift, Restore.swift).
+/// PostgreSQL: a cluster per server (PostgresServer.swift), roles, databases and privileges
+/// converged through libpq (PostgresProvision, PostgresInsideDatabase, PostgresPostMigrate), the
+/// catalog matrix and real logins (PostgresCheck), seeds by COPY (PostgresSeed), pg_dump and
+/// pg_restore (PostgresBackup, PostgresRestore); the libpq wrapper in PostgresConnection.
 struct PostgreSQLEngine: EngineModule {
     var engine: Engine { .postgres }
     var serverAccounts: [String] { ["postgres", "nobody"] }
@@ -23,22 +23,6 @@ struct PostgreSQLEngine: EngineModule {
 
     func applyPostMigrate(_ server: PlannedServer, by provisioner: Provisioner, progress: (String) -> Void) throws -> ProvisionReport {
         try provisioner.applyPostgresPostMigrate(server, progress: progress)
-    }
-
-    func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
-        try checker.checkPostgres(server, progress: progress)
-    }
-
-    func seed(_ instance: ServiceInstance, into db: DatabaseAccess, on server: PlannedServer, by seeder: Seeder, force: Bool, progress: (String) -> Void) throws -> [SeedResult] {
-        try seeder.seedPostgres(instance, db: db, server: server, force: force, progress: progress)
-    }
-
-    func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
-        try runner.backupAndVerifyPostgres(target)
-    }
-
-    func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
-        try runner.verifyPostgres(file: file, target: target, expected: expected)
     }
 
     func restore(file: String, target: BackupTarget, into: String?, by runner: BackupRunner) throws -> RestoreReport {

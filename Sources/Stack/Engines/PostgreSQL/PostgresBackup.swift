@@ -4,41 +4,6 @@ import Topology
 
 /// pg_dump from an exported snapshot, pg_restore into a scratch database, fingerprints.
 extension BackupRunner {
-    func backupAndVerifyPostgres(_ target: BackupTarget) throws -> (BackupFile, VerifyReport) {
-            let server = try postgresServer(target)
-            let source = try connect(server, database: target.database ?? "postgres")
-            try source.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            defer { _ = try? source.exec("ROLLBACK") }
-            guard let snapshot = try source.exec("SELECT pg_catalog.pg_export_snapshot()").rows.first?.first ?? nil else {
-                throw EngineError("\(target.name): no snapshot exported")
-            }
-            let file = try backup(target, snapshot: snapshot)
-            let expected = try Self.fingerprints(source, schemas: target.schema.map { [$0] })
-            _ = try? source.exec("COMMIT")
-            return (file, try verify(file: file.path, target: target, expected: expected))
-    }
-
-    func verifyPostgres(file: String, target: BackupTarget, expected: [String: Fingerprint]?) throws -> VerifyReport {
-        let server = try postgresServer(target)
-        let database = target.database ?? "postgres"
-        let schemas = target.schema.map { [$0] }
-        let source = try connect(server, database: database)
-        let want = try expected ?? Self.fingerprints(source, schemas: schemas)
-        let admin = try connect(server, database: "postgres")
-        scratchCounter += 1
-        let scratch = "ovu_verify_\(getpid())_\(scratchCounter)"
-        progress("verify \(target.name): restoring into scratch database \(scratch)")
-        try createDatabase(scratch, like: database, owner: nil, admin: admin)
-        defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(scratch)) WITH (FORCE)") }
-        if let schemas { try createExtensions(of: source, into: server, database: scratch, except: schemas) }
-        do {
-            try pgRestore(file, server: server, database: scratch)
-        } catch let error as EngineError {
-            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
-        }
-        let got = try Self.fingerprints(try connect(server, database: scratch), schemas: schemas)
-        return VerifyReport(target: target.name, file: file, error: nil, tables: Self.compare(want, got, target: target.name))
-    }
 
     // MARK: - Fingerprints
 
@@ -169,5 +134,45 @@ extension BackupRunner {
             throw EngineError("\(file) could not be restored (a damaged or incomplete dump?): pg_restore exit \(r.status):\n\(message)")
         }
         progress("pg_restore into \(database): \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+}
+
+extension PostgreSQLEngine {
+    /// Dumps from a snapshot this connection exported and keeps open, so that the source is
+    /// fingerprinted in exactly the state that was dumped.
+    func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
+        let server = try runner.postgresServer(target)
+        let source = try runner.connect(server, database: target.database ?? "postgres")
+        try source.exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        defer { _ = try? source.exec("ROLLBACK") }
+        guard let snapshot = try source.exec("SELECT pg_catalog.pg_export_snapshot()").rows.first?.first ?? nil else {
+            throw EngineError("\(target.name): no snapshot exported")
+        }
+        let file = try runner.backup(target, snapshot: snapshot)
+        let expected = try BackupRunner.fingerprints(source, schemas: target.schema.map { [$0] })
+        _ = try? source.exec("COMMIT")
+        return (file, try runner.verify(file: file.path, target: target, expected: expected))
+    }
+
+    /// pg_restore into a scratch database, then every table's fingerprint compared.
+    func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
+        let server = try runner.postgresServer(target)
+        let database = target.database ?? "postgres"
+        let schemas = target.schema.map { [$0] }
+        let source = try runner.connect(server, database: database)
+        let want = try expected ?? BackupRunner.fingerprints(source, schemas: schemas)
+        let admin = try runner.connect(server, database: "postgres")
+        let scratch = runner.scratchName()
+        runner.progress("verify \(target.name): restoring into scratch database \(scratch)")
+        try runner.createDatabase(scratch, like: database, owner: nil, admin: admin)
+        defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(scratch)) WITH (FORCE)") }
+        if let schemas { try runner.createExtensions(of: source, into: server, database: scratch, except: schemas) }
+        do {
+            try runner.pgRestore(file, server: server, database: scratch)
+        } catch let error as EngineError {
+            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
+        }
+        let got = try BackupRunner.fingerprints(try runner.connect(server, database: scratch), schemas: schemas)
+        return VerifyReport(target: target.name, file: file, error: nil, tables: BackupRunner.compare(want, got, target: target.name))
     }
 }

@@ -14,89 +14,6 @@ extension Checker {
         try PGConnection(PGConnectionParameters(port: server.port, user: role.name, password: secrets[role.secret.variable], database: database))
     }
 
-    func checkPostgres(_ server: PlannedServer, progress: (String) -> Void) throws -> [CheckFinding] {
-        var findings: [CheckFinding] = []
-        let admin = try superuserConnection(server, database: "postgres")
-        let roles = server.roles.map(\.name)
-        let databases = server.databases.map(\.name)
-        progress("check \(server.name): catalog, \(roles.count) roles × \(databases.count) databases")
-
-        // Every role's OID: the checks inside databases name roles by OID.
-        let oids = try admin.exec("SELECT oid, rolname FROM pg_catalog.pg_roles").rows.map { ($0[0]!, $0[1]!) }
-        let roleOids = Dictionary(oids.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let roleNames = Dictionary(oids, uniquingKeysWith: { a, _ in a })
-        // Roles are plain logins.
-        let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(textArray(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
-        for row in attrs.rows {
-            findings.append(CheckFinding(subject: row[0] ?? "?", check: "role", status: .leak, detail: "has superuser, createdb, createrole or bypassrls"))
-        }
-        // PUBLIC holds nothing on service databases.
-        let publicGrants = try admin.exec("""
-            SELECT d.datname, a.privilege_type FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-            WHERE a.grantee = 0 AND d.datname = ANY(\(textArray(databases))) ORDER BY 1, 2
-            """)
-        for row in publicGrants.rows {
-            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "\(row[1] ?? "?") on database \(row[0] ?? "?")"))
-        }
-        if publicGrants.rows.isEmpty {
-            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .ok, detail: "no privileges on \(databases.count) databases of \(server.name)"))
-        }
-        // The CONNECT matrix: every role × every database, from the catalog.
-        let matrix = try admin.exec("""
-            SELECT r.rolname, d.datname FROM pg_catalog.pg_roles r CROSS JOIN pg_catalog.pg_database d
-            WHERE r.rolname = ANY(\(textArray(roles))) AND d.datname = ANY(\(textArray(databases))) AND has_database_privilege(r.oid, d.oid, 'CONNECT')
-            """)
-        var connect: [String: Set<String>] = [:]
-        for row in matrix.rows { connect[row[0]!, default: []].insert(row[1]!) }
-        var planned: [String: Set<String>] = [:]
-        for db in server.databases {
-            for role in db.connect { planned[role, default: []].insert(db.name) }
-            if let owner = db.owner { planned[owner, default: []].insert(db.name) }
-        }
-        for role in server.roles {
-            let expected = planned[role.name] ?? []
-            let actual = connect[role.name] ?? []
-            let extra = actual.subtracting(expected).sorted()
-            let missing = expected.subtracting(actual).sorted()
-            if !extra.isEmpty {
-                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "may connect to \(extra.joined(separator: ", "))"))
-            }
-            if !missing.isEmpty {
-                findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "cannot connect to \(missing.joined(separator: ", "))"))
-            }
-            if extra.isEmpty && missing.isEmpty {
-                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok,
-                                             detail: "connects to exactly \(expected.count) of \(databases.count) databases on \(server.name)"))
-            }
-        }
-        // Real logins: every service role's own data works (probe table in a rolled-back
-        // transaction); for a sample of roles, other databases refuse the login.
-        let owners = serviceRoles(of: server)
-        // Many roles (per-tenant): the catalog checks cover every role; real logins a sample
-        // spread over them.
-        let sampled = Set(Self.spread(owners.map(\.name), count: loginSampleRoles))
-        // Schema and table privileges inside each database and the sampled logins share one
-        // pool of connections, so that neither waits for the other's last jobs.
-        enum Job: Sendable { case inside(PlannedDatabase), logins(PlannedRole) }
-        let jobs = server.databases.map(Job.inside) + owners.filter { sampled.contains($0.name) }.map(Job.logins)
-        progress("check \(server.name): inside \(server.databases.count) database\(server.databases.count == 1 ? "" : "s"), real logins of \(sampled.count) role\(sampled.count == 1 ? "" : "s"), \(min(parallelism, jobs.count)) connections")
-        let checker = self
-        let results = try concurrently(jobs, workers: parallelism) { job, _ in
-            switch job {
-            case let .inside(db): return try checker.checkInside(db, server: server, roleOids: roleOids, roleNames: roleNames)
-            case let .logins(role): return checker.realLogins(server, role: role)
-            }
-        }
-        findings += results.prefix(server.databases.count).flatMap { $0 }
-        for role in owners where !sampled.contains(role.name) {
-            let access = plan.instance(role.instance!)!.database!
-            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok,
-                                         detail: "catalog: CONNECT on \(access.database), USAGE and CREATE on its schema (real logins probe \(sampled.count) of \(owners.count) roles)"))
-        }
-        findings += results.dropFirst(server.databases.count).flatMap { $0 }
-        return findings
-    }
-
     /// The role's probe in its own data, and login attempts to a spread of the databases it may not enter.
     func realLogins(_ server: PlannedServer, role: PlannedRole) -> [CheckFinding] {
         let access = plan.instance(role.instance!)!.database!
@@ -114,7 +31,6 @@ extension Checker {
         }
         return found
     }
-
 
     /// A SQL `text[]` literal of `items`: `ARRAY['a','b']::text[]`.
     func textArray(_ items: [String]) -> String {
@@ -216,5 +132,88 @@ extension Checker {
             return CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "\(error)")
         }
     }
+}
 
+extension PostgreSQLEngine {
+    func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
+        var findings: [CheckFinding] = []
+        let admin = try checker.superuserConnection(server, database: "postgres")
+        let roles = server.roles.map(\.name)
+        let databases = server.databases.map(\.name)
+        progress("check \(server.name): catalog, \(roles.count) roles × \(databases.count) databases")
+
+        // Every role's OID: the checks inside databases name roles by OID.
+        let oids = try admin.exec("SELECT oid, rolname FROM pg_catalog.pg_roles").rows.map { ($0[0]!, $0[1]!) }
+        let roleOids = Dictionary(oids.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let roleNames = Dictionary(oids, uniquingKeysWith: { a, _ in a })
+        // Roles are plain logins.
+        let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(checker.textArray(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
+        for row in attrs.rows {
+            findings.append(CheckFinding(subject: row[0] ?? "?", check: "role", status: .leak, detail: "has superuser, createdb, createrole or bypassrls"))
+        }
+        // PUBLIC holds nothing on service databases.
+        let publicGrants = try admin.exec("""
+            SELECT d.datname, a.privilege_type FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+            WHERE a.grantee = 0 AND d.datname = ANY(\(checker.textArray(databases))) ORDER BY 1, 2
+            """)
+        for row in publicGrants.rows {
+            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "\(row[1] ?? "?") on database \(row[0] ?? "?")"))
+        }
+        if publicGrants.rows.isEmpty {
+            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .ok, detail: "no privileges on \(databases.count) databases of \(server.name)"))
+        }
+        // The CONNECT matrix: every role × every database, from the catalog.
+        let matrix = try admin.exec("""
+            SELECT r.rolname, d.datname FROM pg_catalog.pg_roles r CROSS JOIN pg_catalog.pg_database d
+            WHERE r.rolname = ANY(\(checker.textArray(roles))) AND d.datname = ANY(\(checker.textArray(databases))) AND has_database_privilege(r.oid, d.oid, 'CONNECT')
+            """)
+        var connect: [String: Set<String>] = [:]
+        for row in matrix.rows { connect[row[0]!, default: []].insert(row[1]!) }
+        var planned: [String: Set<String>] = [:]
+        for db in server.databases {
+            for role in db.connect { planned[role, default: []].insert(db.name) }
+            if let owner = db.owner { planned[owner, default: []].insert(db.name) }
+        }
+        for role in server.roles {
+            let expected = planned[role.name] ?? []
+            let actual = connect[role.name] ?? []
+            let extra = actual.subtracting(expected).sorted()
+            let missing = expected.subtracting(actual).sorted()
+            if !extra.isEmpty {
+                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "may connect to \(extra.joined(separator: ", "))"))
+            }
+            if !missing.isEmpty {
+                findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "cannot connect to \(missing.joined(separator: ", "))"))
+            }
+            if extra.isEmpty && missing.isEmpty {
+                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok,
+                                             detail: "connects to exactly \(expected.count) of \(databases.count) databases on \(server.name)"))
+            }
+        }
+        // Real logins: every service role's own data works (probe table in a rolled-back
+        // transaction); for a sample of roles, other databases refuse the login.
+        let owners = checker.serviceRoles(of: server)
+        // Many roles (per-tenant): the catalog checks cover every role; real logins a sample
+        // spread over them.
+        let sampled = Set(Checker.spread(owners.map(\.name), count: checker.loginSampleRoles))
+        // Schema and table privileges inside each database and the sampled logins share one
+        // pool of connections, so that neither waits for the other's last jobs.
+        enum Job: Sendable { case inside(PlannedDatabase), logins(PlannedRole) }
+        let jobs = server.databases.map(Job.inside) + owners.filter { sampled.contains($0.name) }.map(Job.logins)
+        progress("check \(server.name): inside \(server.databases.count) database\(server.databases.count == 1 ? "" : "s"), real logins of \(sampled.count) role\(sampled.count == 1 ? "" : "s"), \(min(checker.parallelism, jobs.count)) connections")
+        let results = try concurrently(jobs, workers: checker.parallelism) { job, _ in
+            switch job {
+            case let .inside(db): return try checker.checkInside(db, server: server, roleOids: roleOids, roleNames: roleNames)
+            case let .logins(role): return checker.realLogins(server, role: role)
+            }
+        }
+        findings += results.prefix(server.databases.count).flatMap { $0 }
+        for role in owners where !sampled.contains(role.name) {
+            let access = checker.plan.instance(role.instance!)!.database!
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok,
+                                         detail: "catalog: CONNECT on \(access.database), USAGE and CREATE on its schema (real logins probe \(sampled.count) of \(owners.count) roles)"))
+        }
+        findings += results.dropFirst(server.databases.count).flatMap { $0 }
+        return findings
+    }
 }

@@ -4,31 +4,6 @@ import Topology
 
 /// Seeds into PostgreSQL as the service's own role: `.sql` files as they are, `.csv` by COPY.
 extension Seeder {
-    func seedPostgres(_ instance: ServiceInstance, db: DatabaseAccess, server: PlannedServer, force: Bool,
-                      progress: (String) -> Void) throws -> [SeedResult] {
-        var results: [SeedResult] = []
-        let files = try files(for: instance)
-        guard let password = secrets[db.secret.variable] else {
-            throw SeedError(instance: instance.name, file: "", line: nil, message: "no password for \(db.role) (\(db.secret.variable))")
-        }
-        let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: password, database: db.database))
-        let table = recordTable(db)
-        try conn.exec("CREATE TABLE IF NOT EXISTS \(table) (file text PRIMARY KEY, checksum text NOT NULL, rows bigint, loaded_at timestamptz NOT NULL DEFAULT now())")
-        let loaded = Dictionary(uniqueKeysWithValues: try conn.exec("SELECT file, checksum FROM \(table)").rows.map { ($0[0]!, $0[1]!) })
-        for file in files {
-            let path = (projectDirectory as NSString).appendingPathComponent(file)
-            if let previous = loaded[file], !force {
-                let checksum = try Self.checksum(path)
-                results.append(SeedResult(instance: instance.name, file: file, outcome: previous == checksum ? .unchanged : .changed))
-                continue
-            }
-            progress("seed \(instance.name): \(file)")
-            // A file to load is hashed while it streams: one read, not two.
-            let rows = try load(file: file, path: path, into: db, instance: instance, conn: conn, table: table)
-            results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
-        }
-        return results
-    }
 
     func recordTable(_ db: DatabaseAccess) -> String {
         let schema = db.schema ?? "public"
@@ -127,5 +102,34 @@ extension Seeder {
         guard let position = error.position, position > 0 else { return nil }
         let prefix = sql.prefix(position)
         return prefix.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+    }
+}
+
+extension PostgreSQLEngine {
+    /// Each file in its own transaction with its `ovudev_seeds` record, as the service's role.
+    func seed(_ instance: ServiceInstance, into db: DatabaseAccess, on server: PlannedServer, by seeder: Seeder, force: Bool,
+              progress: (String) -> Void) throws -> [SeedResult] {
+        var results: [SeedResult] = []
+        let files = try seeder.files(for: instance)
+        guard let password = seeder.secrets[db.secret.variable] else {
+            throw SeedError(instance: instance.name, file: "", line: nil, message: "no password for \(db.role) (\(db.secret.variable))")
+        }
+        let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: password, database: db.database))
+        let table = seeder.recordTable(db)
+        try conn.exec("CREATE TABLE IF NOT EXISTS \(table) (file text PRIMARY KEY, checksum text NOT NULL, rows bigint, loaded_at timestamptz NOT NULL DEFAULT now())")
+        let loaded = Dictionary(uniqueKeysWithValues: try conn.exec("SELECT file, checksum FROM \(table)").rows.map { ($0[0]!, $0[1]!) })
+        for file in files {
+            let path = (seeder.projectDirectory as NSString).appendingPathComponent(file)
+            if let previous = loaded[file], !force {
+                let checksum = try Seeder.checksum(path)
+                results.append(SeedResult(instance: instance.name, file: file, outcome: previous == checksum ? .unchanged : .changed))
+                continue
+            }
+            progress("seed \(instance.name): \(file)")
+            // A file to load is hashed while it streams: one read, not two.
+            let rows = try seeder.load(file: file, path: path, into: db, instance: instance, conn: conn, table: table)
+            results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
+        }
+        return results
     }
 }

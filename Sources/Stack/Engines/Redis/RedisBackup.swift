@@ -4,32 +4,6 @@ import Topology
 
 /// redis-cli --rdb through the crontab's command; redis-check-rdb to verify.
 extension BackupRunner {
-    func backupAndVerifyRedis(_ target: BackupTarget) throws -> (BackupFile, VerifyReport) {
-            let server = try redisServer(target)
-            let before = try Self.redisKeys(server)
-            let file = try backup(target)
-            let after = try Self.redisKeys(server)
-            var report = try verify(file: file.path, target: target, expectedKeys: before == after ? before : nil)
-            if before != after { report.note = "keys changed during the dump (\(before) → \(after)): the count is not compared" }
-            return (file, report)
-    }
-
-    /// redis-check-rdb reads the whole file and checks its CRC64; the keys it read are compared
-    /// with the server's when they did not change during the dump.
-    func verifyRDB(file: String, target: BackupTarget, expectedKeys: Int64?) throws -> VerifyReport {
-        let r = try Subprocess.run(["redis-check-rdb", file])
-        let keys = r.output.split(separator: "\n").first { $0.hasPrefix("[info] ") && $0.hasSuffix(" keys read") }
-            .flatMap { Int64($0.dropFirst(7).split(separator: " ").first ?? "") }
-        guard r.status == 0, r.output.contains("RDB looks OK"), let keys else {
-            let tail = r.output.split(separator: "\n").suffix(4).joined(separator: "\n")
-            return VerifyReport(target: target.name, file: file, error: "\(file) is not a valid RDB file (redis-check-rdb):\n\(tail)", tables: [])
-        }
-        let status: TableCheck.Status = expectedKeys == nil || expectedKeys == keys ? .same : .different
-        return VerifyReport(target: target.name, file: file, error: nil, tables: [
-            TableCheck(target: target.name, object: "keys (all indexes)", sourceRows: expectedKeys, restoredRows: keys,
-                       sourceChecksum: nil, restoredChecksum: "CRC64 ok", status: status),
-        ])
-    }
 
     static func redisKeys(_ server: PlannedServer) throws -> Int64 {
         let conn = try RedisConnection(port: server.port)
@@ -49,6 +23,32 @@ extension BackupRunner {
 }
 
 extension RedisEngine {
+    /// The keys counted before and after the dump; compared when they did not change.
+    func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
+        let server = try runner.redisServer(target)
+        return try runner.backupComparing(target, source: { try BackupRunner.redisKeys(server) },
+                                          note: { "keys changed during the dump (\($0) → \($1)): the count is not compared" }) {
+            try verify(file: $0, target: target, by: runner, expected: nil, expectedKeys: $1)
+        }
+    }
+
+    /// redis-check-rdb reads the whole file and checks its CRC64; the keys it read are compared
+    /// with the server's when they did not change during the dump.
+    func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
+        let r = try Subprocess.run(["redis-check-rdb", file])
+        let keys = r.output.split(separator: "\n").first { $0.hasPrefix("[info] ") && $0.hasSuffix(" keys read") }
+            .flatMap { Int64($0.dropFirst(7).split(separator: " ").first ?? "") }
+        guard r.status == 0, r.output.contains("RDB looks OK"), let keys else {
+            let tail = r.output.split(separator: "\n").suffix(4).joined(separator: "\n")
+            return VerifyReport(target: target.name, file: file, error: "\(file) is not a valid RDB file (redis-check-rdb):\n\(tail)", tables: [])
+        }
+        let status: TableCheck.Status = expectedKeys == nil || expectedKeys == keys ? .same : .different
+        return VerifyReport(target: target.name, file: file, error: nil, tables: [
+            TableCheck(target: target.name, object: "keys (all indexes)", sourceRows: expectedKeys, restoredRows: keys,
+                       sourceChecksum: nil, restoredChecksum: "CRC64 ok", status: status),
+        ])
+    }
+
     /// A replica's (redis-cli --rdb) diskless sync waits repl-diskless-sync-delay seconds (5 by
     /// default) for more replicas; nobody else is coming, so start at once, then put it back.
     func prepareDump(_ server: PlannedServer) -> (() -> Void)? {

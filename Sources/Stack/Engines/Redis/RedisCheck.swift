@@ -2,10 +2,10 @@ import Foundation
 import Statements
 import Topology
 
-extension Checker {
+extension RedisEngine {
     /// Every instance's index keeps its own key and sees none of the other indexes' keys.
-    func checkRedis(_ server: PlannedServer) -> [CheckFinding] {
-        let slots = plan.instances.compactMap { i in i.redis.flatMap { $0.server == server.name ? (i.name, $0.index) : nil } }
+    func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
+        let slots = checker.plan.instances.compactMap { i in i.redis.flatMap { $0.server == server.name ? (i.name, $0.index) : nil } }
         guard !slots.isEmpty else { return [] }
         do {
             let conn = try RedisConnection(port: server.port)
@@ -19,7 +19,7 @@ extension Checker {
                 try conn.select(index)
                 let own = try conn.command(["GET", "ovudev:probe:\(instance)"])
                 // One EXISTS for all the other keys sampled; only a hit is looked at key by key.
-                let others = slots.filter { $0.0 != instance }.prefix(loginSample * 4)
+                let others = slots.filter { $0.0 != instance }.prefix(checker.loginSample * 4)
                 var foreign: [(String, Int)] = []
                 if !others.isEmpty, try conn.command(["EXISTS"] + others.map { "ovudev:probe:\($0.0)" }) != .integer(0) {
                     foreign = try others.filter { try conn.command(["EXISTS", "ovudev:probe:\($0.0)"]) == .integer(1) }
@@ -41,5 +41,4 @@ extension Checker {
             return [CheckFinding(subject: server.name, check: "redis", status: .fail, detail: "\(error)")]
         }
     }
-
 }
