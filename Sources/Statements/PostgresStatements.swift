@@ -63,33 +63,39 @@ extension PostgresSQL {
         "DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(name))\(force ? " WITH (FORCE)" : "");"
     }
 
-    public static func alterDatabaseOwner(_ database: String, owner: String) -> String { alterOwner("DATABASE", database, owner: owner) }
+    /// A database or a schema: what the plan gives an owner and privileges on.
+    public enum Object: Sendable {
+        case database(String), schema(String)
 
-    /// PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database.
-    public static func revokeDatabaseFromPublic(_ database: String) -> String { revokeAllFromPublic("DATABASE", database) }
+        var sql: String {
+            switch self {
+            case let .database(name): return "DATABASE \(Escape.sqlIdentifier(name))"
+            case let .schema(name): return "SCHEMA \(Escape.sqlIdentifier(name))"
+            }
+        }
 
-    public static func grantOnDatabase(_ database: String, privileges: some Collection<String>, to roles: some Collection<String>) -> String {
-        privilegeStatement("GRANT", privileges, order: databasePrivilegeOrder, on: "DATABASE", database, "TO", roles)
+        var privilegeOrder: [String] {
+            if case .database = self { return databasePrivilegeOrder }
+            return schemaPrivilegeOrder
+        }
     }
 
-    public static func revokeOnDatabase(_ database: String, privileges: some Collection<String>, from roles: some Collection<String>) -> String {
-        privilegeStatement("REVOKE", privileges, order: databasePrivilegeOrder, on: "DATABASE", database, "FROM", roles)
+    public static func alterOwner(_ object: Object, to owner: String) -> String {
+        "ALTER \(object.sql) OWNER TO \(Escape.sqlIdentifier(owner));"
     }
 
-    // Databases and schemas take the same statements: `kind` is DATABASE or SCHEMA.
-
-    static func alterOwner(_ kind: String, _ name: String, owner: String) -> String {
-        "ALTER \(kind) \(Escape.sqlIdentifier(name)) OWNER TO \(Escape.sqlIdentifier(owner));"
+    /// PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database (and, before 15,
+    /// CREATE on schema public).
+    public static func revokeAllFromPublic(_ object: Object) -> String {
+        "REVOKE ALL ON \(object.sql) FROM PUBLIC;"
     }
 
-    static func revokeAllFromPublic(_ kind: String, _ name: String) -> String {
-        "REVOKE ALL ON \(kind) \(Escape.sqlIdentifier(name)) FROM PUBLIC;"
+    public static func grant(_ privileges: some Collection<String>, on object: Object, to roles: some Collection<String>) -> String {
+        "GRANT \(privilegeList(privileges, order: object.privilegeOrder)) ON \(object.sql) TO \(roleList(roles));"
     }
 
-    /// `GRANT … TO roles` or `REVOKE … FROM roles` on one database or schema.
-    static func privilegeStatement(_ verb: String, _ privileges: some Collection<String>, order: [String], on kind: String, _ name: String,
-                                   _ preposition: String, _ roles: some Collection<String>) -> String {
-        "\(verb) \(privilegeList(privileges, order: order)) ON \(kind) \(Escape.sqlIdentifier(name)) \(preposition) \(roleList(roles));"
+    public static func revoke(_ privileges: some Collection<String>, on object: Object, from roles: some Collection<String>) -> String {
+        "REVOKE \(privilegeList(privileges, order: object.privilegeOrder)) ON \(object.sql) FROM \(roleList(roles));"
     }
 
     /// The roles that own data in `db` (the owner, schema owners, `publicCreate`): they may also
@@ -118,18 +124,6 @@ extension PostgresSQL {
 
     public static func createSchema(_ name: String, owner: String) -> String {
         "CREATE SCHEMA IF NOT EXISTS \(Escape.sqlIdentifier(name)) AUTHORIZATION \(Escape.sqlIdentifier(owner));"
-    }
-
-    public static func alterSchemaOwner(_ name: String, owner: String) -> String { alterOwner("SCHEMA", name, owner: owner) }
-
-    public static func revokeSchemaFromPublic(_ name: String) -> String { revokeAllFromPublic("SCHEMA", name) }
-
-    public static func grantOnSchema(_ schema: String, privileges: some Collection<String>, to roles: some Collection<String>) -> String {
-        privilegeStatement("GRANT", privileges, order: schemaPrivilegeOrder, on: "SCHEMA", schema, "TO", roles)
-    }
-
-    public static func revokeOnSchema(_ schema: String, privileges: some Collection<String>, from roles: some Collection<String>) -> String {
-        privilegeStatement("REVOKE", privileges, order: schemaPrivilegeOrder, on: "SCHEMA", schema, "FROM", roles)
     }
 
     public static func grantSelectOnAllTables(schema: String, to role: String) -> String {

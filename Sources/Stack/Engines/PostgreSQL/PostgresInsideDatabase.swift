@@ -52,7 +52,7 @@ struct InsideDatabase: Sendable {
             lines.append("revoked CREATE on schema public from PUBLIC")
         }
         if let owner = db.owner, publicSchema.owner != owner {
-            statements.append(PostgresSQL.alterSchemaOwner("public", owner: owner))
+            statements.append(PostgresSQL.alterOwner(.schema("public"), to: owner))
             lines.append("schema public owner set to \(owner) (was \(publicSchema.owner))")
             publicSchema.owner = owner
             schemas["public"] = publicSchema
@@ -64,17 +64,17 @@ struct InsideDatabase: Sendable {
         for schema in db.schemas {
             if let actual = schemas[schema.name] {
                 if actual.owner != schema.owner {
-                    statements.append(PostgresSQL.alterSchemaOwner(schema.name, owner: schema.owner))
+                    statements.append(PostgresSQL.alterOwner(.schema(schema.name), to: schema.owner))
                     lines.append("schema \(schema.name) owner set to \(schema.owner) (was \(actual.owner))")
                     schemas[schema.name]!.owner = schema.owner
                 }
                 if let publicHas = actual.privileges["PUBLIC"], !publicHas.isEmpty {
-                    statements.append(PostgresSQL.revokeSchemaFromPublic(schema.name))
+                    statements.append(PostgresSQL.revokeAllFromPublic(.schema(schema.name)))
                     lines.append("revoked \(ordered(publicHas, PostgresSQL.schemaPrivilegeOrder)) on schema \(schema.name) from PUBLIC")
                 }
             } else {
                 statements.append(PostgresSQL.createSchema(schema.name, owner: schema.owner))
-                statements.append(PostgresSQL.revokeSchemaFromPublic(schema.name))
+                statements.append(PostgresSQL.revokeAllFromPublic(.schema(schema.name)))
                 lines.append("schema \(schema.name) created, owned by \(schema.owner)")
                 schemas[schema.name] = Schema(owner: schema.owner, privileges: [schema.owner: ["USAGE", "CREATE"]])
             }
@@ -92,11 +92,11 @@ struct InsideDatabase: Sendable {
                 if !extra.isEmpty { revokes[extra, default: []].append(role) }
             }
             for (set, roles) in revokes.sorted(by: { groupOrder($0.key, $1.key) }) {
-                statements.append(PostgresSQL.revokeOnSchema(name, privileges: set, from: roles))
+                statements.append(PostgresSQL.revoke(set, on: .schema(name), from: roles))
                 for role in roles { lines.append("revoked \(ordered(set, PostgresSQL.schemaPrivilegeOrder)) on schema \(name) from \(role)") }
             }
             for (set, roles) in grants.sorted(by: { groupOrder($0.key, $1.key) }) {
-                statements.append(PostgresSQL.grantOnSchema(name, privileges: set, to: roles))
+                statements.append(PostgresSQL.grant(set, on: .schema(name), to: roles))
                 for role in roles { lines.append("granted \(ordered(set, PostgresSQL.schemaPrivilegeOrder)) on schema \(name) to \(role)") }
             }
         }

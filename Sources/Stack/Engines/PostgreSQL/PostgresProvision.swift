@@ -131,7 +131,7 @@ final class ServerRun {
         var ownerStatements: [String] = []
         for db in server.databases where !created.contains(db.name) {
             if let want = db.owner, let actual = owners[db.name], actual != want {
-                ownerStatements.append(PostgresSQL.alterDatabaseOwner(db.name, owner: want))
+                ownerStatements.append(PostgresSQL.alterOwner(.database(db.name), to: want))
                 change("database \(db.name): owner set to \(want) (was \(actual))")
             }
         }
@@ -150,7 +150,7 @@ final class ServerRun {
             let isNew = created.contains(db.name)
             let have = privileges[db.name] ?? [:]
             if let publicHas = have["PUBLIC"], !publicHas.isEmpty {
-                statements.append(PostgresSQL.revokeDatabaseFromPublic(db.name))
+                statements.append(PostgresSQL.revokeAllFromPublic(.database(db.name)))
                 if !isNew { change("database \(db.name): revoked \(ordered(publicHas, PostgresSQL.databasePrivilegeOrder)) from PUBLIC") }
             }
             let want = PostgresSQL.databasePrivileges(db)
@@ -165,11 +165,11 @@ final class ServerRun {
                 if !extra.isEmpty { revokes[extra, default: []].append(role) }
             }
             for (set, roles) in revokes.sorted(by: { groupOrder($0.key, $1.key) }) {
-                statements.append(PostgresSQL.revokeOnDatabase(db.name, privileges: set, from: roles))
+                statements.append(PostgresSQL.revoke(set, on: .database(db.name), from: roles))
                 if !isNew { for role in roles { change("database \(db.name): revoked \(ordered(set, PostgresSQL.databasePrivilegeOrder)) from \(role)") } }
             }
             for (set, roles) in grants.sorted(by: { groupOrder($0.key, $1.key) }) {
-                statements.append(PostgresSQL.grantOnDatabase(db.name, privileges: set, to: roles))
+                statements.append(PostgresSQL.grant(set, on: .database(db.name), to: roles))
                 if !isNew { for role in roles { change("database \(db.name): granted \(ordered(set, PostgresSQL.databasePrivilegeOrder)) to \(role)") } }
             }
         }
