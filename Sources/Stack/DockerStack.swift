@@ -75,7 +75,7 @@ public final class DockerStack {
         report.seeds = try Seeder(plan: plan, projectDirectory: project.directory, secrets: secrets).seed(progress: progress)
         if runCheck {
             progress("check")
-            report.check = try Checker(plan: plan, secrets: secrets).run()
+            report.check = try Maintenance(plan: plan, secrets: secrets, paths: nil).checker().run()
         }
         return report
     }
