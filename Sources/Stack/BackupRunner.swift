@@ -2,7 +2,6 @@ import Foundation
 import Statements
 import Topology
 
-
 /// `ovudev backup` and `ovudev restore` on the native stack: the crontab's commands (the same
 /// BackupCommand), run now into `<backups>/<server>/<target>/<target>-<UTC time>.<ext>`; a dump
 /// restored into a scratch database and compared table by table; a restore that keeps what it

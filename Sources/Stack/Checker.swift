@@ -76,7 +76,6 @@ public struct Checker: Sendable {
         return CheckReport(findings: findings)
     }
 
-
     /// The roles a service instance logs in as on `server` (its own data there), not readers.
     func serviceRoles(of server: PlannedServer) -> [PlannedRole] {
         server.roles.filter { role in
@@ -85,13 +84,11 @@ public struct Checker: Sendable {
         }
     }
 
-
     /// Up to `count` items spread evenly over `items` (all of them when there are no more).
     static func spread(_ items: [String], count: Int) -> [String] {
         guard items.count > count, count > 0 else { return count > 0 ? items : [] }
         return (0..<count).map { items[$0 * items.count / count] }
     }
-
 
     // MARK: - Health
 

@@ -1,6 +1,5 @@
 import Foundation
 
-
 /// One dump written by `ovudev backup`.
 public struct BackupFile: Sendable, Codable {
     public var target: String
