@@ -19,24 +19,29 @@ let package = Package(
         // OpenSSL's libcrypto, which libpq already links: SHA-256 for seed checksums.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Topology"),
+        // What renderers and runtime both build: statement builders, escaping, backup commands
+        // (pure: no I/O, no templates).
+        .target(name: "Statements", dependencies: ["Topology"]),
+        // A project on disk: the topology file, its folder and its secret store.
+        .target(name: "Workspace", dependencies: ["Topology"]),
         .target(name: "Renderers", dependencies: [
-            "Topology",
+            "Topology", "Statements", "Workspace",
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
         // `ovudev init`: a new topology from flags or from a docker-compose file (YAML, read with Yams).
         .target(name: "Scaffold", dependencies: ["Topology", "Renderers", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Stack", dependencies: ["Topology", "Renderers", "CLibPQ", "CHiredis", "CCrypto"]),
+        .target(name: "Stack", dependencies: ["Topology", "Statements", "Workspace", "CLibPQ", "CHiredis", "CCrypto"]),
         .executableTarget(name: "ovudev", dependencies: [
-            "Topology", "Renderers", "Stack", "Scaffold",
+            "Topology", "Statements", "Workspace", "Renderers", "Stack", "Scaffold",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
         .testTarget(name: "CLITests", dependencies: ["ovudev"]),
-        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Renderers"], exclude: ["Golden"]),
+        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Statements", "Workspace", "Renderers"], exclude: ["Golden"]),
         .testTarget(name: "ScaffoldTests", dependencies: ["Scaffold", "Topology", "Renderers"]),
         // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).
-        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Renderers", "ovudev"]),
+        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Statements", "Workspace", "Renderers", "ovudev"]),
     ],
     swiftLanguageModes: [.v6]
 )

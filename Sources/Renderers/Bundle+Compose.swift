@@ -1,4 +1,5 @@
 import Foundation
+import Statements
 import Topology
 
 /// `docker-compose.yml`: a service per server (and its provisioning and grants jobs) and per instance
@@ -36,7 +37,7 @@ extension BundleRenderer {
             let test: [String]
             switch server.engine {
             case .postgres:
-                env.append(("POSTGRES_USER", Escape.composeString(server.superuser ?? "postgres")))
+                env.append(("POSTGRES_USER", Escape.composeString(server.superuserName)))
                 env.append(("POSTGRES_PASSWORD", secretEnv(server.superuserSecret!)))
                 if external {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
@@ -44,7 +45,7 @@ extension BundleRenderer {
                 mounts = ["\(volume):/var/lib/postgresql/data", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
                 // Over 127.0.0.1: the image's first-start server listens on its socket only, and a
                 // socket check would let `provision` connect before the server accepts TCP.
-                test = ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U \(server.superuser ?? "postgres") -d postgres"]
+                test = ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U \(server.superuserName) -d postgres"]
             case .redis:
                 command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
                 mounts = ["\(volume):/data"]
@@ -57,7 +58,7 @@ extension BundleRenderer {
                 mounts = ["\(volume):/var/lib/mysql", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
                 test = ["CMD-SHELL", "MYSQL_PWD=\"$$MYSQL_ROOT_PASSWORD\" mysqladmin ping -h 127.0.0.1 -uroot --silent"]
             case .mongodb:
-                env.append(("MONGO_INITDB_ROOT_USERNAME", Escape.composeString(server.superuser ?? "root")))
+                env.append(("MONGO_INITDB_ROOT_USERNAME", Escape.composeString(server.superuserName)))
                 env.append(("MONGO_INITDB_ROOT_PASSWORD", secretEnv(server.superuserSecret!)))
                 if external {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
@@ -82,7 +83,7 @@ extension BundleRenderer {
         for server in plan.servers where server.engine == .postgres {
             let name = "\(server.name)-provision"
             provisionOf[server.name] = name
-            let superuser = server.superuser ?? "postgres"
+            let superuser = server.superuserName
             var env: [(String, String)] = [
                 ("PGHOST", Escape.composeString(server.name)), ("PGPORT", Escape.composeString(String(server.containerPort))),
                 ("PGUSER", Escape.composeString(superuser)), ("PGPASSWORD", secretEnv(server.superuserSecret!)),
@@ -117,7 +118,7 @@ extension BundleRenderer {
             deps += migrations.map { ("\($0.name)-migrate", "service_completed_successfully") }
             services.append(service(
                 name: name, image: server.image, build: nil,
-                command: flow(["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", server.name, "-U", server.superuser ?? "postgres", "-d", "postgres", "-f", "/ovu/grants.sql"]),
+                command: flow(["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", server.name, "-U", server.superuserName, "-d", "postgres", "-f", "/ovu/grants.sql"]),
                 environment: [("PGPASSWORD", secretEnv(server.superuserSecret!))], ports: [],
                 volumes: [Escape.composeString("./init/\(server.name)/post-migrate:/ovu:ro")], dependsOn: deps,
                 healthcheck: nil, restart: "no"))

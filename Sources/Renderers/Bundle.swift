@@ -1,5 +1,7 @@
 import Foundation
+import Statements
 import Topology
+import Workspace
 
 /// One file of the rendered bundle.
 public struct RenderedFile: Sendable, Equatable {
@@ -43,9 +45,7 @@ public struct BundleRenderer {
         self.options = options
     }
 
-    var header: String {
-        "Rendered by ovudev from \(options.topologyFile) (project \(plan.project), scenario \(plan.scenario), layout \(plan.layout.rawValue)). Do not edit: change the topology and run `ovudev render`."
-    }
+    var header: String { RenderHeader.text(plan: plan, topologyFile: options.topologyFile) }
 
     var external: Bool { secrets.isExternal }
 
@@ -122,28 +122,9 @@ public struct BundleRenderer {
         mysqlInitSQL(server, password: { Escape.mysqlLiteral(secrets.value($0) ?? "") })
     }
 
+    /// The sections come from `MySQLInit` (Statements), which the native provisioner applies too.
     func mysqlInitSQL(_ server: PlannedServer, password: (SecretRef) -> String) -> String {
-        let q = Escape.mysqlIdentifier, lit = Escape.mysqlLiteral
-        var sections: [[String: Any]] = []
-        var users: [String] = []
-        for role in server.roles {
-            let account = "\(lit(role.name))@'%'"
-            users.append("CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(password(role.secret));")
-            users.append("ALTER USER \(account) IDENTIFIED BY \(password(role.secret));")
-            // Converge privileges to exactly the plan's: what an earlier plan granted goes (the
-            // grants below give back what this plan wants).
-            users.append("REVOKE ALL PRIVILEGES, GRANT OPTION FROM \(account);")
-        }
-        if !users.isEmpty { sections.append(["title": "Users: one per service instance", "statements": users]) }
-        for db in server.databases {
-            var s = ["CREATE DATABASE IF NOT EXISTS \(q(db.name)) CHARACTER SET utf8mb4;"]
-            let grantOn = Escape.mysqlGrantDatabase(db.name)
-            if let owner = db.owner { s.append("GRANT ALL PRIVILEGES ON \(grantOn).* TO \(lit(owner))@'%';") }
-            for role in db.connect where role != db.owner {
-                s.append("GRANT SELECT ON \(grantOn).* TO \(lit(role))@'%';")
-            }
-            sections.append(["title": "Database \(db.name)", "statements": s])
-        }
+        let sections: [[String: Any]] = MySQLInit.sections(server, password: password).map { ["title": $0.title, "statements": $0.statements] }
         return templates.render("mysql-init.sql.mustache", ["header": header, "sections": sections])
     }
 

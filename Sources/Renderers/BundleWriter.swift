@@ -1,3 +1,4 @@
+import Workspace
 import Foundation
 
 /// Writes a bundle all-or-nothing: every file goes into a staging folder next to the target,

@@ -1,4 +1,6 @@
+import Statements
 import Topology
+import Workspace
 
 /// Plan → a kustomize-ready folder of Kubernetes manifests (`kubectl apply -k DIR`).
 ///

@@ -1,4 +1,6 @@
+import Statements
 import Topology
+import Workspace
 
 /// Data servers: StatefulSet + headless Service, the provision Job, post-migration grants and
 /// backup CronJobs.
@@ -19,10 +21,10 @@ extension KubernetesRenderer {
         switch server.engine {
         case .postgres:
             container.command = ["docker-entrypoint.sh", "postgres"]
-            container.env = [env("POSTGRES_USER", server.superuser ?? "postgres"), env("POSTGRES_PASSWORD", secret: server.superuserSecret!)]
+            container.env = [env("POSTGRES_USER", server.superuserName), env("POSTGRES_PASSWORD", secret: server.superuserSecret!)]
             // 127.0.0.1: the image's first-start server listens on its socket only, so a socket
             // probe would call it ready before it accepts the connections of the provision Job.
-            let probe = ["pg_isready", "-h", "127.0.0.1", "-U", server.superuser ?? "postgres", "-d", "postgres"]
+            let probe = ["pg_isready", "-h", "127.0.0.1", "-U", server.superuserName, "-d", "postgres"]
             container.readinessProbe = execProbe(probe, initialDelay: 5, period: 5, failureThreshold: 6)
             container.livenessProbe = execProbe(probe, initialDelay: 60, period: 10, failureThreshold: 6)
             (container.cpu, container.memory) = ("100m", "256Mi")
@@ -44,7 +46,7 @@ extension KubernetesRenderer {
             dataPath = "/var/lib/mysql"
         case .mongodb:
             container.command = ["docker-entrypoint.sh", "mongod"]
-            container.env = [env("MONGO_INITDB_ROOT_USERNAME", server.superuser ?? "root"), env("MONGO_INITDB_ROOT_PASSWORD", secret: server.superuserSecret!)]
+            container.env = [env("MONGO_INITDB_ROOT_USERNAME", server.superuserName), env("MONGO_INITDB_ROOT_PASSWORD", secret: server.superuserSecret!)]
             let probe = ["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"]
             container.readinessProbe = execProbe(probe, initialDelay: 10, period: 5, failureThreshold: 12)
             container.livenessProbe = execProbe(probe, initialDelay: 60, period: 10, failureThreshold: 6)
@@ -113,7 +115,7 @@ extension KubernetesRenderer {
                 "header": header, "sections": PostgresSQL.psqlContext(PostgresSQL.initSections(server, passwords: .psqlVariable)),
             ])
             data = [("init-db.sql", sql)]
-            let connection = postgresClientEnv(server, user: server.superuser ?? "postgres", database: "postgres", secret: server.superuserSecret!)
+            let connection = postgresClientEnv(server, user: server.superuserName, database: "postgres", secret: server.superuserSecret!)
             wait = K8sContainer(name: "wait-for-server", image: server.image, command: waitLoop("pg_isready -q", waitingFor: "server \(server.name)"))
             wait.env = connection
             var command = ["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc"]
@@ -138,7 +140,7 @@ extension KubernetesRenderer {
             wait = K8sContainer(name: "wait-for-server", image: server.image,
                                 command: waitLoop("mongosh --quiet --host \"$OVU_HOST\" --port \"$OVU_PORT\" --eval 'db.adminCommand({ping: 1}).ok' >/dev/null 2>&1", waitingFor: "server \(server.name)"))
             wait.env = connection
-            let user = server.superuser ?? "root"
+            let user = server.superuserName
             main = K8sContainer(name: "provision", image: server.image, command: [
                 "mongosh", "--quiet", "--host", "$(OVU_HOST)", "--port", "$(OVU_PORT)", "--username", user,
                 "--password", "$(OVU_ROOT_PASSWORD)", "--authenticationDatabase", "admin", "/\(Self.dataMount)/init-db.js",
@@ -188,7 +190,7 @@ extension KubernetesRenderer {
             lines.append(": \"${\(ref.variable):?\(ref.variable) must be set}\"")
             lines.append("\(ref.variable)_SQL=$(sql_literal \"$\(ref.variable)\")")
         }
-        lines.append("mysql -h \"$MYSQL_HOST\" -P \"$MYSQL_TCP_PORT\" -u\(Escape.shellWord(server.superuser ?? "root")) <<OVUDEV_SQL")
+        lines.append("mysql -h \"$MYSQL_HOST\" -P \"$MYSQL_TCP_PORT\" -u\(Escape.shellWord(server.superuserName)) <<OVUDEV_SQL")
         lines.append(sql)
         lines.append("OVUDEV_SQL")
         return lines.joined(separator: "\n") + "\n"
@@ -211,12 +213,12 @@ extension KubernetesRenderer {
             let query = "SELECT count(*) = \(tables.count) FROM unnest(ARRAY[\(tables.map(Escape.sqlLiteral).joined(separator: ", "))]) AS t WHERE to_regclass(t) IS NOT NULL"
             var wait = K8sContainer(name: "wait-for-tables-\(waits.count + 1)", image: server.image,
                                     command: waitLoop("[ \"$(psql -XAtq -c \"$OVU_CHECK\" 2>/dev/null)\" = t ]", waitingFor: "the migrations to create \(tables.joined(separator: ", ")) in \(db.name)"))
-            wait.env = postgresClientEnv(server, user: server.superuser ?? "postgres", database: db.name, secret: server.superuserSecret!) + [env("OVU_CHECK", query)]
+            wait.env = postgresClientEnv(server, user: server.superuserName, database: db.name, secret: server.superuserSecret!) + [env("OVU_CHECK", query)]
             waits.append(wait)
         }
         var main = K8sContainer(name: "grants", image: server.image,
                                 command: ["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-f", "/\(Self.dataMount)/grants.sql"])
-        main.env = postgresClientEnv(server, user: server.superuser ?? "postgres", database: "postgres", secret: server.superuserSecret!)
+        main.env = postgresClientEnv(server, user: server.superuserName, database: "postgres", secret: server.superuserSecret!)
         main.volumeMounts = [mount("grants", at: "/\(Self.dataMount)", readOnly: true)]
         let template = podTemplate(labels: labels, initContainers: waits, containers: [main],
                                    volumes: [configMapVolume("grants", configMap: configName)], restartPolicy: "Never")
@@ -236,7 +238,7 @@ extension KubernetesRenderer {
         var script = ["set -eu", "stamp=$(date -u +%Y%m%dT%H%M%SZ)"]
         var environment: [YAMLNode]
         switch server.engine {
-        case .postgres: environment = postgresClientEnv(server, user: server.superuser ?? "postgres", database: "postgres", secret: server.superuserSecret!)
+        case .postgres: environment = postgresClientEnv(server, user: server.superuserName, database: "postgres", secret: server.superuserSecret!)
         case .mysql: environment = mysqlClientEnv(server, secret: server.superuserSecret!)
         case .mongodb: environment = [env("OVU_HOST", server.name), env("OVU_PORT", String(server.containerPort)), env("OVU_ROOT_PASSWORD", secret: server.superuserSecret!)]
         case .redis: environment = [env("OVU_HOST", server.name), env("OVU_PORT", String(server.containerPort))]
@@ -254,10 +256,10 @@ extension KubernetesRenderer {
                 script.append("redis-cli -h \"$OVU_HOST\" -p \"$OVU_PORT\" --rdb \"\(file)\"")
             case .mysqldump:
                 let plain = String(file.dropLast(t.fileExtension.hasSuffix(".gz") ? 3 : 0))
-                script.append("mysqldump -h \"$MYSQL_HOST\" -P \"$MYSQL_TCP_PORT\" -u\(Escape.shellWord(server.superuser ?? "root")) --single-transaction --routines --result-file=\"\(plain)\" --databases \(Escape.shellWord(t.database ?? ""))")
+                script.append("mysqldump -h \"$MYSQL_HOST\" -P \"$MYSQL_TCP_PORT\" -u\(Escape.shellWord(server.superuserName)) --single-transaction --routines --result-file=\"\(plain)\" --databases \(Escape.shellWord(t.database ?? ""))")
                 script.append("gzip -f \"\(plain)\"")
             case .mongodump:
-                script.append("mongodump --host=\"$OVU_HOST\" --port=\"$OVU_PORT\" --username=\(Escape.shellWord(server.superuser ?? "root")) --password=\"$OVU_ROOT_PASSWORD\" --authenticationDatabase=admin --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\"")
+                script.append("mongodump --host=\"$OVU_HOST\" --port=\"$OVU_PORT\" --username=\(Escape.shellWord(server.superuserName)) --password=\"$OVU_ROOT_PASSWORD\" --authenticationDatabase=admin --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\"")
             }
             script.append("find \(Escape.shellWord(dir)) -type f -name \(Escape.shellWord("\(t.name)-*.\(t.fileExtension)")) -mtime +\(plan.backups.keepDays - 1) -delete")
         }

@@ -1,4 +1,6 @@
+import Statements
 import Topology
+import Workspace
 
 /// A container of a pod template, built field by field and printed in Kubernetes' usual order.
 struct K8sContainer {

@@ -1,4 +1,6 @@
+import Statements
 import Topology
+import Workspace
 
 /// Service instances: their environment, migration Job, Deployment and Service; the waits that
 /// order them; the NetworkPolicies.

@@ -1,3 +1,4 @@
+import Statements
 /// A YAML tree that prints deterministically in block style: maps keep the order they were
 /// built in, strings are quoted unless plainly safe, multi-line text becomes a literal block.
 /// The Kubernetes renderer builds manifests from these, so no value is ever pasted into YAML

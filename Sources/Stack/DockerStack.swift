@@ -1,6 +1,7 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
+import Workspace
 
 /// `ovudev up --engine docker`: the rendered compose bundle under `docker compose up -d --wait`
 /// (the one-shot provision, migration and grants services converge the servers on every run),
@@ -10,10 +11,14 @@ public final class DockerStack {
     public let plan: Plan
     public let progress: (String) -> Void
     public let paths: StackPaths
+    /// Renders the scenario's compose bundle and returns its folder (`Project.render` of the
+    /// Renderers module, handed in by the CLI: the runtime does not render).
+    let render: () throws -> String
 
-    public init(project: Project, plan: Plan, progress: @escaping (String) -> Void = { _ in }) {
+    public init(project: Project, plan: Plan, render: @escaping () throws -> String, progress: @escaping (String) -> Void = { _ in }) {
         self.project = project
         self.plan = plan
+        self.render = render
         self.progress = progress
         self.paths = StackPaths(projectDirectory: project.directory, scenario: plan.scenario)
     }
@@ -55,24 +60,24 @@ public final class DockerStack {
         let secrets = try loadSecrets()
 
         progress("render")
-        let rendered = try project.render(scenario: plan.scenario, output: nil)
+        let bundle = try render()
         try FileManager.default.createDirectory(atPath: paths.root, withIntermediateDirectories: true)
         let log = "\(paths.root)/docker-compose.log"
         progress("docker compose up (log: \(log))")
         let up = try Subprocess.run(compose + [
-            "--project-directory", rendered.directory, "-f", "\(rendered.directory)/docker-compose.yml",
+            "--project-directory", bundle, "-f", "\(bundle)/docker-compose.yml",
             "-p", composeProject, "up", "-d", "--build", "--wait",
         ], log: log)
         guard up.status == 0 else {
             let tail = up.output.split(separator: "\n").suffix(15).joined(separator: "\n")
             throw EngineError("docker compose up failed (exit \(up.status)); the full output is in \(log):\n\(tail)")
         }
-        var report = UpReport(bundle: rendered.directory, log: log)
+        var report = UpReport(bundle: bundle, log: log)
         progress("seed")
         report.seeds = try Seeder(plan: plan, projectDirectory: project.directory, secrets: secrets).seed(progress: progress)
         if runCheck {
             progress("check")
-            report.check = try Checker(plan: plan, secrets: secrets).run()
+            report.check = try Maintenance(plan: plan, secrets: secrets, paths: nil).checker().run()
         }
         return report
     }
@@ -83,18 +88,6 @@ public final class DockerStack {
     /// Generated secrets from the store (as the render uses them); external ones from the
     /// environment, which `docker compose` interpolates too.
     func loadSecrets() throws -> [String: String] {
-        switch plan.secrets {
-        case .generated:
-            let (values, updated) = try project.secretStore.values(for: plan)
-            if let updated { try project.secretStore.save(updated) }
-            return values
-        case .external:
-            let env = ProcessInfo.processInfo.environment
-            let missing = plan.secretRefs.map(\.variable).filter { (env[$0] ?? "").isEmpty }
-            if !missing.isEmpty {
-                throw EngineError("scenario \(plan.scenario) takes its secrets from the environment; set \(missing.joined(separator: ", "))")
-            }
-            return Dictionary(uniqueKeysWithValues: plan.secretRefs.map { ($0.variable, env[$0.variable]!) })
-        }
+        try project.loadSecrets(for: plan, save: true)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
 
 /// The service processes of a native stack: migrations run to completion, commands run in the

@@ -1,6 +1,6 @@
 import Foundation
-import Renderers
 import Topology
+import Workspace
 
 /// A scenario's native stack: `up`, `down`, `status` over the engine, provisioner, migrations,
 /// seeds, service processes and checks. Reports progress through `progress`; never prints.
@@ -21,19 +21,7 @@ public final class NativeStack {
     /// Generated secrets from `.ovu/secrets.json` (created on first use); external ones from the environment.
     public func loadSecrets(create: Bool = true) throws {
         if secretsGiven { return }
-        switch plan.secrets {
-        case .generated:
-            let (values, updated) = try project.secretStore.values(for: plan)
-            if let updated, create { try project.secretStore.save(updated) }
-            secrets = values
-        case .external:
-            let env = ProcessInfo.processInfo.environment
-            let missing = plan.secretRefs.map(\.variable).filter { (env[$0] ?? "").isEmpty }
-            if !missing.isEmpty {
-                throw EngineError("scenario \(plan.scenario) takes its secrets from the environment; set \(missing.joined(separator: ", "))")
-            }
-            secrets = Dictionary(uniqueKeysWithValues: plan.secretRefs.map { ($0.variable, env[$0.variable]!) })
-        }
+        secrets = try project.loadSecrets(for: plan, save: create)
     }
 
     /// Secrets given directly (tests, or a caller that read them elsewhere) instead of loaded.
@@ -43,50 +31,26 @@ public final class NativeStack {
     }
     private var secretsGiven = false
 
+    /// How ovudev reaches this stack's servers; builds its Provisioner and Checker.
+    public var maintenance: Maintenance {
+        Maintenance(plan: plan, secrets: secrets, paths: paths, topologyFile: project.topologyFileName)
+    }
+
     /// Server name → socket folder for ovudev's superuser connections (peer authentication).
-    public var adminSockets: [String: String] { engine.adminSockets() }
+    public var adminSockets: [String: String] { maintenance.adminSockets }
 
     /// MySQL server name → ovudev's maintenance login over the server's private socket.
-    public var mysqlAdmins: [String: MySQLLogin] { engine.mysqlAdmins() }
+    public var mysqlAdmins: [String: MySQLLogin] { maintenance.mysqlAdmins }
 
     /// `ovudev check` for this stack.
-    public func checker() -> Checker {
-        var checker = Checker(plan: plan, secrets: secrets)
-        checker.adminSockets = adminSockets
-        checker.mysqlAdmins = mysqlAdmins
-        return checker
-    }
+    public func checker() -> Checker { maintenance.checker() }
 
     /// The MySQL init SQL of each MySQL server, exactly as `ovudev render` writes it
     /// (`init/<server>/init-db.sql`), with this stack's secrets.
-    public func mysqlInitSQL() throws -> [String: String] {
-        let servers = plan.servers.filter { $0.engine == .mysql }
-        if servers.isEmpty { return [:] }
-        let renderer = BundleRenderer(plan: plan, secrets: Secrets(values: secrets), templates: try project.templates(), options: RenderOptions(
-            topologyFile: project.topologyFileName, bundleDirectory: paths.root, projectFromBundle: ".", backupsDirectory: paths.root))
-        return Dictionary(uniqueKeysWithValues: servers.map { ($0.name, renderer.mysqlInitSQL($0)) })
-    }
+    public func mysqlInitSQL() throws -> [String: String] { maintenance.mysqlInitSQL }
 
     var engine: NativeEngine { NativeEngine(plan: plan, paths: paths, secrets: secrets, progress: progress) }
     var services: ServiceProcesses { ServiceProcesses(plan: plan, paths: paths, projectDirectory: project.directory, secrets: secrets) }
-
-    // MARK: - State
-
-    struct State: Codable {
-        var migrations: [String: String] = [:]
-    }
-
-    func loadState() -> State {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: paths.state)),
-              let state = try? JSONDecoder().decode(State.self, from: data) else { return State() }
-        return state
-    }
-
-    func saveState(_ state: State) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: URL(fileURLWithPath: paths.state), options: .atomic)
-    }
 
     // MARK: - Up
 
@@ -111,18 +75,8 @@ public final class NativeStack {
     /// Servers the native engine cannot run on this machine, with the services they carry and
     /// why: MongoDB always (not packaged in Debian), MySQL when mariadbd/mysqld is missing.
     public var dockerOnly: [(server: PlannedServer, instances: [String], reason: String)] {
-        let mysqlMissing = MySQLTools.missing()
-        return plan.servers.compactMap { server -> (PlannedServer, [String], String)? in
-            let reason: String
-            switch server.engine {
-            case .mongodb:
-                reason = "the native engine runs PostgreSQL, Redis and MySQL (MariaDB), not MongoDB (mongod is not packaged in Debian)"
-            case .mysql:
-                guard let missing = mysqlMissing else { return nil }
-                reason = "the native engine runs MySQL with mariadbd or mysqld, and \(missing) \(missing.contains(",") ? "are" : "is") not installed (`\(MySQLTools.installCommand)`)"
-            case .postgres, .redis:
-                return nil
-            }
+        plan.servers.compactMap { server -> (PlannedServer, [String], String)? in
+            guard let reason = EngineModules.module(server.engine).nativeRefusal else { return nil }
             return (server, plan.instances.filter { $0.database?.server == server.name }.map(\.name), reason)
         }
     }
@@ -164,10 +118,7 @@ public final class NativeStack {
         if let applied { (report.redisMoves, stoppedForMove) = try takeOver(from: applied, moveRedisKeys: moveRedisKeys) }
 
         progress("provision")
-        var provisioner = Provisioner(plan: plan, secrets: secrets, stateDirectory: paths.root)
-        provisioner.adminSockets = adminSockets
-        provisioner.mysqlAdmins = mysqlAdmins
-        provisioner.mysqlInitSQL = try mysqlInitSQL()
+        let provisioner = maintenance.provisioner()
         report.provisioned = try provisioner.provision(progress: progress).changes
 
         var state = loadState()

@@ -93,7 +93,7 @@ struct Up: ParsableCommand {
     func upWithDocker() throws {
         let project = try options.topology.load()
         let plan = try project.plan(scenario: options.scenario)
-        let stack = DockerStack(project: project, plan: plan, progress: Progress.line)
+        let stack = DockerStack(project: project, plan: plan, render: { try project.render(scenario: plan.scenario, output: nil).directory }, progress: Progress.line)
         let report = try stack.up(check: !noCheck)
         print("docker compose project \(stack.composeProject) is up from \(report.bundle)")
         for seed in report.seeds where seed.outcome == .loaded { print("seeded: \(seed.instance) \(seed.file) (\(seed.rows ?? 0) rows)") }

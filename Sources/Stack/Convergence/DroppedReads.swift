@@ -1,5 +1,5 @@
 import Foundation
-import Renderers
+import Statements
 import Topology
 
 extension NativeStack {
@@ -14,7 +14,8 @@ extension NativeStack {
             let now = Set((server.databases.first { $0.name == parts[1] }?.tableReads ?? []).map { "\($0.role)\u{0}\($0.schema)\u{0}\($0.table)" })
             let dropped = before.filter { !now.contains("\($0.role)\u{0}\($0.schema)\u{0}\($0.table)") }
             if dropped.isEmpty { continue }
-            let conn = try adminConnection(port: server.port, user: server.superuser ?? "postgres", password: server.superuserSecret.flatMap { secrets[$0.variable] },
+            let superuser = Superuser(server, secrets: secrets)
+            let conn = try adminConnection(port: server.port, user: superuser.name, password: superuser.password,
                                            database: parts[1], socket: adminSockets[server.name])
             for read in dropped {
                 // Only what still exists: the table may have gone with its service, the role with its reader.

@@ -37,37 +37,29 @@ public enum Escape {
 
     /// A MySQL string literal (backslash escapes on, the server default).
     public static func mysqlLiteral(_ text: String) -> String {
-        var out = "'"
+        quoted(text, in: "'", escapes: ["\\": "\\\\", "'": "\\'", "\0": "\\0", "\n": "\\n", "\r": "\\r", "\u{1A}": "\\Z"])
+    }
+
+    /// `text` between `quote`s, each character of `escapes` replaced by its escape; `escapeOther`
+    /// for the characters the table leaves out (nil: the character as it is).
+    static func quoted(_ text: String, in quote: String, escapes: [Unicode.Scalar: String],
+                       escapeOther: (Unicode.Scalar) -> String? = { _ in nil }) -> String {
+        var out = quote
         for ch in text.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\0": out += "\\0"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\u{1A}": out += "\\Z"
-            default: out.unicodeScalars.append(ch)
-            }
+            if let escape = escapes[ch] ?? escapeOther(ch) { out += escape } else { out.unicodeScalars.append(ch) }
         }
-        return out + "'"
+        return out + quote
+    }
+
+    /// `\u` and four hex digits.
+    static func unicodeEscape(_ ch: Unicode.Scalar) -> String {
+        "\\u" + String(repeating: "0", count: max(0, 4 - String(ch.value, radix: 16).count)) + String(ch.value, radix: 16)
     }
 
     /// A JavaScript string literal (for mongosh scripts).
     public static func jsString(_ text: String) -> String {
-        var out = "\""
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if ch.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(ch.value, radix: 16).count) + String(ch.value, radix: 16) } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
+        quoted(text, in: "\"", escapes: ["\\": "\\\\", "\"": "\\\"", "\n": "\\n", "\r": "\\r", "\u{2028}": "\\u2028", "\u{2029}": "\\u2029"],
+               escapeOther: { $0.value < 0x20 ? unicodeEscape($0) : nil })
     }
 
     /// A YAML double-quoted scalar for a compose file: YAML escapes, and `$` doubled because
@@ -78,23 +70,9 @@ public enum Escape {
 
     /// A YAML double-quoted scalar, verbatim (no compose interpolation escaping).
     public static func yamlDoubleQuoted(_ text: String) -> String {
-        var out = "\""
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if ch.value < 0x20 || ch.value == 0x7F || ch.value == 0x85 || ch.value == 0x2028 || ch.value == 0x2029 {
-                    out += "\\u" + String(repeating: "0", count: max(0, 4 - String(ch.value, radix: 16).count)) + String(ch.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(ch)
-                }
-            }
-        }
-        return out + "\""
+        quoted(text, in: "\"", escapes: ["\\": "\\\\", "\"": "\\\"", "\n": "\\n", "\t": "\\t", "\r": "\\r"], escapeOther: { ch in
+            ch.value < 0x20 || ch.value == 0x7F || ch.value == 0x85 || ch.value == 0x2028 || ch.value == 0x2029 ? unicodeEscape(ch) : nil
+        })
     }
 
     /// A shell word in single quotes (`'` as `'\''`); bare when it is plainly safe.
@@ -132,19 +110,7 @@ public enum Escape {
     /// A value in a MySQL option file (`my.cnf`): double-quoted, with the escapes the option
     /// file reader undoes (`\\`, `\"`, `\n`, `\r`, `\t`, `\b`); a `#` inside quotes is not a comment.
     public static func mysqlOptionValue(_ text: String) -> String {
-        var out = "\""
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{8}": out += "\\b"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out + "\""
+        quoted(text, in: "\"", escapes: ["\\": "\\\\", "\"": "\\\"", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\u{8}": "\\b"])
     }
 
     /// Percent-encoding for the user-info part of a URL (RFC 3986 unreserved characters kept).
@@ -177,7 +143,7 @@ public enum Escape {
         return "'" + text + "'"
     }
 
-    static func isAlnum(_ b: UInt8) -> Bool {
+    public static func isAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }
 

@@ -216,3 +216,16 @@ public final class PGConnection {
         }
     }
 }
+
+extension PGConnection {
+    /// Statements in one round trip and one transaction; nothing when there are none. A failure
+    /// is thrown as `failure(error)`.
+    func execute(_ statements: [String], orThrow failure: (Error) -> Error) throws {
+        guard !statements.isEmpty else { return }
+        do {
+            try exec(statements.joined(separator: "\n"))
+        } catch {
+            throw failure(error)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 import Topology
 
 /// Single PostgreSQL statements and the privileges the Plan asks for, shared by the init-SQL
-/// renderer and the native provisioner (Sources/Stack/Provisioner.swift), so that both apply the
+/// renderer and the native provisioner (Sources/Stack/Engines/PostgreSQL), so that both apply the
 /// same thing. Names are validated identifiers; they are still quoted with `Escape.sqlIdentifier`.
 extension PostgresSQL {
     /// What every planned role is: a plain login, nothing more.
@@ -63,21 +63,39 @@ extension PostgresSQL {
         "DROP DATABASE IF EXISTS \(Escape.sqlIdentifier(name))\(force ? " WITH (FORCE)" : "");"
     }
 
-    public static func alterDatabaseOwner(_ database: String, owner: String) -> String {
-        "ALTER DATABASE \(Escape.sqlIdentifier(database)) OWNER TO \(Escape.sqlIdentifier(owner));"
+    /// A database or a schema: what the plan gives an owner and privileges on.
+    public enum Object: Sendable {
+        case database(String), schema(String)
+
+        var sql: String {
+            switch self {
+            case let .database(name): return "DATABASE \(Escape.sqlIdentifier(name))"
+            case let .schema(name): return "SCHEMA \(Escape.sqlIdentifier(name))"
+            }
+        }
+
+        var privilegeOrder: [String] {
+            if case .database = self { return databasePrivilegeOrder }
+            return schemaPrivilegeOrder
+        }
     }
 
-    /// PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database.
-    public static func revokeDatabaseFromPublic(_ database: String) -> String {
-        "REVOKE ALL ON DATABASE \(Escape.sqlIdentifier(database)) FROM PUBLIC;"
+    public static func alterOwner(_ object: Object, to owner: String) -> String {
+        "ALTER \(object.sql) OWNER TO \(Escape.sqlIdentifier(owner));"
     }
 
-    public static func grantOnDatabase(_ database: String, privileges: some Collection<String>, to roles: some Collection<String>) -> String {
-        "GRANT \(privilegeList(privileges, order: databasePrivilegeOrder)) ON DATABASE \(Escape.sqlIdentifier(database)) TO \(roleList(roles));"
+    /// PostgreSQL gives PUBLIC CONNECT and TEMPORARY on every new database (and, before 15,
+    /// CREATE on schema public).
+    public static func revokeAllFromPublic(_ object: Object) -> String {
+        "REVOKE ALL ON \(object.sql) FROM PUBLIC;"
     }
 
-    public static func revokeOnDatabase(_ database: String, privileges: some Collection<String>, from roles: some Collection<String>) -> String {
-        "REVOKE \(privilegeList(privileges, order: databasePrivilegeOrder)) ON DATABASE \(Escape.sqlIdentifier(database)) FROM \(roleList(roles));"
+    public static func grant(_ privileges: some Collection<String>, on object: Object, to roles: some Collection<String>) -> String {
+        "GRANT \(privilegeList(privileges, order: object.privilegeOrder)) ON \(object.sql) TO \(roleList(roles));"
+    }
+
+    public static func revoke(_ privileges: some Collection<String>, on object: Object, from roles: some Collection<String>) -> String {
+        "REVOKE \(privilegeList(privileges, order: object.privilegeOrder)) ON \(object.sql) FROM \(roleList(roles));"
     }
 
     /// The roles that own data in `db` (the owner, schema owners, `publicCreate`): they may also
@@ -106,22 +124,6 @@ extension PostgresSQL {
 
     public static func createSchema(_ name: String, owner: String) -> String {
         "CREATE SCHEMA IF NOT EXISTS \(Escape.sqlIdentifier(name)) AUTHORIZATION \(Escape.sqlIdentifier(owner));"
-    }
-
-    public static func alterSchemaOwner(_ name: String, owner: String) -> String {
-        "ALTER SCHEMA \(Escape.sqlIdentifier(name)) OWNER TO \(Escape.sqlIdentifier(owner));"
-    }
-
-    public static func revokeSchemaFromPublic(_ name: String) -> String {
-        "REVOKE ALL ON SCHEMA \(Escape.sqlIdentifier(name)) FROM PUBLIC;"
-    }
-
-    public static func grantOnSchema(_ schema: String, privileges: some Collection<String>, to roles: some Collection<String>) -> String {
-        "GRANT \(privilegeList(privileges, order: schemaPrivilegeOrder)) ON SCHEMA \(Escape.sqlIdentifier(schema)) TO \(roleList(roles));"
-    }
-
-    public static func revokeOnSchema(_ schema: String, privileges: some Collection<String>, from roles: some Collection<String>) -> String {
-        "REVOKE \(privilegeList(privileges, order: schemaPrivilegeOrder)) ON SCHEMA \(Escape.sqlIdentifier(schema)) FROM \(roleList(roles));"
     }
 
     public static func grantSelectOnAllTables(schema: String, to role: String) -> String {

@@ -1,25 +1,6 @@
 import Foundation
 import Topology
 
-/// How secrets reach the rendered files: their values (generated), or references to
-/// variables the deployer sets (external).
-public struct Secrets: Sendable {
-    public enum Source: Sendable { case values([String: String]), external }
-    public var source: Source
-
-    public init(values: [String: String]) { source = .values(values) }
-    public static let external = Secrets(source: .external)
-    private init(source: Source) { self.source = source }
-
-    /// The value, or nil for external secrets.
-    public func value(_ ref: SecretRef) -> String? {
-        guard case let .values(values) = source else { return nil }
-        return values[ref.variable]
-    }
-
-    public var isExternal: Bool { if case .external = source { return true }; return false }
-}
-
 /// `.ovu/secrets.json`: one random password per secret variable, per project and server,
 /// created once (mode 0600) and reused forever after. Two topologies used in one folder (two
 /// projects, or a project renamed) never share a password.
@@ -110,7 +91,7 @@ public struct SecretStore: Sendable {
 }
 
 /// Write to a temporary file in the same directory, fsync, then rename over the target.
-func writeFileAtomically(path: String, data: Data, mode: mode_t, sync: Bool = true) throws {
+public func writeFileAtomically(path: String, data: Data, mode: mode_t, sync: Bool = true) throws {
     let dir = (path as NSString).deletingLastPathComponent
     let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)

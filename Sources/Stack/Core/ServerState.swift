@@ -1,0 +1,20 @@
+import Topology
+
+public struct EngineError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What happened to a server during `up`.
+public enum ServerAction: String, Sendable, Codable {
+    case created, started, running, stopped, unsupported
+}
+
+public struct ServerState: Sendable, Codable {
+    public var name: String
+    public var engine: Engine
+    public var port: Int
+    public var action: ServerAction
+    public var running: Bool
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Statements
+import Topology
+
+extension Checker {
+
+    func mysqlLogins(_ server: PlannedServer, role: PlannedRole, access: DatabaseAccess) -> [CheckFinding] {
+        let login = MySQLLogin(route: .tcp(port: server.port), user: role.name, password: secrets[role.secret.variable])
+        let others = server.databases.filter { !$0.connect.contains(role.name) && $0.owner != role.name }.map(\.name)
+        let probe = Escape.mysqlIdentifier((access.tablePrefix ?? "") + "ovudev_probe")
+        let sql = ([
+            "DROP TABLE IF EXISTS \(probe);",
+            "CREATE TABLE \(probe) (id INT PRIMARY KEY, note VARCHAR(40));",
+            "INSERT INTO \(probe) VALUES (1, 'ovudev check');",
+            "SELECT 'probe', note FROM \(probe) WHERE id = 1;",
+            "DROP TABLE \(probe);",
+        ] + others.map { "USE \(Escape.mysqlIdentifier($0));" }).joined(separator: "\n") + "\n"
+        let result: MySQLLogin.Result
+        do {
+            result = try login.run(sql, database: access.database, force: true)
+        } catch {
+            return [CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "\(error)")]
+        }
+        if let failed = result.errors.first(where: { $0.line == nil }) {
+            return [CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "login over 127.0.0.1:\(server.port) to \(access.database) failed: \(failed.message)")]
+        }
+        var findings: [CheckFinding] = []
+        let errorAt = Dictionary(result.errors.compactMap { e in e.line.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
+        if let failed = (1...5).compactMap({ errorAt[$0] }).first {
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "probe table in \(access.database): \(failed.message)"))
+        } else if !result.rows.contains(where: { $0 == ["probe", "ovudev check"] }) {
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "probe row not read back in \(access.database)"))
+        } else {
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok, detail: "login over 127.0.0.1:\(server.port); create, write, read, drop in \(access.database)"))
+        }
+        var leaked: [String] = []
+        for (i, other) in others.enumerated() {
+            switch errorAt[6 + i] {
+            case let error? where error.isAccessDenied: continue
+            case let error?: findings.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "USE \(other) failed unexpectedly: \(error.message)"))
+            case nil: leaked.append(other)
+            }
+        }
+        if !leaked.isEmpty {
+            findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in as \(role.name) and used \(leaked.joined(separator: ", ")) on \(server.name)"))
+        } else if !others.isEmpty {
+            findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok, detail: "access denied to \(others.count) other database\(others.count == 1 ? "" : "s") on \(server.name)"))
+        }
+        return findings
+    }
+}
+
+extension MySQLEngine {
+    /// The catalog through the maintenance login (no anonymous accounts, no global privileges
+    /// for service users, database privileges exactly the plan's), then for every service user
+    /// a real login over TCP 127.0.0.1 with its password: a probe table in its own database, and
+    /// `USE` of every other database of the server, which must fail with access denied.
+    func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
+        guard MySQLTools.client != nil else {
+            return [CheckFinding(subject: server.name, check: "server", status: .skipped,
+                                 detail: "the mariadb client is not installed (\(MySQLTools.installCommand)): MySQL not checked")]
+        }
+        let admin = checker.mysqlAdmins[server.name] ?? Superuser(server, secrets: checker.secrets).tcpLogin()
+        var findings: [CheckFinding] = []
+        let roles = Set(server.roles.map(\.name))
+        let catalog: [[String]]
+        do {
+            catalog = try admin.exec("""
+                SELECT 'anonymous', CONCAT(User, '@', Host), '' FROM mysql.global_priv WHERE User = '';
+                SELECT 'global', GRANTEE, PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE <> 'USAGE';
+                SELECT 'schema', GRANTEE, TABLE_SCHEMA FROM information_schema.SCHEMA_PRIVILEGES;
+                SELECT 'table', GRANTEE, TABLE_SCHEMA FROM information_schema.TABLE_PRIVILEGES;
+                """).rows
+        } catch {
+            return [CheckFinding(subject: server.name, check: "own-data", status: .fail, detail: "cannot read the catalog of \(server.name): \(error)")]
+        }
+        // GRANTEE is 'user'@'host'.
+        let userOf = { (grantee: String) -> String in
+            let parts = grantee.split(separator: "'", omittingEmptySubsequences: false)
+            return parts.count > 1 ? String(parts[1]) : grantee
+        }
+        let anonymous = catalog.filter { $0.first == "anonymous" }.map { $0[1] }
+        findings.append(anonymous.isEmpty
+            ? CheckFinding(subject: "PUBLIC", check: "public", status: .ok, detail: "no anonymous accounts on \(server.name)")
+            : CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "anonymous accounts on \(server.name): \(anonymous.joined(separator: ", "))"))
+        var global: [String: [String]] = [:]
+        var reach: [String: Set<String>] = [:]
+        for row in catalog where row.count == 3 {
+            let user = userOf(row[1])
+            guard roles.contains(user) else { continue }
+            switch row[0] {
+            case "global": global[user, default: []].append(row[2])
+            case "schema", "table": reach[user, default: []].insert(row[2])
+            default: break
+            }
+        }
+        var planned: [String: Set<String>] = [:]
+        for db in server.databases {
+            for role in db.connect { planned[role, default: []].insert(Escape.mysqlGrantPattern(db.name)) }
+            if let owner = db.owner { planned[owner, default: []].insert(Escape.mysqlGrantPattern(db.name)) }
+        }
+        for role in server.roles.map(\.name) {
+            if let privileges = global[role] {
+                findings.append(CheckFinding(subject: role, check: "role", status: .leak, detail: "has global privileges on \(server.name): \(privileges.sorted().joined(separator: ", "))"))
+            }
+            let expected = planned[role] ?? [], actual = reach[role] ?? []
+            let extra = actual.subtracting(expected).sorted(), missing = expected.subtracting(actual).sorted()
+            if !extra.isEmpty {
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "has privileges on \(extra.joined(separator: ", ")) (\(server.name))"))
+            }
+            if !missing.isEmpty {
+                findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, detail: "has no privileges on \(missing.joined(separator: ", ")) (\(server.name))"))
+            }
+            if extra.isEmpty && missing.isEmpty && global[role] == nil {
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .ok,
+                                             detail: "privileges on exactly \(expected.count) of \(server.databases.count) databases on \(server.name)"))
+            }
+        }
+        // Real logins, each user in one client run: lines 1–5 the probe, then one USE per other database.
+        let owners = checker.serviceRoles(of: server)
+        let logins = (try? concurrently(owners, workers: checker.parallelism) { role, _ in
+            checker.mysqlLogins(server, role: role, access: checker.plan.instance(role.instance!)!.database!)
+        }) ?? []
+        return findings + logins.flatMap { $0 }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Statements
+import Topology
+
+/// A mariadbd (or mysqld) per server: mariadb-install-db on first use, a private socket for
+/// ovudev's maintenance login, TCP 127.0.0.1 for the services.
+extension NativeEngine {
+    /// The MariaDB account of ovudev's own connections: named like the OS account that runs
+    /// ovudev, authenticated by unix_socket (the server checks the peer's uid on the socket).
+    /// As root that is MariaDB's root@localhost.
+    static var mysqlMaintenanceAccount: String { currentAccount }
+
+    /// The server's pid from its pid file, when that process lives and is a MySQL server (a
+    /// pid file left by kill -9 may name a recycled pid).
+    func mysqlPid(_ server: PlannedServer) -> pid_t? {
+        guard let text = try? String(contentsOfFile: paths.mysqlPid(server.name), encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, Subprocess.isAlive(pid) else { return nil }
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard comm == nil || comm == "mariadbd" || comm == "mysqld" else { return nil }
+        return pid
+    }
+
+    public func isMySQLRunning(_ server: PlannedServer) -> Bool {
+        mysqlPid(server) != nil && MySQLProbe.greets(port: server.port)
+    }
+
+    func startMySQL(_ server: PlannedServer) throws -> ServerState {
+        if let pid = mysqlPid(server) {
+            if MySQLProbe.greets(port: server.port) {
+                return ServerState(name: server.name, engine: .mysql, port: server.port, action: .running, running: true)
+            }
+            // Ours (pid file in our folder, a mariadbd) but not answering on the plan's port (the
+            // port changed, or it hangs): stop it, a second server on the same data cannot start.
+            progress("restart \(server.name): pid \(pid) does not answer on 127.0.0.1:\(server.port)")
+            try terminate(pid, within: 60, or: "mariadbd \(server.name) (pid \(pid)) does not answer on 127.0.0.1:\(server.port) and did not stop within 60 s")
+        }
+        guard let mysqld = MySQLTools.server, let installDB = MySQLTools.installDB else {
+            throw EngineError("server \(server.name) needs mariadbd (or mysqld) and mariadb-install-db, and \(MySQLTools.missing() ?? "they are") not installed: \(MySQLTools.installCommand), or use the docker engine")
+        }
+        let account = Self.serverAccount(for: .mysql)
+        let dir = paths.mysqlDir(server.name)
+        let data = paths.mysqlData(server.name)
+        let run = paths.mysqlRun(server.name)
+        let socket = paths.mysqlSocket(server.name)
+        // sockaddr_un holds 107 bytes of path: mariadbd would fail with a less clear message.
+        if socket.utf8.count > 107 {
+            throw EngineError("the socket path of \(server.name) is \(socket.utf8.count) bytes long (\(socket)), over the 107 a unix socket allows: move the project to a shorter path")
+        }
+        try makeDirectory(dir, owner: account)
+        try makeDirectory(run, owner: account)
+        try checkTraversable(run, by: account)
+        // A private tmpdir: in the shared /tmp, two servers (or two mariadb-install-db at once)
+        // collide on the names of their temporary tables ("Unknown table 'mysql.tmp_user_sys'").
+        let tmp = "\(dir)/tmp"
+        try makeDirectory(tmp, owner: account)
+        // Written after mariadb-install-db succeeded: without it the data folder is half-made.
+        let installed = "\(dir)/installed"
+        var action = ServerAction.started
+        if !FileManager.default.fileExists(atPath: installed) || !FileManager.default.fileExists(atPath: "\(data)/mysql") {
+            try? FileManager.default.removeItem(atPath: data)
+            try makeDirectory(data, owner: account)
+            progress("mariadb-install-db \(server.name)")
+            // --auth-root-socket-user: a second all-privileges account named like the OS account
+            // that runs ovudev, which only that account can use (unix_socket): ovudev's
+            // maintenance login. As root it is root itself. No test database, no anonymous users.
+            let r = try Subprocess.run([
+                installDB, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--auth-root-authentication-method=socket",
+                "--auth-root-socket-user=\(Self.mysqlMaintenanceAccount)", "--skip-test-db", "--skip-name-resolve",
+            ], directory: dir, user: account)
+            guard r.status == 0 else {
+                try? FileManager.default.removeItem(atPath: data)
+                // Its own words are at the start; the end is boilerplate about bug reports.
+                let lines = r.output.split(separator: "\n")
+                let errors = lines.filter { $0.contains("ERROR") || $0.contains("[ERROR]") || $0.contains("failed") }
+                throw EngineError("mariadb-install-db for \(server.name) failed (exit \(r.status)):\n\((errors.isEmpty ? Array(lines.prefix(15)) : errors).joined(separator: "\n"))")
+            }
+            try "\(mysqld)\n".write(toFile: installed, atomically: true, encoding: .utf8)
+            action = .created
+        }
+        // After kill -9 the pid file names a dead (or recycled) pid and the socket file is left;
+        // the dead server's threads may still hold its listener for a moment.
+        if FileManager.default.fileExists(atPath: paths.mysqlPid(server.name)) {
+            let deadline = Date().addingTimeInterval(5)
+            while !PortProbe.isFree(server.port) && Date() < deadline { usleep(20_000) }
+        }
+        try ensurePortFree(server.port, for: server.name)
+        try? FileManager.default.removeItem(atPath: paths.mysqlPid(server.name))
+        try? FileManager.default.removeItem(atPath: socket)
+        let log = paths.serverLog(server.name)
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        try chown(log, to: account)
+        progress("start \(server.name) on 127.0.0.1:\(server.port)")
+        var argv = [
+            mysqld, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--socket=\(socket)", "--port=\(server.port)",
+            "--bind-address=127.0.0.1", "--pid-file=\(paths.mysqlPid(server.name))", "--log-error=\(log)",
+            "--skip-name-resolve", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
+        ]
+        // As root: become the server's account before mariadbd runs (setpriv execs, so the
+        // pid is mariadbd's own and the server never runs as root, not even to switch users).
+        if let account, let pw = getpwnam(account) {
+            argv = ["setpriv", "--reuid=\(pw.pointee.pw_uid)", "--regid=\(pw.pointee.pw_gid)", "--init-groups", "--"] + argv
+        }
+        var environment: [String: String] = [:]
+        for key in ["PATH", "LANG", "LC_ALL", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
+        let pid = try Subprocess.spawnDetached(argv, environment: environment, directory: dir, output: log)
+        // Ready when the TCP listener sends its handshake and the socket exists; give up when
+        // the process ends (its log says why) or after two minutes (crash recovery can be slow).
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: socket), MySQLProbe.greets(port: server.port) {
+                return ServerState(name: server.name, engine: .mysql, port: server.port, action: action, running: true)
+            }
+            if !Subprocess.isAlive(pid) {
+                var status: Int32 = 0
+                waitpid(pid, &status, WNOHANG)
+                break
+            }
+            usleep(20_000)
+        }
+        let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(10).joined(separator: "\n")
+        if Subprocess.isAlive(pid) { kill(pid, SIGTERM) }
+        throw EngineError("MySQL server \(server.name) (\((mysqld as NSString).lastPathComponent)) did not answer on 127.0.0.1:\(server.port):\n\(tail)")
+    }
+
+    func stopMySQL(_ server: PlannedServer) throws {
+        if let pid = mysqlPid(server) {
+            progress("stop \(server.name)")
+            try terminate(pid, within: 60, or: "mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))")
+            var status: Int32 = 0
+            waitpid(pid, &status, WNOHANG)  // ours when this process started it
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Statements
+import Topology
+
+/// A PostgreSQL cluster per server: initdb on first use, pg_ctl, peer authentication for ovudev.
+extension NativeEngine {
+    /// The PostgreSQL server binaries: `pg_config --bindir` when it holds initdb, else the
+    /// newest /usr/lib/postgresql/*/bin. Looked up once per process (pg_config is a process).
+    public static func postgresBinDir() -> String? { binDir }
+
+    private static let binDir: String? = findPostgresBinDir()
+
+    static func findPostgresBinDir() -> String? {
+        if let r = try? Subprocess.run(["pg_config", "--bindir"]), r.status == 0 {
+            let dir = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if FileManager.default.isExecutableFile(atPath: "\(dir)/initdb") { return dir }
+        }
+        let base = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).compactMap(Int.init).sorted()
+        for v in versions.reversed() where FileManager.default.isExecutableFile(atPath: "\(base)/\(v)/bin/initdb") {
+            return "\(base)/\(v)/bin"
+        }
+        return nil
+    }
+
+    /// What `pg_ctl status` checks, without its two processes: the postmaster.pid of the data
+    /// folder names a live process. Whether it answers is PQping's business.
+    public func isPostgresRunning(_ server: PlannedServer) -> Bool {
+        guard let text = try? String(contentsOfFile: "\(paths.pgData(server.name))/postmaster.pid", encoding: .utf8),
+              let first = text.split(separator: "\n", maxSplits: 1).first, let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
+        else { return false }
+        return Subprocess.isAlive(pid)
+    }
+
+    func startPostgres(_ server: PlannedServer) throws -> ServerState {
+        if isPostgresRunning(server), PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok {
+            return ServerState(name: server.name, engine: .postgres, port: server.port, action: .running, running: true)
+        }
+        guard let bin = Self.postgresBinDir() else {
+            throw EngineError("PostgreSQL server binaries not found (initdb, pg_ctl): install them with `apt-get install postgresql`")
+        }
+        let account = Self.serverAccount(for: .postgres)
+        let data = paths.pgData(server.name)
+        let run = paths.pgRun(server.name)
+        var action = ServerAction.running
+        try makeDirectory((data as NSString).deletingLastPathComponent, owner: account)
+        try makeDirectory(run, owner: account)
+        try checkTraversable(run, by: account)
+        if !FileManager.default.fileExists(atPath: "\(data)/PG_VERSION") {
+            // A half-made data directory (initdb interrupted) is removed and made again.
+            try? FileManager.default.removeItem(atPath: data)
+            progress("initdb \(server.name)")
+            let pwfile = "\(run)/.pwfile"
+            try (try superuserPassword(server) + "\n").write(toFile: pwfile, atomically: false, encoding: .utf8)
+            chmod(pwfile, 0o600)
+            try chown(pwfile, to: account)
+            defer { try? FileManager.default.removeItem(atPath: pwfile) }
+            let r = try Subprocess.run([
+                "\(bin)/initdb", "-D", data, "-U", server.superuserName, "--pwfile=\(pwfile)",
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
+            ], user: account)
+            guard r.status == 0 else {
+                try? FileManager.default.removeItem(atPath: data)
+                throw EngineError("initdb for \(server.name) failed:\n\(r.output)")
+            }
+            let conf = "\(data)/postgresql.conf"
+            let include = "\n# ovudev: listen address, port and socket folder\ninclude_if_exists = 'ovudev.conf'\n"
+            let handle = FileHandle(forWritingAtPath: conf)
+            handle?.seekToEndOfFile()
+            handle?.write(Data(include.utf8))
+            try? handle?.close()
+            action = .created
+        } else {
+            action = .started
+        }
+        // Rewritten on every start: the topology's port may have changed.
+        let quoted = { (path: String) in "'" + path.replacingOccurrences(of: "'", with: "''") + "'" }
+        let settings = """
+            listen_addresses = '127.0.0.1'
+            port = \(server.port)
+            unix_socket_directories = \(quoted(run))
+            max_connections = 200
+            hba_file = \(quoted("\(data)/ovudev_hba.conf"))
+            ident_file = \(quoted("\(data)/ovudev_ident.conf"))
+
+            """
+        let superuser = server.superuserName
+        // ovudev's own maintenance connections (provisioning, check's catalog reads) come as the
+        // account that runs ovudev over the cluster's socket, whose folder only that account and
+        // the server's can reach: peer authentication, no SCRAM round (it costs ~7 ms a login,
+        // which adds up over hundreds of tenant databases). Every other login needs its password.
+        let hba = """
+            # ovudev: written on every start of this cluster.
+            local  all  \(superuser)  peer  map=ovudev
+            local  all  all  scram-sha-256
+            host   all  all  127.0.0.1/32  scram-sha-256
+            host   all  all  ::1/128  scram-sha-256
+
+            """
+        let ident = """
+            # ovudev: the account that runs ovudev may log in as the superuser over the socket.
+            ovudev  \(Self.currentAccount)  \(superuser)
+
+            """
+        for (name, text) in [("ovudev.conf", settings), ("ovudev_hba.conf", hba), ("ovudev_ident.conf", ident)] {
+            try text.write(toFile: "\(data)/\(name)", atomically: true, encoding: .utf8)
+            try chown("\(data)/\(name)", to: account)
+        }
+        try ensurePortFree(server.port, for: server.name)
+        progress("start \(server.name) on 127.0.0.1:\(server.port)")
+        let log = paths.serverLog(server.name)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        try chown(log, to: account)
+        let r = try Subprocess.run(["\(bin)/pg_ctl", "-D", data, "-l", log, "-w", "-t", "120", "start"], user: account)
+        guard r.status == 0 else {
+            let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8).joined(separator: "\n")
+            throw EngineError("PostgreSQL \(server.name) did not start:\n\(r.output)\(tail)")
+        }
+        try waitForPostgres(server)
+        return ServerState(name: server.name, engine: .postgres, port: server.port, action: action, running: true)
+    }
+
+    /// pg_ctl -w already waited; this proves the TCP listener answers (PQping, no sleeps as proof).
+    func waitForPostgres(_ server: PlannedServer) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok { return }
+            usleep(20_000)
+        }
+        throw EngineError("PostgreSQL \(server.name) does not answer on 127.0.0.1:\(server.port)")
+    }
+
+    func stopPostgres(_ server: PlannedServer) throws {
+        if isPostgresRunning(server), let bin = Self.postgresBinDir() {
+            progress("stop \(server.name)")
+            let r = try Subprocess.run(["\(bin)/pg_ctl", "-D", paths.pgData(server.name), "-m", "fast", "-w", "-t", "60", "stop"],
+                                       user: Self.serverAccount(for: .postgres))
+            if r.status != 0 { throw EngineError("pg_ctl stop \(server.name) failed:\n\(r.output)") }
+        }
+    }
+}

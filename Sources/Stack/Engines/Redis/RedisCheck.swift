@@ -1,0 +1,44 @@
+import Foundation
+import Statements
+import Topology
+
+extension RedisEngine {
+    /// Every instance's index keeps its own key and sees none of the other indexes' keys.
+    func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
+        let slots = checker.plan.instances.compactMap { i in i.redis.flatMap { $0.server == server.name ? (i.name, $0.index) : nil } }
+        guard !slots.isEmpty else { return [] }
+        do {
+            let conn = try RedisConnection(port: server.port)
+            let token = "ovudev-check-\(getpid())-\(Int(Date().timeIntervalSince1970))"
+            for (instance, index) in slots {
+                try conn.select(index)
+                try conn.command(["SET", "ovudev:probe:\(instance)", token, "EX", "60"])
+            }
+            var findings: [CheckFinding] = []
+            for (instance, index) in slots {
+                try conn.select(index)
+                let own = try conn.command(["GET", "ovudev:probe:\(instance)"])
+                // One EXISTS for all the other keys sampled; only a hit is looked at key by key.
+                let others = slots.filter { $0.0 != instance }.prefix(checker.loginSample * 4)
+                var foreign: [(String, Int)] = []
+                if !others.isEmpty, try conn.command(["EXISTS"] + others.map { "ovudev:probe:\($0.0)" }) != .integer(0) {
+                    foreign = try others.filter { try conn.command(["EXISTS", "ovudev:probe:\($0.0)"]) == .integer(1) }
+                }
+                if own != .string(token) {
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .fail, detail: "index \(index) did not keep a key"))
+                } else if !foreign.isEmpty {
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .leak, detail: "index \(index) sees keys of \(foreign.map(\.0).joined(separator: ", "))"))
+                } else {
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .ok, detail: "\(server.name) index \(index) answers; other indexes' keys invisible"))
+                }
+            }
+            for (instance, index) in slots {
+                try conn.select(index)
+                try conn.command(["DEL", "ovudev:probe:\(instance)"])
+            }
+            return findings
+        } catch {
+            return [CheckFinding(subject: server.name, check: "redis", status: .fail, detail: "\(error)")]
+        }
+    }
+}
