@@ -7,7 +7,9 @@ import Workspace
 public final class NativeStack {
     public let project: Project
     public let plan: Plan
-    public let paths: StackPaths
+    public private(set) var paths: StackPaths
+    /// Paths a caller chose (tests) are used as given; otherwise `up` places the stack.
+    private let pathsGiven: Bool
     public let progress: (String) -> Void
     public private(set) var secrets: [String: String] = [:]
 
@@ -15,6 +17,7 @@ public final class NativeStack {
         self.project = project
         self.plan = plan
         self.paths = paths ?? StackPaths(projectDirectory: project.directory, scenario: plan.scenario)
+        pathsGiven = paths != nil
         self.progress = progress
     }
 
@@ -90,7 +93,7 @@ public final class NativeStack {
         }
         let engine = DockerStack.unavailableReason() == nil
             ? "a docker engine answers here: `ovudev up --engine docker --scenario \(plan.scenario)`"
-            : "this machine has no container engine: \(Self.containerEngineHint)"
+            : "this machine has no docker engine: \(Self.containerEngineHint)"
         return "scenario \(plan.scenario) \(parts.joined(separator: "; it also ")); so it needs a container engine, and \(engine)"
     }
 
@@ -106,6 +109,7 @@ public final class NativeStack {
         let active = ActiveStack(projectDirectory: project.directory)
         if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
         if let refusal = nativeRefusal { throw EngineError(refusal) }
+        if !pathsGiven { paths = try StackPaths.placed(projectDirectory: project.directory, project: plan.project, scenario: plan.scenario) }
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }
         try loadSecrets()

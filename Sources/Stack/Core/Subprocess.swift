@@ -126,6 +126,14 @@ public enum Subprocess {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
     }
 
+    /// Alive, not a zombie, and running one of `programs` (its comm name): a pid file left by a
+    /// kill -9 may name a zombie nobody reaps yet (containers without an init) or a recycled pid.
+    public static func isAlive(_ pid: pid_t, running programs: [String]) -> Bool {
+        guard isAlive(pid) else { return false }
+        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return true }
+        return programs.contains(comm.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Full path of a program in PATH, or nil.
     public static func which(_ name: String) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }

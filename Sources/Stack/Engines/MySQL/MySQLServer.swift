@@ -14,9 +14,8 @@ extension NativeEngine {
     /// pid file left by kill -9 may name a recycled pid).
     func mysqlPid(_ server: PlannedServer) -> pid_t? {
         guard let text = try? String(contentsOfFile: paths.mysqlPid(server.name), encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, Subprocess.isAlive(pid) else { return nil }
-        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard comm == nil || comm == "mariadbd" || comm == "mysqld" else { return nil }
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+              Subprocess.isAlive(pid, running: ["mariadbd", "mysqld"]) else { return nil }
         return pid
     }
 

@@ -29,7 +29,7 @@ extension NativeEngine {
         guard let text = try? String(contentsOfFile: "\(paths.pgData(server.name))/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n", maxSplits: 1).first, let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
         else { return false }
-        return Subprocess.isAlive(pid)
+        return Subprocess.isAlive(pid, running: ["postgres"])
     }
 
     func startPostgres(_ server: PlannedServer) throws -> ServerState {
@@ -107,6 +107,9 @@ extension NativeEngine {
             try chown("\(data)/\(name)", to: account)
         }
         try ensurePortFree(server.port, for: server.name)
+        // A postmaster.pid that names no live postgres (a server killed -9 that nobody reaped yet,
+        // or a recycled pid) is stale: PostgreSQL would take any live pid for another postmaster.
+        if !isPostgresRunning(server) { try? FileManager.default.removeItem(atPath: "\(data)/postmaster.pid") }
         progress("start \(server.name) on 127.0.0.1:\(server.port)")
         let log = paths.serverLog(server.name)
         _ = FileManager.default.createFile(atPath: log, contents: nil)

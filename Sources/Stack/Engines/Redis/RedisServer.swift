@@ -6,7 +6,7 @@ import Topology
 extension NativeEngine {
     func redisPid(_ server: PlannedServer) -> pid_t? {
         guard let text = try? String(contentsOfFile: "\(paths.redisDir(server.name))/redis.pid", encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), Subprocess.isAlive(pid) else { return nil }
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), Subprocess.isAlive(pid, running: ["redis-server"]) else { return nil }
         return pid
     }
 
