@@ -12,11 +12,12 @@ final class TempProject {
     let project: Project
 
     /// `edit` may change the topology JSON (a dictionary) before it is written.
-    init(edit: (inout [String: Any]) -> Void = { _ in }) throws {
+    /// `mode`: the folder's permissions; 0700 is what `mktemp -d` and `/root` give (a private folder).
+    init(mode: mode_t = 0o755, edit: (inout [String: Any]) -> Void = { _ in }) throws {
         var template = "/tmp/ovudev-stack-XXXXXX".utf8CString
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw EngineError("mkdtemp failed") }
         directory = String(cString: made)
-        chmod(directory, 0o755)  // the servers' account must reach .ovu/ inside
+        chmod(directory, mode)  // 0755: the servers' account reaches .ovu/ inside
         let fm = FileManager.default
         try fm.copyItem(atPath: "\(repositoryRoot)/examples", toPath: "\(directory)/examples")
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/ovu.topology.json"))
@@ -48,6 +49,8 @@ final class TempProject {
             let paths = StackPaths(projectDirectory: directory, scenario: scenario.name)
             guard FileManager.default.fileExists(atPath: paths.root), let s = try? stack(scenario.name) else { continue }
             _ = try? s.down(volumes: true)
+            // A stack placed outside the folder (a private folder, as root) goes too.
+            if paths.root != "\(directory)/.ovu/\(scenario.name)" { try? FileManager.default.removeItem(atPath: (paths.root as NSString).deletingLastPathComponent) }
         }
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -1,0 +1,87 @@
+import Foundation
+import Stack
+import Testing
+import Topology
+
+/// The machines ovudev meets: containers whose PID 1 does not reap, projects in private folders.
+@Suite struct HostTests {
+    /// A child of this test process that is never waited for: after kill -9 it stays a zombie.
+    /// As root it runs as the `postgres` account (setpriv execs in place, so the pid stays), as a
+    /// dead postmaster would: PostgreSQL ignores pids it may not signal.
+    func spawnSleeper() throws -> pid_t {
+        var pid: pid_t = 0
+        let words = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "/bin/sleep", "300"] : ["/bin/sleep", "300"]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, words[0], nil, nil, argv, environ) == 0 else { throw EngineError("posix_spawn failed") }
+        // Until setpriv has become the account's sleep.
+        let deadline = Date().addingTimeInterval(10)
+        while (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") != true && Date() < deadline { usleep(1_000) }
+        return pid
+    }
+
+    func state(_ pid: pid_t) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    }
+
+    /// Pid files of a stopped stack pointing at `pid`, as a kill -9 that nobody reaped leaves them.
+    func plant(_ pid: pid_t, in stack: NativeStack) throws {
+        for server in stack.plan.servers {
+            switch server.engine {
+            case .postgres:
+                try "\(pid)\n\(stack.paths.pgData(server.name))\n0\n\(server.port)\n".write(toFile: "\(stack.paths.pgData(server.name))/postmaster.pid", atomically: true, encoding: .utf8)
+            case .redis:
+                try "\(pid)\n".write(toFile: "\(stack.paths.redisDir(server.name))/redis.pid", atomically: true, encoding: .utf8)
+            default: break
+            }
+        }
+    }
+
+    @Test(arguments: ["zombie", "recycled"])
+    func aServerKilledAndNotReapedIsTakenForDead(pidFileNames kind: String) throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let stack = try project.stack("stage")
+        _ = try stack.up(check: false)
+        _ = try stack.down()
+
+        let sleeper = try spawnSleeper()
+        defer { kill(sleeper, SIGKILL); var status: Int32 = 0; waitpid(sleeper, &status, 0) }
+        if kind == "zombie" {
+            kill(sleeper, SIGKILL)
+            let deadline = Date().addingTimeInterval(10)
+            while state(sleeper) != "Z" && Date() < deadline { usleep(1_000) }
+            #expect(state(sleeper) == "Z", "the sleeper is a zombie until this process reaps it")
+        }
+        try plant(sleeper, in: stack)
+
+        let again = try stack.up()
+        #expect(again.servers.allSatisfy { $0.running && $0.action == .started }, "\(again.servers)")
+        #expect(try #require(again.check).passed)
+    }
+
+    @Test func aProjectInAPrivateFolderRunsAsRootWithoutOpeningIt() throws {
+        guard getuid() == 0 else { return }  // only root runs servers as other accounts
+        let project = try TempProject(mode: 0o700)
+        defer { project.close() }
+        let stack = try project.stack("stage")
+        let report = try stack.up()
+        #expect(try #require(report.check).passed)
+
+        var info = stat()
+        stat(project.directory, &info)
+        #expect(info.st_mode & 0o777 == 0o700, "the project folder's permissions are not changed")
+        let link = "\(project.directory)/.ovu/stage"
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: link)
+        #expect(target.hasPrefix(StackPaths.sharedBase + "/ovu-"), "\(target)")
+        #expect(stack.paths.root == target)
+        let pg = try #require(stack.plan.servers.first { $0.engine == .postgres })
+        #expect(FileManager.default.fileExists(atPath: "\(target)/postgres/\(pg.name)/data/PG_VERSION"))
+
+        // A second stack object finds the placed one through the link.
+        #expect(try project.stack("stage").status().servers.allSatisfy(\.running))
+        _ = try stack.down(volumes: true)
+        #expect(!FileManager.default.fileExists(atPath: "\(target)/postgres/\(pg.name)/data"), "down --volumes removes the data")
+    }
+}
