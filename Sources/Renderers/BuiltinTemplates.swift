@@ -55,6 +55,9 @@ services:
 {{#command}}
     command: {{{command}}}
 {{/command}}
+{{#init}}
+    init: true
+{{/init}}
 {{#hasEnvironment}}
     environment:
 {{#environment}}
@@ -73,6 +76,12 @@ services:
       - {{{.}}}
 {{/volumes}}
 {{/hasVolumes}}
+{{#hasTmpfs}}
+    tmpfs:
+{{#tmpfs}}
+      - {{{.}}}
+{{/tmpfs}}
+{{/hasTmpfs}}
 {{#hasDependsOn}}
     depends_on:
 {{#dependsOn}}

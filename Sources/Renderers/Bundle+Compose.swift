@@ -5,6 +5,9 @@ import Topology
 /// `docker-compose.yml`: a service per server (and its provisioning and grants jobs) and per instance
 /// (and its migration).
 extension BundleRenderer {
+    /// The data directory of the postgres images (their `PGDATA` and `VOLUME`).
+    static let postgresData = "/var/lib/postgresql/data"
+
     func compose() throws -> String {
         var services: [[String: Any]] = []
         var volumes: [String] = []
@@ -12,12 +15,13 @@ extension BundleRenderer {
 
         func service(name: String, image: String?, build: String?, command: String?, environment: [(String, String)],
                      ports: [String], volumes: [String], dependsOn: [(String, String)], healthcheck: [String: String]?,
-                     restart: String) -> [String: Any] {
+                     restart: String, initProcess: Bool = false, tmpfs: [String] = []) -> [String: Any] {
             var s: [String: Any] = [
                 "name": name, "restart": Escape.yamlDoubleQuoted(restart),
                 "environment": environment.map { ["key": $0.0, "value": $0.1] }, "hasEnvironment": !environment.isEmpty,
                 "ports": ports, "hasPorts": !ports.isEmpty, "volumes": volumes, "hasVolumes": !volumes.isEmpty,
                 "dependsOn": dependsOn.map { ["name": $0.0, "condition": $0.1] }, "hasDependsOn": !dependsOn.isEmpty,
+                "init": initProcess, "tmpfs": tmpfs, "hasTmpfs": !tmpfs.isEmpty,
             ]
             if let image { s["image"] = Escape.composeString(image) }
             if let build { s["build"] = Escape.composeString(build) }
@@ -42,10 +46,15 @@ extension BundleRenderer {
                 if external {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
                 }
-                mounts = ["\(volume):/var/lib/postgresql/data", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
-                // Over 127.0.0.1: the image's first-start server listens on its socket only, and a
-                // socket check would let `provision` connect before the server accepts TCP.
-                test = ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U \(server.superuserName) -d postgres"]
+                // No init folder at /docker-entrypoint-initdb.d: `<server>-provision` runs the init
+                // file on every up (the image would run it a second time on an empty volume).
+                mounts = ["\(volume):\(Self.postgresData)"]
+                // Healthy only once the final server runs: on an empty volume the image's entrypoint
+                // first runs a temporary server (initdb, init scripts), stops it and then execs the
+                // real one as PID 1. A bare `pg_isready` (socket, or TCP with an image whose temporary
+                // server listens on TCP) can pass during that phase and let a one-shot connect to a
+                // server about to restart; the postmaster pid file names PID 1 only for the real one.
+                test = ["CMD-SHELL", "[ \"$$(head -n 1 \"$${PGDATA:-\(Self.postgresData)}/postmaster.pid\" 2>/dev/null)\" = 1 ] && pg_isready -h 127.0.0.1 -U \(server.superuserName) -d postgres"]
             case .redis:
                 command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
                 mounts = ["\(volume):/data"]
@@ -98,10 +107,13 @@ extension BundleRenderer {
             } else {
                 command = ["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-d", "postgres", "-f", "/ovu/init-db.sql"]
             }
+            // Only the init file is mounted (not the folder, which holds post-migrate/ too); a
+            // tmpfs over the image's data VOLUME keeps the one-shot from leaving an anonymous volume.
+            let file = external ? "init-db.sh" : "init-db.sql"
             services.append(service(
                 name: name, image: server.image, build: nil, command: flow(command), environment: env, ports: [],
-                volumes: [Escape.composeString("./init/\(server.name):/ovu:ro")], dependsOn: [(server.name, "service_healthy")],
-                healthcheck: nil, restart: "no"))
+                volumes: [Escape.composeString("./init/\(server.name)/\(file):/ovu/\(file):ro")], dependsOn: [(server.name, "service_healthy")],
+                healthcheck: nil, restart: "no", tmpfs: [Escape.composeString(Self.postgresData)]))
         }
         /// The provision services of the PostgreSQL servers an instance uses.
         func provisionDeps(_ servers: [String]) -> [(String, String)] {
@@ -120,8 +132,8 @@ extension BundleRenderer {
                 name: name, image: server.image, build: nil,
                 command: flow(["psql", "-v", "ON_ERROR_STOP=1", "--no-psqlrc", "-h", server.name, "-U", server.superuserName, "-d", "postgres", "-f", "/ovu/grants.sql"]),
                 environment: [("PGPASSWORD", secretEnv(server.superuserSecret!))], ports: [],
-                volumes: [Escape.composeString("./init/\(server.name)/post-migrate:/ovu:ro")], dependsOn: deps,
-                healthcheck: nil, restart: "no"))
+                volumes: [Escape.composeString("./init/\(server.name)/post-migrate/grants.sql:/ovu/grants.sql:ro")], dependsOn: deps,
+                healthcheck: nil, restart: "no", tmpfs: [Escape.composeString(Self.postgresData)]))
         }
 
         let healthy = Set(plan.instances.filter { $0.health != nil }.map(\.name))
@@ -142,7 +154,8 @@ extension BundleRenderer {
             if let migrate = instance.migrate {
                 services.append(service(
                     name: "\(instance.name)-migrate", image: image, build: build, command: flow(["sh", "-c", migrate]),
-                    environment: env, ports: [], volumes: [], dependsOn: serverDeps + provisioned, healthcheck: nil, restart: "no"))
+                    environment: env, ports: [], volumes: [], dependsOn: serverDeps + provisioned, healthcheck: nil, restart: "no",
+                    initProcess: true))
             }
             guard let command = instance.command else { continue }
             var deps = serverDeps + provisioned
@@ -160,10 +173,12 @@ extension BundleRenderer {
                 let probe = "wget -q -O /dev/null \(url) || curl -fsS -o /dev/null \(url) || python3 -c \"import urllib.request; urllib.request.urlopen('\(url)', timeout=4)\""
                 healthcheck = ["test": flow(["CMD-SHELL", probe]), "interval": "5s", "retries": "30", "startPeriod": "10s"]
             }
+            // `init: true` (migrations too): a small init as PID 1 forwards SIGTERM to `sh -c …` and
+            // its child; without it PID 1 ignores SIGTERM and every stop waits out the grace period.
             services.append(service(
                 name: instance.name, image: image, build: build, command: flow(["sh", "-c", command]), environment: env,
                 ports: instance.port.map { [Escape.composeString("127.0.0.1:\($0):\($0)")] } ?? [], volumes: [],
-                dependsOn: deps, healthcheck: healthcheck, restart: "unless-stopped"))
+                dependsOn: deps, healthcheck: healthcheck, restart: "unless-stopped", initProcess: true))
         }
         services.sort { ($0["name"] as! String) < ($1["name"] as! String) }
         return templates.render("docker-compose.yml.mustache", [

@@ -44,7 +44,8 @@ struct Up: ParsableCommand {
             processes; a second `up` with nothing changed starts nothing and changes nothing. State lives in \
             .ovu/<scenario>/. MongoDB needs the docker engine.
             --engine docker: renders the compose bundle and runs `docker compose up -d --wait` (provisioning converges on \
-            every run), then seeds and checks from the host on the published ports. Needs a docker engine and Compose v2.
+            every run), then seeds and checks from the host on the published ports. Needs a docker engine (or podman behind \
+            DOCKER_HOST) and Compose v2, or docker-compose 1.x (no --wait: ovudev waits for health through the engine API).
             """)
 
     @OptionGroup var options: ScenarioOptions
