@@ -260,6 +260,14 @@ struct PodRunner {
             let parts = volume.split(separator: ":").map(String.init)
             guard parts.count >= 2, parts[0].hasPrefix("./") else { continue }
             let dir = "\(cluster.root)/compose-\(UUID().uuidString)"
+            // A bind mount of one file (`./init/pg/init-db.sql:/ovu/init-db.sql:ro`).
+            if let text = bundle.files[String(parts[0].dropFirst(2))] {
+                let target = dir + parts[1]
+                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try text.write(toFile: target, atomically: true, encoding: .utf8)
+                argv = argv.map { $0 == parts[1] ? target : $0 }
+                continue
+            }
             let prefix = String(parts[0].dropFirst(2)) + "/"
             for (path, text) in bundle.files where path.hasPrefix(prefix) {
                 let target = dir + "/" + path.dropFirst(prefix.count)
