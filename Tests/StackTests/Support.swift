@@ -9,6 +9,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// own native stack. `close()` stops whatever it started and removes the folder.
 final class TempProject {
     let directory: String
+    /// The first port of the block this project's servers and services use (given back by `close`).
+    private(set) var portBase = 0
     let project: Project
 
     /// `edit` may change the topology JSON (a dictionary) before it is written.
@@ -24,6 +26,7 @@ final class TempProject {
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         // Free ports: servers and services from a block nobody listens on.
         let base = try TempProject.freeBlock(size: 300)
+        portBase = base
         var servers = json["servers"] as! [String: [String: Any]]
         for (i, name) in servers.keys.sorted().enumerated() { servers[name]!["port"] = base + i * 10 }
         json["servers"] = servers
@@ -53,16 +56,18 @@ final class TempProject {
             if paths.root != "\(directory)/.ovu/\(scenario.name)" { try? FileManager.default.removeItem(atPath: (paths.root as NSString).deletingLastPathComponent) }
         }
         try? FileManager.default.removeItem(atPath: directory)
+        PortBlocks.shared.release(portBase)
     }
 
     /// A block of `size` consecutive free ports in 10000–32000 (below the kernel's ephemeral
     /// range, which other tests' servers take ports from), never handed out twice in this process.
     static func freeBlock(size: Int) throws -> Int {
         let blocks = (32000 - 10000) / size
-        for _ in 0..<(blocks * 2) {
-            let base = 10000 + Int.random(in: 0..<blocks) * size
+        // Every block once, in random order: a block other processes use now is given back.
+        for base in (0..<blocks).map({ 10000 + $0 * size }).shuffled() {
             guard PortBlocks.shared.claim(base) else { continue }
             if stride(from: base, to: base + size, by: 1).allSatisfy(PortProbe.isFree) { return base }
+            PortBlocks.shared.release(base)
         }
         throw EngineError("no free block of \(size) ports")
     }
@@ -75,6 +80,11 @@ final class PortBlocks: @unchecked Sendable {
     func claim(_ base: Int) -> Bool {
         lock.lock(); defer { lock.unlock() }
         return claimed.insert(base).inserted
+    }
+    /// A closed project's block may serve another (its servers are stopped).
+    func release(_ base: Int) {
+        lock.lock(); defer { lock.unlock() }
+        claimed.remove(base)
     }
 }
 
