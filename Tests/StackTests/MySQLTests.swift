@@ -1,6 +1,7 @@
 import Foundation
 import Renderers
 import Stack
+import Statements
 import Testing
 import Topology
 
@@ -52,9 +53,11 @@ import Topology
         #expect(first.provisioned.contains("\(mysql.name): user sam_user created"), "\(first.provisioned)")
         #expect(first.provisioned.contains("\(mysql.name): database sam_db created"), "\(first.provisioned)")
         // The MySQL findings: a real login with its password, its own database, the PUBLIC row.
-        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "own-data" && $0.status == .ok && $0.detail.contains("in sam_db") })
-        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .ok && $0.detail.contains("on \(mysql.name)") })
-        #expect(check.findings.contains { $0.subject == "PUBLIC" && $0.check == "public" && $0.detail.contains("no anonymous accounts on \(mysql.name)") })
+        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "own-data" && $0.status == .ok
+            && $0.kind == .connectsOverTCP(role: "sam_user", database: "sam_db", port: mysql.port) })
+        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .ok
+            && $0.kind == .mysqlPrivilegesExactly(role: "sam_user", server: mysql.name, count: 1, of: mysql.databases.count) })
+        #expect(check.findings.contains { $0.subject == "PUBLIC" && $0.check == "public" && $0.status == .ok && $0.kind == .anonymousAccounts(server: mysql.name, accounts: []) })
         #expect(check.findings.contains { $0.subject == "sam" && $0.check == "health" && $0.status == .ok })
 
         // The env the Plan gives sam is what logs in over TCP.
@@ -219,7 +222,8 @@ import Topology
         let check = try #require(report.check)
         #expect(check.passed, "\(check.findings.filter { $0.status != .ok && $0.status != .skipped })")
         for user in ["sam_user", "smm_user"] {
-            #expect(check.findings.contains { $0.subject == user && $0.check == "isolation" && $0.status == .ok && $0.detail.contains("access denied to 1 other database") })
+            #expect(check.findings.contains { $0.subject == user && $0.check == "isolation" && $0.status == .ok
+                && $0.kind == .accessDenied(role: user, server: mysql.name, databases: 1) })
         }
         // A real login as sam is refused smm's database, by USE and by SELECT.
         let samEnv = try env(stack, "sam")
@@ -234,8 +238,10 @@ import Topology
         try admin.exec("GRANT SELECT ON `smm\\_db`.* TO 'sam_user'@'%';")
         let leaking = try stack.checker().run()
         #expect(!leaking.passed)
-        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak && $0.detail.contains("used smm_db") })
-        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak && $0.detail.contains("has privileges on") })
+        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak
+            && $0.kind == .usedDatabases(role: "sam_user", server: mysql.name, databases: ["smm_db"]) })
+        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak
+            && $0.kind == .mysqlPrivileges(role: "sam_user", server: mysql.name, patterns: [Escape.mysqlGrantPattern("smm_db")]) })
         let converged = try stack.up(check: true)
         #expect(converged.provisioned == ["\(mysql.name): user sam_user: privileges set"], "\(converged.provisioned)")
         #expect(converged.check?.passed == true)
