@@ -138,7 +138,8 @@ import Topology
             _ = try seeder.seed(service: "sam")
             Issue.record("the CSV with a bad value loaded")
         } catch let error as SeedError {
-            #expect(error.file == "seeds/sam/03-items.csv" && error.line == 3, "\(error)")
+            #expect(error.instance == "sam" && error.file == "seeds/sam/03-items.csv" && error.line == 3, "\(error)")
+            #expect(error.code == "1366", "\(error)") // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: the 'x' of an INT column
             #expect(error.message.contains("'x'"), "\(error)")
         }
         try FileManager.default.removeItem(atPath: "\(seeds)/03-items.csv")
@@ -147,7 +148,8 @@ import Topology
             _ = try seeder.seed(service: "sam")
             Issue.record("the broken SQL seed loaded")
         } catch let error as SeedError {
-            #expect(error.file == "seeds/sam/03-more.sql" && error.line == 2, "\(error)")
+            #expect(error.instance == "sam" && error.file == "seeds/sam/03-more.sql" && error.line == 2, "\(error)")
+            #expect(error.code == "1146", "\(error)") // ER_NO_SUCH_TABLE
             #expect(error.message.contains("nosuch"), "\(error)")
         }
         #expect(try contents() == expected, "a failed seed file left rows behind")
@@ -195,17 +197,17 @@ import Topology
 
         let copy = try runner.restore(file: dump.path, target: target, into: "sam_copy")
         #expect(copy.fingerprints["orders"]?.rows == 300, "\(copy.fingerprints)")
-        #expect(throws: EngineError.self) { _ = try runner.restore(file: dump.path, target: target, into: "sam_copy") }
+        let exists = try #require(#expect(throws: EngineError.self) { _ = try runner.restore(file: dump.path, target: target, into: "sam_copy") })
+        #expect(exists.kind == .restoreRefused(database: "sam_copy", server: mysql.name, reason: .exists), "\(exists)")
 
         let data = try Data(contentsOf: URL(fileURLWithPath: dump.path))
         let cut = "\(project.directory)/cut.sql.gz"
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
         try sam.exec("DELETE FROM orders WHERE id = 1;", database: "sam_db")
-        do {
-            _ = try runner.restore(file: cut, target: target)
-            Issue.record("a truncated dump restored")
-        } catch let error as EngineError {
-            #expect(error.message.contains("was not changed"), "\(error.message)")
+        let failed = try #require(#expect(throws: EngineError.self, "a truncated dump restored") { _ = try runner.restore(file: cut, target: target) })
+        switch failed.kind {
+        case .restoreFailed(database: "sam_db", schema: nil, cause: .dumpDoesNotLoad(file: cut, code: _)): break
+        default: Issue.record("not a dump that does not load, with sam_db not changed: \(failed.kind)\n\(failed)")
         }
         #expect(try summary() == [["299", "45149"]], "the failed restore changed the data")
         #expect(try leftovers().isEmpty, "staging or set-aside databases were left behind")
@@ -253,18 +255,21 @@ import Topology
         let project = try TempProject()
         defer { project.close() }
         let stack = try project.stack("hybrid")
-        do {
-            _ = try stack.up()
-            Issue.record("up of the hybrid scenario (smm on mongodb) did not refuse")
-        } catch let error as EngineError {
-            #expect(error.message.contains("puts smm on mongodb (server mongodb)"), "\(error.message)")
-            #expect(error.message.contains("docker engine"), "\(error.message)")
-            if MySQLTools.server != nil {
-                // MySQL runs natively here: the message must not claim otherwise.
-                #expect(!error.message.contains("mariadbd"), "\(error.message)")
-                #expect(!error.message.contains("sam"), "\(error.message)")
-                #expect(stack.dockerOnly.map(\.server.name) == ["mongodb"])
-            }
+        let error = try #require(#expect(throws: EngineError.self, "up of the hybrid scenario (smm on mongodb) did not refuse") { _ = try stack.up() })
+        guard case let .nativeRefusal(scenario, servers, containerEngine) = error.kind else {
+            Issue.record("not the native refusal: \(error)")
+            return
+        }
+        #expect(scenario == "hybrid")
+        let mongodb = servers.first { $0.server == "mongodb" }
+        #expect(mongodb?.engine == .mongodb && mongodb?.instances == ["smm"], "\(servers)")
+        // It says whether a docker engine answers here, and how to run the scenario with one.
+        #expect(containerEngine == (DockerStack.unavailableReason() == nil))
+        #expect(error.description.contains("`ovudev up --engine docker"), "\(error)")
+        if MySQLTools.server != nil {
+            // MySQL runs natively here: the refusal names MongoDB and smm only.
+            #expect(servers.map(\.server) == ["mongodb"], "\(servers)")
+            #expect(stack.dockerOnly.map(\.server.name) == ["mongodb"])
         }
         // Nothing was started.
         for server in stack.plan.servers { #expect(PortProbe.isFree(server.port)) }

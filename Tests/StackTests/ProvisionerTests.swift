@@ -184,7 +184,8 @@ import Topology
             let access = try #require(fixture.plan.instance(reader)?.reads.first)
             let conn = try PGConnection(PGConnectionParameters(port: server.port, user: access.role, password: fixture.secrets[access.secret.variable], database: access.database))
             #expect(try conn.exec("SELECT count(*) FROM \(schema).\(prefix)users").rows.first?.first == "0")
-            #expect(throws: PGError.self) { try conn.exec("SELECT count(*) FROM \(schema).\(prefix)secrets") }
+            let denied = try #require(#expect(throws: PGError.self) { try conn.exec("SELECT count(*) FROM \(schema).\(prefix)secrets") })
+            #expect(denied.sqlstate == "42501", "\(denied)")
         }
         if fixture.plan.analytics {
             let conn = try PGConnection(PGConnectionParameters(port: server.port, user: "analytics", password: fixture.secrets["ANALYTICS_ROLE_PASSWORD"], database: ulm.database))
@@ -211,14 +212,11 @@ import Topology
         let admin = try PGConnection(PGConnectionParameters(host: socket, port: server.port, user: superuser, password: nil, database: "postgres"))
         #expect(try admin.exec("SELECT current_user").rows.first?.first == superuser)
         let role = try #require(server.roles.first { !$0.readOnly })
-        #expect(throws: PGError.self) {
-            _ = try PGConnection(PGConnectionParameters(host: socket, port: server.port, user: role.name, password: nil, database: "postgres"))
-        }
-        #expect(throws: PGError.self) {
-            _ = try PGConnection(PGConnectionParameters(port: server.port, user: superuser, password: nil, database: "postgres"))
-        }
-        #expect(throws: PGError.self) {
-            _ = try PGConnection(PGConnectionParameters(port: server.port, user: superuser, password: "wrong", database: "postgres"))
+        for (host, user, password) in [(socket, role.name, nil), ("127.0.0.1", superuser, nil), ("127.0.0.1", superuser, "wrong")] {
+            let refused = try #require(#expect(throws: PGError.self) {
+                _ = try PGConnection(PGConnectionParameters(host: host, port: server.port, user: user, password: password, database: "postgres"))
+            })
+            #expect(refused.sqlstate == "28P01", "\(host) \(user) \(password ?? "no password"): \(refused)")
         }
     }
 

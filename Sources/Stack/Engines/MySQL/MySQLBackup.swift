@@ -64,7 +64,7 @@ extension MySQLEngine {
         do {
             try admin.loadDump(gzipped: file, of: database, into: scratch)
         } catch let error as MySQLError {
-            return VerifyReport(target: target.name, file: file, error: "\(file) does not load: \(error.message)", tables: [])
+            return VerifyReport(target: target.name, file: file, error: EngineError(.dumpDoesNotLoad(file: file, code: error.code), output: error.message).message, tables: [])
         } catch let error as EngineError {
             return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
         }
