@@ -53,12 +53,6 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         public var engine: Engine
         public var instances: [String]
         public var reason: String
-        public init(server: String, engine: Engine, instances: [String], reason: String) {
-            self.server = server
-            self.engine = engine
-            self.instances = instances
-            self.reason = reason
-        }
     }
 
     public enum RestoreRefusal: Sendable, Equatable {

@@ -170,7 +170,7 @@ extension PostgreSQLEngine {
         do {
             try runner.pgRestore(file, server: server, database: scratch)
         } catch let error as EngineError {
-            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
+            return VerifyReport(target: target.name, file: file, error: error.message, tables: [], failure: error.kind)
         }
         let got = try BackupRunner.fingerprints(try runner.connect(server, database: scratch), schemas: schemas)
         return VerifyReport(target: target.name, file: file, error: nil, tables: BackupRunner.compare(want, got, target: target.name))
