@@ -48,6 +48,8 @@ public enum FindingKind: Sendable, Equatable, Codable {
     case probeNotReadBack(role: String, database: String)
     /// The probe in its own database failed: `error` as the server or client said it.
     case probeFailed(role: String, database: String, error: String)
+    /// A statement on the probe table failed (MySQL: the login worked).
+    case probeTableFailed(role: String, database: String, error: String)
     /// The real login over TCP failed (MySQL).
     case loginFailed(role: String, database: String, port: Int, error: String)
     /// A leak: a real login as the role got into another service's database.
@@ -117,6 +119,7 @@ public enum FindingKind: Sendable, Equatable, Codable {
         case let .connectsOverTCP(_, database, port): "login over 127.0.0.1:\(port); create, write, read, drop in \(database)"
         case let .probeNotReadBack(_, database): "probe row not read back in \(database)"
         case let .probeFailed(_, _, error): error
+        case let .probeTableFailed(_, database, error): "probe table in \(database): \(error)"
         case let .loginFailed(_, database, port, error): "login over 127.0.0.1:\(port) to \(database) failed: \(error)"
         case let .loggedIn(_, database): "logged in to \(database)"
         case let .loginFailedUnexpectedly(_, database, error): "login to \(database) failed unexpectedly: \(error)"
@@ -203,6 +206,7 @@ extension FindingKind {
         case "connectsOverTCP": self = .connectsOverTCP(role: try s("role"), database: try s("database"), port: try i("port"))
         case "probeNotReadBack": self = .probeNotReadBack(role: try s("role"), database: try s("database"))
         case "probeFailed": self = .probeFailed(role: try s("role"), database: try s("database"), error: try s("error"))
+        case "probeTableFailed": self = .probeTableFailed(role: try s("role"), database: try s("database"), error: try s("error"))
         case "loginFailed": self = .loginFailed(role: try s("role"), database: try s("database"), port: try i("port"), error: try s("error"))
         case "loggedIn": self = .loggedIn(role: try s("role"), database: try s("database"))
         case "loginFailedUnexpectedly": self = .loginFailedUnexpectedly(role: try s("role"), database: try s("database"), error: try s("error"))

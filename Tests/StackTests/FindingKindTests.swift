@@ -15,6 +15,7 @@ import Testing
         .readsMissing(role: "r", database: "d", table: "s.t"), .connects(role: "r", database: "d", schema: nil),
         .connects(role: "r", database: "d", schema: "s"), .connectsOverTCP(role: "r", database: "d", port: 3306),
         .probeNotReadBack(role: "r", database: "d"), .probeFailed(role: "r", database: "d", error: "e"),
+        .probeTableFailed(role: "r", database: "d", error: "e"),
         .loginFailed(role: "r", database: "d", port: 3306, error: "e"), .loggedIn(role: "r", database: "d"),
         .loginFailedUnexpectedly(role: "r", database: "d", error: "e"), .catalogUnreadable(server: "my", error: "e"),
         .anonymousAccounts(server: "my", accounts: []), .globalPrivileges(role: "r", server: "my", privileges: ["SUPER"]),

@@ -29,7 +29,7 @@ extension Checker {
         let errorAt = Dictionary(result.errors.compactMap { e in e.line.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
         if let failed = (1...5).compactMap({ errorAt[$0] }).first {
             findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail,
-                                         kind: .probeFailed(role: role.name, database: access.database, error: "probe table in \(access.database): \(failed.message)")))
+                                         kind: .probeTableFailed(role: role.name, database: access.database, error: failed.message)))
         } else if !result.rows.contains(where: { $0 == ["probe", "ovudev check"] }) {
             findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, kind: .probeNotReadBack(role: role.name, database: access.database)))
         } else {
