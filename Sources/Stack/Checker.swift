@@ -10,7 +10,34 @@ public struct CheckFinding: Sendable, Codable, Equatable {
     /// `own-data`, `isolation`, `reads`, `public`, `redis`, `health`, `analytics`.
     public var check: String
     public var status: Status
-    public var detail: String
+    /// What was found, with the names involved.
+    public var kind: FindingKind
+    /// The sentence of the matrix, from `kind`.
+    public var detail: String { kind.detail }
+
+    public init(subject: String, check: String, status: Status, kind: FindingKind) {
+        self.subject = subject
+        self.check = check
+        self.status = status
+        self.kind = kind
+    }
+
+    enum CodingKeys: String, CodingKey { case subject, check, status, detail, kind }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(subject: try c.decode(String.self, forKey: .subject), check: try c.decode(String.self, forKey: .check),
+                  status: try c.decode(Status.self, forKey: .status), kind: try c.decode(FindingKind.self, forKey: .kind))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(subject, forKey: .subject)
+        try c.encode(check, forKey: .check)
+        try c.encode(status, forKey: .status)
+        try c.encode(detail, forKey: .detail)
+        try c.encode(kind, forKey: .kind)
+    }
 }
 
 public struct CheckReport: Sendable, Codable {
@@ -46,7 +73,6 @@ public struct Checker: Sendable {
         self.secrets = secrets
     }
 
-    /// `progress` is called on this thread only.
     /// `progress` is called on this thread only.
     public func run(progress: (String) -> Void = { _ in }) throws -> CheckReport {
         var findings: [CheckFinding] = []
@@ -95,12 +121,12 @@ public struct Checker: Sendable {
     func checkHealth(_ instance: ServiceInstance) -> CheckFinding {
         let url = "http://127.0.0.1:\(instance.port!)\(instance.health!)"
         switch HTTPProbe.get(port: instance.port!, path: instance.health!) {
-        case let .success(status) where status == 200:
-            return CheckFinding(subject: instance.name, check: "health", status: .ok, detail: "\(url) → 200")
         case let .success(status):
-            return CheckFinding(subject: instance.name, check: "health", status: .fail, detail: "\(url) → \(status)")
+            return CheckFinding(subject: instance.name, check: "health", status: status == 200 ? .ok : .fail,
+                                kind: .health(instance: instance.name, url: url, status: status))
         case let .failure(error):
-            return CheckFinding(subject: instance.name, check: "health", status: .fail, detail: "\(url): \(error.message)")
+            return CheckFinding(subject: instance.name, check: "health", status: .fail,
+                                kind: .healthUnanswered(instance: instance.name, url: url, error: error.message))
         }
     }
 }

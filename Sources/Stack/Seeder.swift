@@ -26,6 +26,8 @@ public struct SeedError: Error, CustomStringConvertible, Sendable {
     public var file: String
     public var line: Int?
     public var message: String
+    /// The server's code for the failure: the SQLSTATE (PostgreSQL), the error number (MySQL).
+    public var code: String? = nil
     public var description: String {
         "seed \(file)\(line.map { ":\($0)" } ?? "") for \(instance): \(message) (rolled back: nothing of this file was loaded)"
     }

@@ -85,16 +85,13 @@ public final class NativeStack {
     }
 
     /// Why this scenario cannot run natively here, naming each server and its services; nil when it can.
-    public var nativeRefusal: String? {
+    public var nativeRefusal: EngineError? {
         let refused = dockerOnly
         guard !refused.isEmpty else { return nil }
-        let parts = refused.map { server, instances, reason in
-            "puts \(instances.isEmpty ? "nothing" : instances.joined(separator: ", ")) on \(server.engine.rawValue) (server \(server.name)); \(reason)"
+        let servers = refused.map { server, instances, reason in
+            EngineError.RefusedServer(server: server.name, engine: server.engine, instances: instances, reason: reason)
         }
-        let engine = DockerStack.unavailableReason() == nil
-            ? "a docker engine answers here: `ovudev up --engine docker --scenario \(plan.scenario)`"
-            : "this machine has no docker engine: \(Self.containerEngineHint)"
-        return "scenario \(plan.scenario) \(parts.joined(separator: "; it also ")); so it needs a container engine, and \(engine)"
+        return EngineError(.nativeRefusal(scenario: plan.scenario, servers: servers, containerEngine: DockerStack.unavailableReason() == nil))
     }
 
     /// How to get a container engine on Debian, said wherever one is missing.
@@ -108,7 +105,7 @@ public final class NativeStack {
     public func up(check runCheck: Bool = true, moveRedisKeys: Bool = false) throws -> UpReport {
         let active = ActiveStack(projectDirectory: project.directory)
         if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
-        if let refusal = nativeRefusal { throw EngineError(refusal) }
+        if let refusal = nativeRefusal { throw refusal }
         if !pathsGiven { paths = try StackPaths.placed(projectDirectory: project.directory, project: plan.project, scenario: plan.scenario) }
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }

@@ -1,6 +1,7 @@
 import Foundation
 import Renderers
 import Stack
+import Statements
 import Testing
 import Topology
 
@@ -52,9 +53,11 @@ import Topology
         #expect(first.provisioned.contains("\(mysql.name): user sam_user created"), "\(first.provisioned)")
         #expect(first.provisioned.contains("\(mysql.name): database sam_db created"), "\(first.provisioned)")
         // The MySQL findings: a real login with its password, its own database, the PUBLIC row.
-        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "own-data" && $0.status == .ok && $0.detail.contains("in sam_db") })
-        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .ok && $0.detail.contains("on \(mysql.name)") })
-        #expect(check.findings.contains { $0.subject == "PUBLIC" && $0.check == "public" && $0.detail.contains("no anonymous accounts on \(mysql.name)") })
+        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "own-data" && $0.status == .ok
+            && $0.kind == .connectsOverTCP(role: "sam_user", database: "sam_db", port: mysql.port) })
+        #expect(check.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .ok
+            && $0.kind == .mysqlPrivilegesExactly(role: "sam_user", server: mysql.name, count: 1, of: mysql.databases.count) })
+        #expect(check.findings.contains { $0.subject == "PUBLIC" && $0.check == "public" && $0.status == .ok && $0.kind == .anonymousAccounts(server: mysql.name, accounts: []) })
         #expect(check.findings.contains { $0.subject == "sam" && $0.check == "health" && $0.status == .ok })
 
         // The env the Plan gives sam is what logs in over TCP.
@@ -135,7 +138,8 @@ import Topology
             _ = try seeder.seed(service: "sam")
             Issue.record("the CSV with a bad value loaded")
         } catch let error as SeedError {
-            #expect(error.file == "seeds/sam/03-items.csv" && error.line == 3, "\(error)")
+            #expect(error.instance == "sam" && error.file == "seeds/sam/03-items.csv" && error.line == 3, "\(error)")
+            #expect(error.code == "1366", "\(error)") // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: the 'x' of an INT column
             #expect(error.message.contains("'x'"), "\(error)")
         }
         try FileManager.default.removeItem(atPath: "\(seeds)/03-items.csv")
@@ -144,7 +148,8 @@ import Topology
             _ = try seeder.seed(service: "sam")
             Issue.record("the broken SQL seed loaded")
         } catch let error as SeedError {
-            #expect(error.file == "seeds/sam/03-more.sql" && error.line == 2, "\(error)")
+            #expect(error.instance == "sam" && error.file == "seeds/sam/03-more.sql" && error.line == 2, "\(error)")
+            #expect(error.code == "1146", "\(error)") // ER_NO_SUCH_TABLE
             #expect(error.message.contains("nosuch"), "\(error)")
         }
         #expect(try contents() == expected, "a failed seed file left rows behind")
@@ -192,17 +197,17 @@ import Topology
 
         let copy = try runner.restore(file: dump.path, target: target, into: "sam_copy")
         #expect(copy.fingerprints["orders"]?.rows == 300, "\(copy.fingerprints)")
-        #expect(throws: EngineError.self) { _ = try runner.restore(file: dump.path, target: target, into: "sam_copy") }
+        let exists = try #require(#expect(throws: EngineError.self) { _ = try runner.restore(file: dump.path, target: target, into: "sam_copy") })
+        #expect(exists.kind == .restoreRefused(database: "sam_copy", server: mysql.name, reason: .exists), "\(exists)")
 
         let data = try Data(contentsOf: URL(fileURLWithPath: dump.path))
         let cut = "\(project.directory)/cut.sql.gz"
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
         try sam.exec("DELETE FROM orders WHERE id = 1;", database: "sam_db")
-        do {
-            _ = try runner.restore(file: cut, target: target)
-            Issue.record("a truncated dump restored")
-        } catch let error as EngineError {
-            #expect(error.message.contains("was not changed"), "\(error.message)")
+        let failed = try #require(#expect(throws: EngineError.self, "a truncated dump restored") { _ = try runner.restore(file: cut, target: target) })
+        switch failed.kind {
+        case .restoreFailed(database: "sam_db", schema: nil, cause: .dumpDoesNotLoad(file: cut, code: _)): break
+        default: Issue.record("not a dump that does not load, with sam_db not changed: \(failed.kind)\n\(failed)")
         }
         #expect(try summary() == [["299", "45149"]], "the failed restore changed the data")
         #expect(try leftovers().isEmpty, "staging or set-aside databases were left behind")
@@ -219,7 +224,8 @@ import Topology
         let check = try #require(report.check)
         #expect(check.passed, "\(check.findings.filter { $0.status != .ok && $0.status != .skipped })")
         for user in ["sam_user", "smm_user"] {
-            #expect(check.findings.contains { $0.subject == user && $0.check == "isolation" && $0.status == .ok && $0.detail.contains("access denied to 1 other database") })
+            #expect(check.findings.contains { $0.subject == user && $0.check == "isolation" && $0.status == .ok
+                && $0.kind == .accessDenied(role: user, server: mysql.name, databases: 1) })
         }
         // A real login as sam is refused smm's database, by USE and by SELECT.
         let samEnv = try env(stack, "sam")
@@ -234,8 +240,10 @@ import Topology
         try admin.exec("GRANT SELECT ON `smm\\_db`.* TO 'sam_user'@'%';")
         let leaking = try stack.checker().run()
         #expect(!leaking.passed)
-        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak && $0.detail.contains("used smm_db") })
-        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak && $0.detail.contains("has privileges on") })
+        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak
+            && $0.kind == .usedDatabases(role: "sam_user", server: mysql.name, databases: ["smm_db"]) })
+        #expect(leaking.findings.contains { $0.subject == "sam_user" && $0.check == "isolation" && $0.status == .leak
+            && $0.kind == .mysqlPrivileges(role: "sam_user", server: mysql.name, patterns: [Escape.mysqlGrantPattern("smm_db")]) })
         let converged = try stack.up(check: true)
         #expect(converged.provisioned == ["\(mysql.name): user sam_user: privileges set"], "\(converged.provisioned)")
         #expect(converged.check?.passed == true)
@@ -247,18 +255,21 @@ import Topology
         let project = try TempProject()
         defer { project.close() }
         let stack = try project.stack("hybrid")
-        do {
-            _ = try stack.up()
-            Issue.record("up of the hybrid scenario (smm on mongodb) did not refuse")
-        } catch let error as EngineError {
-            #expect(error.message.contains("puts smm on mongodb (server mongodb)"), "\(error.message)")
-            #expect(error.message.contains("docker engine"), "\(error.message)")
-            if MySQLTools.server != nil {
-                // MySQL runs natively here: the message must not claim otherwise.
-                #expect(!error.message.contains("mariadbd"), "\(error.message)")
-                #expect(!error.message.contains("sam"), "\(error.message)")
-                #expect(stack.dockerOnly.map(\.server.name) == ["mongodb"])
-            }
+        let error = try #require(#expect(throws: EngineError.self, "up of the hybrid scenario (smm on mongodb) did not refuse") { _ = try stack.up() })
+        guard case let .nativeRefusal(scenario, servers, containerEngine) = error.kind else {
+            Issue.record("not the native refusal: \(error)")
+            return
+        }
+        #expect(scenario == "hybrid")
+        let mongodb = servers.first { $0.server == "mongodb" }
+        #expect(mongodb?.engine == .mongodb && mongodb?.instances == ["smm"], "\(servers)")
+        // It says whether a docker engine answers here, and how to run the scenario with one.
+        #expect(containerEngine == (DockerStack.unavailableReason() == nil))
+        #expect(error.description.contains("`ovudev up --engine docker"), "\(error)")
+        if MySQLTools.server != nil {
+            // MySQL runs natively here: the refusal names MongoDB and smm only.
+            #expect(servers.map(\.server) == ["mongodb"], "\(servers)")
+            #expect(stack.dockerOnly.map(\.server.name) == ["mongodb"])
         }
         // Nothing was started.
         for server in stack.plan.servers { #expect(PortProbe.isFree(server.port)) }

@@ -55,13 +55,13 @@ import Topology
         try "INSERT INTO roles (id, name) VALUES (10, 'ten');\nINSERT INTO roles (id, name) VALUES (11, 'eleven');\nINSERT INTO roles (id, nam) VALUES (12, 'typo');\n"
             .write(toFile: "\(seeds)/03-broken.sql", atomically: true, encoding: .utf8)
         let stack = try project.stack("stage")
-        #expect(throws: SeedError.self) { try stack.up(check: false) }
-        do {
+        let throughUp = try #require(#expect(throws: SeedError.self) { try stack.up(check: false) })
+        let error = try #require(#expect(throws: SeedError.self, "the broken seed file loaded") {
             _ = try Seeder(plan: stack.plan, projectDirectory: project.directory, secrets: stack.secrets).seed()
-            Issue.record("the broken seed file loaded")
-        } catch let error as SeedError {
-            #expect(error.file.hasSuffix("03-broken.sql"))
-            #expect(error.line == 3)
+        })
+        for error in [throughUp, error] {
+            #expect(error.instance == "ulm" && error.file.hasSuffix("/03-broken.sql") && error.line == 3, "\(error)")
+            #expect(error.code == "42703", "\(error)") // undefined_column: `nam`
             #expect("\(error)".contains("03-broken.sql:3"))
         }
         let ulm = try #require(stack.plan.instance("ulm")?.database)
@@ -93,7 +93,8 @@ import Topology
         do {
             let lock = try StackLock(path: stack.paths.lock)
             // While this test holds the lock, a second ovudev refuses to go ahead without waiting…
-            #expect(throws: EngineError.self) { _ = try StackLock(path: stack.paths.lock, wait: false) }
+            let busy = try #require(#expect(throws: EngineError.self) { _ = try StackLock(path: stack.paths.lock, wait: false) })
+            #expect(busy.kind == .stackBusy(lock: stack.paths.lock, holder: "\(getpid())"), "\(busy)")
             withExtendedLifetime(lock) {}
         }
         // …and two real processes started together both finish, one after the other.

@@ -31,6 +31,9 @@ public struct VerifyReport: Sendable, Codable {
     public var error: String?
     public var tables: [TableCheck]
     public var note: String?
+    /// `error` as a value: the dump that could not be restored or loaded, and how (not in the JSON).
+    public var failure: EngineError.Kind? = nil
+    enum CodingKeys: String, CodingKey { case target, file, error, tables, note }
     public var differences: Int { tables.filter { $0.status != .same }.count + (error == nil ? 0 : 1) }
     public var passed: Bool { differences == 0 }
 }

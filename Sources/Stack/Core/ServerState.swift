@@ -1,11 +1,5 @@
 import Topology
 
-public struct EngineError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// What happened to a server during `up`.
 public enum ServerAction: String, Sendable, Codable {
     case created, started, running, stopped, unsupported

@@ -15,7 +15,7 @@ public final class StackLock {
             let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
             guard wait else {
                 close(fd)
-                throw EngineError("another ovudev (pid \(holder)) is working on this stack; try again when it is done")
+                throw EngineError(.stackBusy(lock: path, holder: holder))
             }
             onWait("another ovudev (pid \(holder)) is working on this stack; waiting for it")
             guard flock(fd, LOCK_EX) == 0 else { close(fd); throw EngineError("cannot lock \(path)") }

@@ -26,7 +26,7 @@ struct MongoDBEngine: EngineModule {
     }
 
     func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
-        [CheckFinding(subject: server.name, check: "server", status: .skipped, detail: "mongodb is not checked by ovudev")]
+        [CheckFinding(subject: server.name, check: "server", status: .skipped, kind: .notChecked(server: server.name, engine: engine.rawValue))]
     }
 
     func dumpRefusal(program: String) -> String? {

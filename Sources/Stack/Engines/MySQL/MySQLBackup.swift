@@ -64,9 +64,10 @@ extension MySQLEngine {
         do {
             try admin.loadDump(gzipped: file, of: database, into: scratch)
         } catch let error as MySQLError {
-            return VerifyReport(target: target.name, file: file, error: "\(file) does not load: \(error.message)", tables: [])
+            let failed = EngineError(.dumpDoesNotLoad(file: file, code: error.code), output: error.message)
+            return VerifyReport(target: target.name, file: file, error: failed.message, tables: [], failure: failed.kind)
         } catch let error as EngineError {
-            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
+            return VerifyReport(target: target.name, file: file, error: error.message, tables: [], failure: error.kind)
         }
         let got = try BackupRunner.mysqlFingerprints(admin, database: scratch)
         return VerifyReport(target: target.name, file: file, error: nil, tables: BackupRunner.compare(want, got, target: target.name))

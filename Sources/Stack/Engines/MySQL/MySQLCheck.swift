@@ -19,32 +19,36 @@ extension Checker {
         do {
             result = try login.run(sql, database: access.database, force: true)
         } catch {
-            return [CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "\(error)")]
+            return [CheckFinding(subject: role.name, check: "own-data", status: .fail, kind: .probeFailed(role: role.name, database: access.database, error: "\(error)"))]
         }
         if let failed = result.errors.first(where: { $0.line == nil }) {
-            return [CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "login over 127.0.0.1:\(server.port) to \(access.database) failed: \(failed.message)")]
+            return [CheckFinding(subject: role.name, check: "own-data", status: .fail,
+                                 kind: .loginFailed(role: role.name, database: access.database, port: server.port, error: failed.message))]
         }
         var findings: [CheckFinding] = []
         let errorAt = Dictionary(result.errors.compactMap { e in e.line.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
         if let failed = (1...5).compactMap({ errorAt[$0] }).first {
-            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "probe table in \(access.database): \(failed.message)"))
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail,
+                                         kind: .probeTableFailed(role: role.name, database: access.database, error: failed.message)))
         } else if !result.rows.contains(where: { $0 == ["probe", "ovudev check"] }) {
-            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "probe row not read back in \(access.database)"))
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, kind: .probeNotReadBack(role: role.name, database: access.database)))
         } else {
-            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok, detail: "login over 127.0.0.1:\(server.port); create, write, read, drop in \(access.database)"))
+            findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok,
+                                         kind: .connectsOverTCP(role: role.name, database: access.database, port: server.port)))
         }
         var leaked: [String] = []
         for (i, other) in others.enumerated() {
             switch errorAt[6 + i] {
             case let error? where error.isAccessDenied: continue
-            case let error?: findings.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "USE \(other) failed unexpectedly: \(error.message)"))
+            case let error?: findings.append(CheckFinding(subject: role.name, check: "isolation", status: .fail,
+                                                     kind: .useFailed(role: role.name, database: other, error: error.message)))
             case nil: leaked.append(other)
             }
         }
         if !leaked.isEmpty {
-            findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in as \(role.name) and used \(leaked.joined(separator: ", ")) on \(server.name)"))
+            findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, kind: .usedDatabases(role: role.name, server: server.name, databases: leaked)))
         } else if !others.isEmpty {
-            findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok, detail: "access denied to \(others.count) other database\(others.count == 1 ? "" : "s") on \(server.name)"))
+            findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok, kind: .accessDenied(role: role.name, server: server.name, databases: others.count)))
         }
         return findings
     }
@@ -58,7 +62,7 @@ extension MySQLEngine {
     func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
         guard MySQLTools.client != nil else {
             return [CheckFinding(subject: server.name, check: "server", status: .skipped,
-                                 detail: "the mariadb client is not installed (\(MySQLTools.installCommand)): MySQL not checked")]
+                                 kind: .clientMissing(server: server.name, install: MySQLTools.installCommand))]
         }
         let admin = checker.mysqlAdmins[server.name] ?? Superuser(server, secrets: checker.secrets).tcpLogin()
         var findings: [CheckFinding] = []
@@ -72,7 +76,7 @@ extension MySQLEngine {
                 SELECT 'table', GRANTEE, TABLE_SCHEMA FROM information_schema.TABLE_PRIVILEGES;
                 """).rows
         } catch {
-            return [CheckFinding(subject: server.name, check: "own-data", status: .fail, detail: "cannot read the catalog of \(server.name): \(error)")]
+            return [CheckFinding(subject: server.name, check: "own-data", status: .fail, kind: .catalogUnreadable(server: server.name, error: "\(error)"))]
         }
         // GRANTEE is 'user'@'host'.
         let userOf = { (grantee: String) -> String in
@@ -80,9 +84,8 @@ extension MySQLEngine {
             return parts.count > 1 ? String(parts[1]) : grantee
         }
         let anonymous = catalog.filter { $0.first == "anonymous" }.map { $0[1] }
-        findings.append(anonymous.isEmpty
-            ? CheckFinding(subject: "PUBLIC", check: "public", status: .ok, detail: "no anonymous accounts on \(server.name)")
-            : CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "anonymous accounts on \(server.name): \(anonymous.joined(separator: ", "))"))
+        findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: anonymous.isEmpty ? .ok : .leak,
+                                     kind: .anonymousAccounts(server: server.name, accounts: anonymous)))
         var global: [String: [String]] = [:]
         var reach: [String: Set<String>] = [:]
         for row in catalog where row.count == 3 {
@@ -101,19 +104,20 @@ extension MySQLEngine {
         }
         for role in server.roles.map(\.name) {
             if let privileges = global[role] {
-                findings.append(CheckFinding(subject: role, check: "role", status: .leak, detail: "has global privileges on \(server.name): \(privileges.sorted().joined(separator: ", "))"))
+                findings.append(CheckFinding(subject: role, check: "role", status: .leak,
+                                             kind: .globalPrivileges(role: role, server: server.name, privileges: privileges.sorted())))
             }
             let expected = planned[role] ?? [], actual = reach[role] ?? []
             let extra = actual.subtracting(expected).sorted(), missing = expected.subtracting(actual).sorted()
             if !extra.isEmpty {
-                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "has privileges on \(extra.joined(separator: ", ")) (\(server.name))"))
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, kind: .mysqlPrivileges(role: role, server: server.name, patterns: extra)))
             }
             if !missing.isEmpty {
-                findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, detail: "has no privileges on \(missing.joined(separator: ", ")) (\(server.name))"))
+                findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, kind: .mysqlPrivilegesMissing(role: role, server: server.name, patterns: missing)))
             }
             if extra.isEmpty && missing.isEmpty && global[role] == nil {
                 findings.append(CheckFinding(subject: role, check: "isolation", status: .ok,
-                                             detail: "privileges on exactly \(expected.count) of \(server.databases.count) databases on \(server.name)"))
+                                             kind: .mysqlPrivilegesExactly(role: role, server: server.name, count: expected.count, of: server.databases.count)))
             }
         }
         // Real logins, each user in one client run: lines 1–5 the probe, then one USE per other database.

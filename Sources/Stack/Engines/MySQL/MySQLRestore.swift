@@ -27,25 +27,25 @@ extension BackupRunner {
                 try admin.loadDump(gzipped: file, of: database, into: name)
             } catch {
                 _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(name));")
-                throw EngineError("\(file) does not load: \(error)")
+                throw EngineError(.dumpDoesNotLoad(file: file, code: (error as? MySQLError)?.code), output: "\(error)")
             }
         }
         if let into {
-            if try exists(into) { throw EngineError("database \(into) already exists on \(target.server); restore --into a new name, or drop it first") }
+            if try exists(into) { throw EngineError(.restoreRefused(database: into, server: target.server, reason: .exists)) }
             progress("restore \(target.name) into new database \(into)")
             try load(into: into)
             return RestoreReport(target: target.name, file: file, database: into, schema: nil,
                                  fingerprints: try Self.mysqlFingerprints(admin, database: into), kept: nil, seconds: Date().timeIntervalSince(start))
         }
         guard try exists(database) else {
-            throw EngineError("database \(database) does not exist on \(target.server): run `ovudev up` first (it provisions it), or restore --into a new name")
+            throw EngineError(.restoreRefused(database: database, server: target.server, reason: .missing))
         }
         let staging = try freeName("\(database)_restoring")
         progress("restore \(target.name): loading into \(staging)")
         do {
             try load(into: staging)
         } catch {
-            throw EngineError("\(error) — \(database) was not changed")
+            throw EngineError.restoreFailed(error, database: database)
         }
         defer { _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(staging));") }
         // Only tables move between databases; what else a database holds would stay behind.
@@ -57,7 +57,7 @@ extension BackupRunner {
             UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN \(both);
             """).rows
         if !others.isEmpty {
-            throw EngineError("\(database) or the dump holds \(others.map { "\($0[0]) \($0[1])" }.joined(separator: ", ")), which swapping tables cannot carry: restore --into a new name and move them by hand — \(database) was not changed")
+            throw EngineError(.restoreRefused(database: database, server: target.server, reason: .holds(others.map { "\($0[0]) \($0[1])" })))
         }
         let aside = try freeName("\(database)_pre_restore")
         try admin.exec("CREATE DATABASE \(q(aside));")
@@ -66,7 +66,7 @@ extension BackupRunner {
             try swapTables(admin, current: database, aside: aside, replacement: staging)
         } catch {
             _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(aside));")
-            throw EngineError("\(error) — \(database) was not changed")
+            throw EngineError.restoreFailed(error, database: database)
         }
         do {
             let (check, mine) = try checkRestored(target)

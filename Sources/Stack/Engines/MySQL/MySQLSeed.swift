@@ -90,19 +90,21 @@ extension MySQLEngine {
             let r = try login.run(script, database: db.database, localInfile: true)
             if r.status != 0 || !r.errors.isEmpty {
                 // The client stopped at the failed statement; the session's end rolled it back.
-                let warning = r.rows.first { $0.count == 3 && $0[0] == "Warning" }?[2]
+                let warningRow = r.rows.first { $0.count == 3 && $0[0] == "Warning" }
+                let warning = warningRow?[2]
                 let error = r.errors.first ?? MySQLError(code: nil, line: nil, message: r.output.trimmingCharacters(in: .whitespacesAndNewlines))
                 var line = error.line.map { $0 - 1 }
-                var message = error.message
+                var message = error.message, code = error.code.map(String.init)
                 if let range = message.range(of: ": ", range: (message.range(of: "ERROR ")?.upperBound ?? message.startIndex)..<message.endIndex) {
                     message = String(message[range.upperBound...])
                 }
                 if file.hasSuffix(".csv") {
                     message = warning ?? message
+                    code = warningRow?[1] ?? code
                     // LOAD DATA names the data row ("at row 3"); the file has a header line more.
                     line = message.range(of: "at row ").flatMap { Int(message[$0.upperBound...].prefix { $0.isNumber }) }.map { $0 + 1 }
                 }
-                throw SeedError(instance: instance.name, file: file, line: line, message: message)
+                throw SeedError(instance: instance.name, file: file, line: line, message: message, code: code)
             }
             let rows = r.rows.first { $0.first == "ovudev-rows" }.flatMap { $0.count > 1 ? Int($0[1]) : nil }
             results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))

@@ -109,12 +109,12 @@ extension BackupRunner {
 
     /// `pg_restore --list`: is this a readable pg_dump archive at all?
     func checkArchive(_ file: String, server: PlannedServer) throws {
-        guard FileManager.default.fileExists(atPath: file) else { throw EngineError("no such file: \(file)") }
+        guard FileManager.default.fileExists(atPath: file) else { throw EngineError(.noSuchFile(file: file)) }
         let r = try Subprocess.run(["pg_restore", "--list", file])
         guard r.status == 0 else {
             let output = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
             let how = r.status > 128 ? "pg_restore --list crashed on it (signal \(r.status - 128))" : "pg_restore --list exit \(r.status)"
-            throw EngineError("\(file) is not a readable pg_dump archive (damaged, truncated, or not a custom-format dump): \(how)\(output.isEmpty ? "" : ":\n\(output)")")
+            throw EngineError(.dumpUnreadable(file: file), output: "\(how)\(output.isEmpty ? "" : ":\n\(output)")")
         }
     }
 
@@ -131,7 +131,7 @@ extension BackupRunner {
                                 environment: environment, file: nil, label: "pg_restore \((file as NSString).lastPathComponent)")
         guard r.status == 0 else {
             let message = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw EngineError("\(file) could not be restored (a damaged or incomplete dump?): pg_restore exit \(r.status):\n\(message)")
+            throw EngineError(.dumpNotRestored(file: file, database: database, program: "pg_restore", status: r.status), output: message)
         }
         progress("pg_restore into \(database): \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
@@ -170,7 +170,7 @@ extension PostgreSQLEngine {
         do {
             try runner.pgRestore(file, server: server, database: scratch)
         } catch let error as EngineError {
-            return VerifyReport(target: target.name, file: file, error: error.message, tables: [])
+            return VerifyReport(target: target.name, file: file, error: error.message, tables: [], failure: error.kind)
         }
         let got = try BackupRunner.fingerprints(try runner.connect(server, database: scratch), schemas: schemas)
         return VerifyReport(target: target.name, file: file, error: nil, tables: BackupRunner.compare(want, got, target: target.name))

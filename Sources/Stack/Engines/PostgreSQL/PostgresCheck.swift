@@ -22,11 +22,12 @@ extension Checker {
         for other in Self.spread(others.map(\.name), count: loginSample) {
             do {
                 _ = try login(server, role: role, database: other)
-                found.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "logged in to \(other)"))
+                found.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, kind: .loggedIn(role: role.name, database: other)))
             } catch let error as PGError where error.isPermissionDenied {
                 continue
             } catch {
-                found.append(CheckFinding(subject: role.name, check: "isolation", status: .fail, detail: "login to \(other) failed unexpectedly: \(error)"))
+                found.append(CheckFinding(subject: role.name, check: "isolation", status: .fail,
+                                          kind: .loginFailedUnexpectedly(role: role.name, database: other, error: "\(error)")))
             }
         }
         return found
@@ -67,11 +68,13 @@ extension Checker {
             let schema = row[1]!, role = roleNames[row[2]!] ?? row[2]!, usage = row[3] == "t", create = row[4] == "t"
             let owner = schemaOwner[schema] == role || db.publicCreate.contains(role)
             if owner && !(usage && create) {
-                findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, detail: "lacks USAGE/CREATE on its schema \(db.name).\(schema)"))
+                findings.append(CheckFinding(subject: role, check: "own-data", status: .fail, kind: .lacksOwnSchema(role: role, database: db.name, schema: schema)))
             } else if !owner && create {
-                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "may CREATE in \(db.name).\(schema)"))
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak,
+                                            kind: .schemaPrivilege(role: role, database: db.name, schema: schema, privilege: .create)))
             } else if !owner && usage && !readers.contains(role) && schema != "public" {
-                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "has USAGE on \(db.name).\(schema)"))
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak,
+                                            kind: .schemaPrivilege(role: role, database: db.name, schema: schema, privilege: .usage)))
             }
         }
         // Role × table (tables, views, foreign tables) of the service schemas that exist. Not
@@ -99,16 +102,19 @@ extension Checker {
                 let role = row[3]!, table = "\(row[1]!).\(row[2]!)", select = row[5] == "t", write = row[6] == "t"
                 if owners[table] == role { continue }
                 if write {
-                    findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, detail: "may write \(db.name).\(table) (owned by \(owners[table] ?? "?"))"))
+                    findings.append(CheckFinding(subject: role, check: "isolation", status: .leak,
+                                                kind: .mayWrite(role: role, database: db.name, table: table, owner: owners[table] ?? "?")))
                 } else if select && !granted.contains("\(role) \(table)") && !analytics.contains("\(role) \(row[1]!)") {
-                    findings.append(CheckFinding(subject: role, check: "reads", status: .leak, detail: "may read \(db.name).\(table), which no `reads` grants"))
+                    findings.append(CheckFinding(subject: role, check: "reads", status: .leak, kind: .mayRead(role: role, database: db.name, table: table)))
                 }
             }
             for read in db.tableReads {
                 let ok = privileges.contains { $0[3] == read.role && $0[1] == read.schema && $0[2] == read.table && $0[5] == "t" }
                 let exists = owners["\(read.schema).\(read.table)"] != nil
+                let table = "\(read.schema).\(read.table)"
                 findings.append(CheckFinding(subject: read.role, check: "reads", status: ok ? .ok : (exists ? .fail : .skipped),
-                                             detail: exists ? "SELECT on \(db.name).\(read.schema).\(read.table)" : "\(db.name).\(read.schema).\(read.table) does not exist yet (migrations)"))
+                                             kind: exists ? .reads(role: read.role, database: db.name, table: table)
+                                                 : .readsMissing(role: read.role, database: db.name, table: table)))
             }
         }
         return findings
@@ -125,11 +131,11 @@ extension Checker {
             try conn.exec("INSERT INTO \(table) VALUES (1, 'ovudev check')")
             let read = try conn.exec("SELECT note FROM \(table) WHERE id = 1")
             guard read.rows.first?.first == "ovudev check" else {
-                return CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "probe row not read back")
+                return CheckFinding(subject: role.name, check: "own-data", status: .fail, kind: .probeNotReadBack(role: role.name, database: access.database))
             }
-            return CheckFinding(subject: role.name, check: "own-data", status: .ok, detail: "create, write, read in \(access.database)\(access.schema.map { ".\($0)" } ?? "")")
+            return CheckFinding(subject: role.name, check: "own-data", status: .ok, kind: .connects(role: role.name, database: access.database, schema: access.schema))
         } catch {
-            return CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "\(error)")
+            return CheckFinding(subject: role.name, check: "own-data", status: .fail, kind: .probeFailed(role: role.name, database: access.database, error: "\(error)"))
         }
     }
 }
@@ -149,7 +155,7 @@ extension PostgreSQLEngine {
         // Roles are plain logins.
         let attrs = try admin.exec("SELECT rolname FROM pg_roles WHERE rolname = ANY(\(checker.textArray(roles))) AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls)")
         for row in attrs.rows {
-            findings.append(CheckFinding(subject: row[0] ?? "?", check: "role", status: .leak, detail: "has superuser, createdb, createrole or bypassrls"))
+            findings.append(CheckFinding(subject: row[0] ?? "?", check: "role", status: .leak, kind: .roleAttributes(role: row[0] ?? "?", server: server.name)))
         }
         // PUBLIC holds nothing on service databases.
         let publicGrants = try admin.exec("""
@@ -157,10 +163,10 @@ extension PostgreSQLEngine {
             WHERE a.grantee = 0 AND d.datname = ANY(\(checker.textArray(databases))) ORDER BY 1, 2
             """)
         for row in publicGrants.rows {
-            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .leak, detail: "\(row[1] ?? "?") on database \(row[0] ?? "?")"))
+            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .leak, kind: .publicHas(database: row[0] ?? "?", privilege: row[1] ?? "?")))
         }
         if publicGrants.rows.isEmpty {
-            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .ok, detail: "no privileges on \(databases.count) databases of \(server.name)"))
+            findings.append(CheckFinding(subject: "PUBLIC", check: "public", status: .ok, kind: .publicHasNothing(server: server.name, databases: databases.count)))
         }
         // The CONNECT matrix: every role × every database, from the catalog.
         let matrix = try admin.exec("""
@@ -180,14 +186,14 @@ extension PostgreSQLEngine {
             let extra = actual.subtracting(expected).sorted()
             let missing = expected.subtracting(actual).sorted()
             if !extra.isEmpty {
-                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, detail: "may connect to \(extra.joined(separator: ", "))"))
+                findings.append(CheckFinding(subject: role.name, check: "isolation", status: .leak, kind: .mayConnect(role: role.name, databases: extra)))
             }
             if !missing.isEmpty {
-                findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, detail: "cannot connect to \(missing.joined(separator: ", "))"))
+                findings.append(CheckFinding(subject: role.name, check: "own-data", status: .fail, kind: .cannotConnect(role: role.name, databases: missing)))
             }
             if extra.isEmpty && missing.isEmpty {
                 findings.append(CheckFinding(subject: role.name, check: "isolation", status: .ok,
-                                             detail: "connects to exactly \(expected.count) of \(databases.count) databases on \(server.name)"))
+                                             kind: .connectsExactly(role: role.name, server: server.name, count: expected.count, of: databases.count)))
             }
         }
         // Real logins: every service role's own data works (probe table in a rolled-back
@@ -211,7 +217,7 @@ extension PostgreSQLEngine {
         for role in owners where !sampled.contains(role.name) {
             let access = checker.plan.instance(role.instance!)!.database!
             findings.append(CheckFinding(subject: role.name, check: "own-data", status: .ok,
-                                         detail: "catalog: CONNECT on \(access.database), USAGE and CREATE on its schema (real logins probe \(sampled.count) of \(owners.count) roles)"))
+                                         kind: .catalogOwnData(role: role.name, database: access.database, sampled: sampled.count, roles: owners.count)))
         }
         findings += results.dropFirst(server.databases.count).flatMap { $0 }
         return findings

@@ -114,6 +114,10 @@ public final class PGConnection {
         if message.contains("permission denied for database") { return "42501" }
         if message.contains("does not exist") && message.contains("database") { return "3D000" }
         if message.contains("does not exist") && message.contains("role") { return "28000" }
+        if message.contains("Peer authentication failed") { return "28000" }
+        // The server asked for a password and libpq had none to give: the server's code for a
+        // login without the right password.
+        if message.contains("no password supplied") { return "28P01" }
         return nil
     }
 

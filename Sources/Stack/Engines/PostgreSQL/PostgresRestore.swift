@@ -16,7 +16,7 @@ extension BackupRunner {
 
         if let into {
             if try !admin.query("SELECT FROM pg_catalog.pg_database WHERE datname = $1", [into]).rows.isEmpty {
-                throw EngineError("database \(into) already exists on \(server.name); restore --into a new name, or drop it first")
+                throw EngineError(.restoreRefused(database: into, server: server.name, reason: .exists))
             }
             progress("restore \(target.name) into new database \(into)")
             try createDatabase(into, like: dbExists ? database : nil, owner: nil, admin: admin)
@@ -32,7 +32,7 @@ extension BackupRunner {
                                  kept: nil, seconds: Date().timeIntervalSince(start))
         }
         guard dbExists else {
-            throw EngineError("database \(database) does not exist on \(server.name): run `ovudev up` first (it provisions it), or restore --into a new name")
+            throw EngineError(.restoreRefused(database: database, server: server.name, reason: .missing))
         }
         if let schema = target.schema {
             return try restoreSchema(file, target: target, schema: schema, server: server, database: database, start: start)
@@ -50,7 +50,7 @@ extension BackupRunner {
             try pgRestore(file, server: server, database: staging)
         } catch {
             _ = try? admin.exec("DROP DATABASE IF EXISTS \(q(staging)) WITH (FORCE)")
-            throw EngineError("\(error) — \(database) was not changed")
+            throw EngineError.restoreFailed(error, database: database)
         }
         let old = try freeDatabaseName(Self.truncated("\(database)_pre_restore"), admin: admin)
         progress("restore \(target.name): \(database) → \(old), \(staging) → \(database)")
@@ -116,7 +116,7 @@ extension BackupRunner {
             try pgRestore(file, server: server, database: database)
         } catch {
             putBack()
-            throw EngineError("\(error) — \(database).\(schema) was put back as it was")
+            throw EngineError.restoreFailed(error, database: database, schema: schema)
         }
         do {
             var report = try converge(target: target, server: server, database: database, file: file, start: start)

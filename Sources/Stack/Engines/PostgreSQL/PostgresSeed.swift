@@ -27,7 +27,7 @@ extension Seeder {
                 do {
                     rows = try conn.exec(sql).affected ?? 0
                 } catch let error as PGError {
-                    throw SeedError(instance: instance.name, file: file, line: Self.line(of: error, in: sql), message: error.description)
+                    throw SeedError(instance: instance.name, file: file, line: Self.line(of: error, in: sql), message: error.description, code: error.sqlstate)
                 }
             } else {
                 rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn, hash: hash)
@@ -40,7 +40,7 @@ extension Seeder {
         } catch {
             _ = try? conn.exec("ROLLBACK")
             if error is SeedError { throw error }
-            throw SeedError(instance: instance.name, file: file, line: nil, message: "\(error)")
+            throw SeedError(instance: instance.name, file: file, line: nil, message: "\(error)", code: (error as? PGError)?.sqlstate)
         }
     }
 

@@ -25,11 +25,12 @@ extension RedisEngine {
                     foreign = try others.filter { try conn.command(["EXISTS", "ovudev:probe:\($0.0)"]) == .integer(1) }
                 }
                 if own != .string(token) {
-                    findings.append(CheckFinding(subject: instance, check: "redis", status: .fail, detail: "index \(index) did not keep a key"))
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .fail, kind: .redisKeyLost(instance: instance, index: index)))
                 } else if !foreign.isEmpty {
-                    findings.append(CheckFinding(subject: instance, check: "redis", status: .leak, detail: "index \(index) sees keys of \(foreign.map(\.0).joined(separator: ", "))"))
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .leak,
+                                                 kind: .redisSeesKeys(instance: instance, index: index, others: foreign.map(\.0))))
                 } else {
-                    findings.append(CheckFinding(subject: instance, check: "redis", status: .ok, detail: "\(server.name) index \(index) answers; other indexes' keys invisible"))
+                    findings.append(CheckFinding(subject: instance, check: "redis", status: .ok, kind: .redisSlot(instance: instance, server: server.name, index: index)))
                 }
             }
             for (instance, index) in slots {
@@ -38,7 +39,7 @@ extension RedisEngine {
             }
             return findings
         } catch {
-            return [CheckFinding(subject: server.name, check: "redis", status: .fail, detail: "\(error)")]
+            return [CheckFinding(subject: server.name, check: "redis", status: .fail, kind: .redisFailed(server: server.name, error: "\(error)"))]
         }
     }
 }
