@@ -92,8 +92,8 @@ enum Page {
     #topology,#logs,#jobs{grid-column:1/3}
     h2{font-size:15px;margin:4px 0 8px}h3{font-size:13px;margin:10px 0 4px}h4{margin:6px 0 2px;font-size:12px}
     table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eee}
-    tr.healthy td.health,tr.healthy td:nth-child(4){color:#2e7d32;font-weight:bold}
-    tr.unhealthy td.health,tr.stopped td.health,tr.stopped td:nth-child(4){color:#c62828;font-weight:bold}
+    tr.healthy td.health,#server-rows tr.healthy td:nth-child(4){color:#2e7d32;font-weight:bold}
+    tr.unhealthy td.health,tr.stopped td.health,#server-rows tr.stopped td:nth-child(4){color:#c62828;font-weight:bold}
     tr.unhealthy,tr.stopped{background:#ffebee}
     .svg{overflow:auto}.svg svg{max-width:100%;height:auto}
     g.service.unhealthy rect,g.service.stopped rect{fill:#ffcdd2;stroke:#c62828}g.service.healthy rect{fill:#c8e6c9;stroke:#2e7d32}
@@ -105,7 +105,10 @@ enum Page {
 
     static let js = #"""
     const token = document.querySelector('meta[name="ovudev-token"]').content;
-    history.replaceState(null, '', '/');
+    // ?once=1: apply the first state and log tail, then close the streams (for screenshots and
+    // headless browsers, whose virtual time stands still while a stream is open).
+    const once = new URLSearchParams(location.search).get('once') === '1';
+    history.replaceState(null, '', once ? '/?once=1' : '/');
     const $ = (id) => document.getElementById(id);
     const esc = (s) => String(s ?? '').replace(/[&<>"']/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
     const api = (path, opts) => fetch(path, Object.assign({credentials: 'same-origin'}, opts || {}));
@@ -166,7 +169,7 @@ enum Page {
       const name = $('log-name').value; if (!name) return;
       if (logSource) logSource.close();
       logSource = new EventSource('/api/logs/' + encodeURIComponent(name) + '/stream');
-      logSource.addEventListener('lines', ev => { allLines = JSON.parse(ev.data).lines; showLines(allLines, false); });
+      logSource.addEventListener('lines', ev => { allLines = JSON.parse(ev.data).lines; showLines(allLines, false); if (once) logSource.close(); });
       logSource.addEventListener('line', ev => { if (!$('log-follow').checked) return; const l = JSON.parse(ev.data); allLines.push(...l); if (allLines.length > 5000) allLines = allLines.slice(-5000); showLines(l, true); });
     }
     async function loadLogs() {
@@ -204,7 +207,7 @@ enum Page {
     const events = new EventSource('/api/events');
     events.onopen = () => { $('live').textContent = 'live'; $('live').classList.add('on'); };
     events.onerror = () => { $('live').textContent = 'reconnecting…'; $('live').classList.remove('on'); };
-    events.addEventListener('state', ev => renderState(JSON.parse(ev.data)));
+    events.addEventListener('state', ev => { renderState(JSON.parse(ev.data)); if (once) { events.close(); $('live').textContent = 'applied once'; } });
     events.addEventListener('check', ev => renderCheck(JSON.parse(ev.data)));
     events.addEventListener('job', ev => { const j = JSON.parse(ev.data); $('job-lines').textContent += `[${j.id}] ${j.line}\n`; $('job-lines').scrollTop = 1e9; });
     events.addEventListener('jobdone', ev => { const j = JSON.parse(ev.data); $('job-lines').textContent += `[${j.id}] ${j.ok ? 'done' : 'FAILED'}\n`; loadData(); });
