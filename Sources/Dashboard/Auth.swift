@@ -5,6 +5,7 @@ import Topology
 /// The dashboard listens on loopback only: anything else is refused (exit 2), whatever asks.
 public struct NotLoopbackError: ExitStatusError, CustomStringConvertible {
     public var host: String
+    public init(host: String) { self.host = host }
     public var exitStatus: Int32 { 2 }
     public var description: String {
         "the dashboard listens on a loopback address only (127.0.0.1, 127.x.x.x, localhost); \"\(host)\" is not one: it would show the stack to the network"

@@ -2,7 +2,9 @@ import Dashboard
 import Foundation
 import Stack
 import Testing
+import Renderers
 import Topology
+import Workspace
 
 /// `ovudev up --dashboard` on the example's `stage` scenario, seen through a raw HTTP client
 /// (auth, the JSON API, the SSE stream) and headless Chromium (the page, a screenshot).
@@ -229,5 +231,34 @@ struct RawHTTP {
         let fd = try connect()
         send(fd, "GET", path, headers)
         return Stream(fd: fd)
+    }
+}
+
+/// The pieces without a stack: the loopback rule, the token, the SVG.
+@Suite struct DashboardPartsTests {
+    @Test func onlyLoopbackAddressesAreAccepted() throws {
+        #expect(try Loopback.address("127.0.0.1") == "127.0.0.1")
+        #expect(try Loopback.address("127.0.0.2") == "127.0.0.2")
+        #expect(try Loopback.address("localhost") == "127.0.0.1")
+        for host in ["0.0.0.0", "10.0.0.1", "192.168.1.2", "128.0.0.1", "127.0.0", "127.0.0.1.5", "example.com", "", "::", "1.2.3.4"] {
+            #expect(throws: NotLoopbackError.self, "\(host)") { try Loopback.address(host) }
+        }
+        #expect(NotLoopbackError(host: "0.0.0.0").exitStatus == 2)
+    }
+
+    @Test func tokensAreRandomAndLong() {
+        let a = TokenAuth.random(), b = TokenAuth.random()
+        #expect(a.count == 64 && a != b && a.allSatisfy(\.isHexDigit))
+    }
+
+    @Test func theTopologySVGIsDeterministicAndEscaped() throws {
+        let project = try Project.load(topologyPath: "\(repositoryRoot)/ovu.topology.json")
+        let graph = TopologyGraph(plan: try project.plan(scenario: "stage"))
+        let svg = GraphSVG.render(graph)
+        #expect(svg == GraphSVG.render(graph))
+        #expect(svg.hasPrefix("<svg ") && svg.contains("id=\"svc-ulm\"") && svg.contains("class=\"edge reads\""))
+        var odd = graph
+        odd.services[0].name = "<script>&\"'"
+        #expect(!GraphSVG.render(odd).contains("<script>"))
     }
 }
