@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // `ovudev dashboard`: a small HTTP/1.1 server on Swift concurrency (no NIO), loopback only.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -31,8 +33,13 @@ let package = Package(
         // `ovudev init`: a new topology from flags or from a docker-compose file (YAML, read with Yams).
         .target(name: "Scaffold", dependencies: ["Topology", "Renderers", .product(name: "Yams", package: "Yams")]),
         .target(name: "Stack", dependencies: ["Topology", "Statements", "Workspace", "CLibPQ", "CHiredis", "CCrypto"]),
+        // `ovudev dashboard`: the local web page and JSON API over a running native stack.
+        .target(name: "Dashboard", dependencies: [
+            "Topology", "Workspace", "Renderers", "Stack",
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
         .executableTarget(name: "ovudev", dependencies: [
-            "Topology", "Statements", "Workspace", "Renderers", "Stack", "Scaffold",
+            "Topology", "Statements", "Workspace", "Renderers", "Stack", "Scaffold", "Dashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
@@ -41,7 +48,7 @@ let package = Package(
         .testTarget(name: "RenderersTests", dependencies: ["Topology", "Statements", "Workspace", "Renderers"], exclude: ["Golden"]),
         .testTarget(name: "ScaffoldTests", dependencies: ["Scaffold", "Topology", "Renderers"]),
         // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).
-        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Statements", "Workspace", "Renderers", "ovudev"]),
+        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Statements", "Workspace", "Renderers", "Dashboard", "ovudev"]),
     ],
     swiftLanguageModes: [.v6]
 )

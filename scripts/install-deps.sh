@@ -15,7 +15,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 # podman, runc, catatonit (`init: true`), debootstrap and curl: the compose bundle under a real engine
 # (PodmanBundleTests; scripts/podman-images.sh, scripts/podman-engine.sh), rootful, without systemd.
 for pkg in postgresql postgresql-client libpq-dev libssl-dev redis-server redis-tools libhiredis-dev mariadb-server mariadb-client docker-compose cron python3-venv graphviz \
-           podman runc catatonit debootstrap curl; do
+           podman runc catatonit debootstrap curl chromium; do
     have_pkg "$pkg" || need_apt="$need_apt $pkg"
 done
 # Tools the tests run, from Debian unless the machine has them already from elsewhere:

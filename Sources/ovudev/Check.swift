@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Stack
 
@@ -26,19 +27,8 @@ struct CheckCommand: ParsableCommand {
         if !report.passed { throw ExitCode(1) }
     }
 
-    /// `check --json`: the findings and their totals.
-    struct Output: Encodable {
-        var passed: Bool
-        var leaks: Int
-        var failures: Int
-        var findings: [CheckFinding]
-        init(_ report: CheckReport) {
-            passed = report.passed
-            leaks = report.leaks
-            failures = report.failures
-            findings = report.findings
-        }
-    }
+    /// `check --json`: the findings and their totals (shared with the dashboard's `/api/check`).
+    typealias Output = CheckOutput
 
     /// Subjects × checks, each cell ok / LEAK / FAIL / skip; then the details of what is not ok.
     static func matrix(_ report: CheckReport) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Dashboard
 import Renderers
 import Stack
 import Topology
@@ -59,6 +60,9 @@ struct Up: ParsableCommand {
     @Flag(name: .long, help: "When a service's Redis index changed, move its keys to the new index (instead of refusing).")
     var moveRedisKeys = false
 
+    @Flag(name: .long, help: "Then serve the dashboard in the background (its URL is printed; `down` stops it).")
+    var dashboard = false
+
     func validate() throws {
         guard engine == "native" || engine == "docker" else { throw ValidationError("--engine is native or docker") }
     }
@@ -83,6 +87,7 @@ struct Up: ParsableCommand {
         }
         print("")
         print(summary(stack))
+        if dashboard { print("\ndashboard: \(try DashboardCommand.startDetached(stack))") }
         if let check = report.check {
             print("")
             print(CheckCommand.matrix(check))
@@ -132,6 +137,7 @@ struct Down: ParsableCommand {
     func run() throws {
         let stack = try options.stack()
         let result = try stack.down(volumes: volumes)
+        if DashboardCommand.stopDetached(stack) { print("stopped the dashboard") }
         if result.services.isEmpty && result.servers.isEmpty {
             print("nothing was running in scenario \(stack.plan.scenario)\(volumes ? "; data removed" : "")")
         } else {
@@ -148,11 +154,8 @@ struct Status: ParsableCommand {
     @Flag(name: .long, help: "As JSON.")
     var json = false
 
-    struct Output: Codable {
-        var scenario: String
-        var servers: [ServerState]
-        var services: [NativeStack.InstanceStatus]
-    }
+    /// Shared with the dashboard's `GET /api/status`.
+    typealias Output = StatusOutput
 
     func run() throws {
         let stack = try options.stack()
