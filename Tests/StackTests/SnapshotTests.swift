@@ -143,7 +143,7 @@ import Workspace
         let dir = project.directory
         let before = try Self.fingerprints(stack)
         for bad in ["../x", "a/b", "-x", ".hidden", "a..b", String(repeating: "n", count: 65)] {
-            let r = try ovudev(["snapshot", "save", bad, "--scenario", "stage"], directory: dir)
+            let r = try ovudev(["snapshot", "save", "--scenario", "stage", "--", bad], directory: dir)
             #expect(r.status == 2, "save \(bad): \(r.status) \(r.output)")
             #expect(r.output.contains("is not a snapshot name"), "\(r.output)")
         }
@@ -154,10 +154,12 @@ import Workspace
         let noYes = try ovudev(["reset", "--scenario", "stage"], directory: dir)
         #expect(noYes.status == 1 && noYes.output.contains("--yes"), "\(noYes.output)")
 
-        let lock = try StackLock(path: stack.paths.lock)
-        let busy = try ovudev(["snapshot", "restore", "seeded", "--yes", "--scenario", "stage"], directory: dir)
-        #expect(busy.status == 1 && busy.output.contains("another ovudev (pid \(getpid()))"), "\(busy.output)")
-        withExtendedLifetime(lock) {}
+        do {
+            let lock = try StackLock(path: stack.paths.lock)
+            let busy = try ovudev(["snapshot", "restore", "seeded", "--yes", "--scenario", "stage"], directory: dir)
+            #expect(busy.status == 1 && busy.output.contains("another ovudev (pid \(getpid()))"), "\(busy.output)")
+            withExtendedLifetime(lock) {}
+        }
         #expect(try Self.fingerprints(stack) == before)
 
         let saved = try ovudev(["snapshot", "save", "cli-1", "--scenario", "stage"], directory: dir)
