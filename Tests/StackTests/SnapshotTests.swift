@@ -167,6 +167,13 @@ import Workspace
         let list = try ovudev(["snapshot", "list", "--json", "--scenario", "stage"], directory: dir)
         let entries = try JSONSerialization.jsonObject(with: Data(list.output.split(separator: "\n").drop { !$0.hasPrefix("[") }.joined(separator: "\n").utf8)) as? [[String: Any]]
         #expect(entries?.compactMap { $0["name"] as? String } == ["cli-1", "seeded"], "\(list.output)")
+        // --git: the branch's name, sanitised; outside a work tree, a clear refusal.
+        let noGit = try ovudev(["snapshot", "save", "--git", "--scenario", "stage"], directory: dir)
+        #expect(noGit.status == 2 && noGit.output.contains("not in a git work tree"), "\(noGit.output)")
+        #expect(try Subprocess.run(["git", "init", "-q", "-b", "feature/login"], directory: dir).status == 0)
+        let branch = try ovudev(["snapshot", "save", "--git", "--scenario", "stage"], directory: dir)
+        #expect(branch.status == 0 && branch.output.contains("snapshot feature-login of scenario stage"), "\(branch.output)")
+        #expect(SnapshotName.sanitised(branch: "-wip/ä..x y") == "wip--.x-y")
         let restored = try ovudev(["reset", "--yes", "--scenario", "stage"], directory: dir)
         #expect(restored.status == 0 && restored.output.contains("restored snapshot seeded"), "\(restored.output)")
         #expect(try Self.fingerprints(stack) == before)

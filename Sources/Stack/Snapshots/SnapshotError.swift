@@ -112,7 +112,12 @@ public enum SnapshotName {
 
     /// The current branch of the git work tree at `directory`, sanitised.
     public static func gitBranch(in directory: String) throws -> String {
-        let r = try Subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], directory: directory)
+        var r = try Subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], directory: directory)
+        if r.status != 0 {
+            // A branch with no commit yet: rev-parse has no HEAD to resolve, symbolic-ref names it.
+            let unborn = try Subprocess.run(["git", "symbolic-ref", "--short", "-q", "HEAD"], directory: directory)
+            if unborn.status == 0 { r = unborn }
+        }
         let branch = r.output.trimmingCharacters(in: .whitespacesAndNewlines)
         guard r.status == 0 else { throw SnapshotError.noGitBranch("\(directory) is not in a git work tree (\(branch.split(separator: "\n").first ?? ""))") }
         guard branch != "HEAD", !branch.isEmpty else { throw SnapshotError.noGitBranch("HEAD is detached (no branch checked out) in \(directory)") }

@@ -101,14 +101,14 @@ extension Snapshots {
         progress("restore \(name): copying \(SnapshotError.size(manifest.bytes)) into staging folders")
         let work = self.work
         try units.filter(\.staged).concurrentForEach { unit in
-            try SnapshotPart.copy(from: "\(source)/\(unit.key.hasPrefix("state/") ? unit.key : unit.key)", entries: nil, to: "\(work)/staging/\(unit.key)")
+            try SnapshotPart.copy(from: "\(source)/\(unit.key)", entries: nil, to: "\(work)/staging/\(unit.key)")
         }
         report.stageSeconds = Date().timeIntervalSince(started)
 
         // 2. Swap: services and servers stop, each folder is renamed into place.
         let t1 = Date()
         let services = stack.services
-        let running = plan.instances.filter { $0.command != nil }.filter { services.stop($0) }.map(\.name)
+        for instance in plan.instances.reversed() { _ = services.stop(instance) }
         progress("restore \(name): stopping servers")
         _ = try stack.engine.stop()
         journal.phase = .swapping
@@ -134,7 +134,6 @@ extension Snapshots {
         try ActiveStack(projectDirectory: stack.project.directory).activate(plan.scenario)
         report.services = instances.map(\.name)
         report.servicesSeconds = Date().timeIntervalSince(t2)
-        if !running.isEmpty && running.count != instances.count { report.notes.append("services running before: \(running.joined(separator: ", "))") }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
