@@ -29,7 +29,7 @@ struct SnapshotPart {
             switch server.engine {
             case .postgres:
                 return SnapshotPart(server: server, live: paths.pgData(server.name), stored: "postgres/\(server.name)/data", entries: nil,
-                                    stopsServer: true, method: "CHECKPOINT, pg_ctl stop -m fast, cp -a --reflink=auto of the data folder, start")
+                                    stopsServer: true, method: "CHECKPOINT, pg_ctl stop -m fast, cp -a --reflink=auto of the data folder (of pg_wal only the last checkpoint's segment), start")
             case .mysql:
                 return SnapshotPart(server: server, live: paths.mysqlData(server.name), stored: "mysql/\(server.name)/data", entries: nil,
                                     stopsServer: true, method: "clean shutdown, cp -a --reflink=auto of the data folder, start")
@@ -66,6 +66,26 @@ struct SnapshotPart {
         default:
             break
         }
+    }
+
+    /// Copies a stopped PostgreSQL data folder without the WAL segments a start does not read:
+    /// after a clean shutdown only the segment of the last checkpoint (`pg_controldata`'s REDO
+    /// WAL file) is needed; the older ones (kept for min_wal_size) and recycled ones are not.
+    /// Falls back to the whole folder when pg_controldata cannot tell.
+    static func copyPostgres(from source: String, to destination: String) throws {
+        guard let bin = NativeEngine.postgresBinDir(),
+              let r = try? Subprocess.run(["\(bin)/pg_controldata", "-D", source], user: NativeEngine.serverAccount(for: .postgres)), r.status == 0,
+              r.output.contains("Database cluster state:               shut down"),
+              let line = r.output.split(separator: "\n").first(where: { $0.hasPrefix("Latest checkpoint's REDO WAL file:") }),
+              let redo = line.split(separator: " ").last.map(String.init), redo.count == 24
+        else { return try copy(from: source, entries: nil, to: destination) }
+        let fm = FileManager.default
+        let top = try fm.contentsOfDirectory(atPath: source).filter { $0 != "pg_wal" }
+        try copy(from: source, entries: top, to: destination)
+        let wal = try fm.contentsOfDirectory(atPath: "\(source)/pg_wal").filter { name in
+            !(name.count == 24 && name.allSatisfy(\.isHexDigit)) || name == redo
+        }
+        try copy(from: "\(source)/pg_wal", entries: wal, to: "\(destination)/pg_wal")
     }
 
     /// Copies the live data into `destination` (a folder inside the snapshot, or a staging folder).

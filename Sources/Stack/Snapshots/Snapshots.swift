@@ -98,7 +98,11 @@ public struct Snapshots {
             let box = TimingBox()
             try parts.concurrentForEach { part in
                 let t0 = Date()
-                try SnapshotPart.copy(from: part.live, entries: part.entries, to: "\(partial)/\(part.stored)")
+                if part.server.engine == .postgres {
+                    try SnapshotPart.copyPostgres(from: part.live, to: "\(partial)/\(part.stored)")
+                } else {
+                    try SnapshotPart.copy(from: part.live, entries: part.entries, to: "\(partial)/\(part.stored)")
+                }
                 box.set(part.server.name, Date().timeIntervalSince(t0))
             }
             timings = box.values
