@@ -69,6 +69,10 @@ public final class NativeStack {
         public var changes: [InstanceChange] = []
         public var started: [String] = []
         public var check: CheckReport?
+        /// An interrupted `snapshot restore` this `up` finished or rolled back (SnapshotRestore).
+        public var recovered: String?
+        /// The automatic `seeded` snapshot, when seeds were loaded (SeededSnapshot).
+        public var snapshot: SnapshotManifest?
         public var changedNothing: Bool {
             servers.allSatisfy { $0.action == .running } && redisMoves.isEmpty && provisioned.isEmpty && migrated.isEmpty
                 && postMigrate.isEmpty && !seeds.contains { $0.outcome == .loaded } && changes.isEmpty && started.isEmpty
@@ -113,6 +117,7 @@ public final class NativeStack {
         let applied = try AppliedState.load(paths.applied)
         try active.activate(plan.scenario)
         var report = UpReport()
+        report.recovered = try Snapshots(stack: self).recoverIfInterrupted(progress: progress)
         progress("servers")
         report.servers = try engine.start()
         var stoppedForMove: Set<String> = []
@@ -140,6 +145,7 @@ public final class NativeStack {
 
         let next = AppliedState(plan: plan, environment: services.declaredEnvironment)
         report.changes = applied.map { converge(from: $0, to: next, stopped: stoppedForMove) } ?? []
+        report.snapshot = try takeSeededSnapshot(applied: next, seeds: report.seeds)
         for instance in plan.instances where instance.command != nil {
             if try services.start(instance) {
                 progress("start \(instance.name)")

@@ -16,7 +16,7 @@ struct Ovudev: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self,
-            Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self, BackupCLI.self, RestoreCLI.self, GraphCommand.self,
+            Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self, BackupCLI.self, RestoreCLI.self, SnapshotCLI.self, ResetCLI.self, GraphCommand.self,
             DashboardCommand.self,
         ])
 

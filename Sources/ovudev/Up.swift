@@ -71,6 +71,7 @@ struct Up: ParsableCommand {
         if engine == "docker" { return try upWithDocker() }
         let stack = try options.stack()
         let report = try stack.up(check: !noCheck, moveRedisKeys: moveRedisKeys)
+        if let recovered = report.recovered { print(recovered) }
         if report.changedNothing {
             print("nothing changed: \(stack.plan.servers.count) servers and \(report.servers.count) running, provisioning up to date, migrations and seeds already applied, services running")
         } else {
@@ -82,6 +83,7 @@ struct Up: ParsableCommand {
             for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
             for seed in report.seeds where seed.outcome == .skipped { print("seed skipped: \(seed.instance) \(seed.file): \(seed.note ?? "")") }
             for change in report.changes { print(change.line) }
+            if let snapshot = report.snapshot { print("snapshot \(snapshot.name): the seeded state, \(SnapshotCLI.size(snapshot.bytes)) (`ovudev reset` goes back to it)") }
             let changed = Set(report.changes.map(\.instance))
             for s in report.started where !changed.contains(s) { print("started: \(s)") }
         }
