@@ -135,7 +135,9 @@ public final class DashboardServer: @unchecked Sendable {
             case "backup": return try json(try jobs.backup(target: query("target")), status: .accepted)
             default: return notFound("no action \(rest[1])")
             }
-        case (_, false, "actions", _), (_, false, "check", _) where !get:
+        case (_, false, "actions", _):
+            return text(.methodNotAllowed, "405 method not allowed\n")
+        case (_, false, "check", _) where !get:
             return text(.methodNotAllowed, "405 method not allowed\n")
         case (true, _, "actions", _):
             return text(.methodNotAllowed, "405 method not allowed: actions are POSTs\n")
