@@ -34,7 +34,7 @@ public struct SeedError: Error, CustomStringConvertible, Sendable {
 /// `ovudev seed`: each instance's seed files, in name order, as the service's own role in its
 /// own database; every file in one transaction with its record in `ovudev_seeds`, so a second
 /// run loads nothing and a failing file leaves nothing behind.
-public struct Seeder {
+public struct Seeder: Sendable {
     public let plan: Plan
     public let projectDirectory: String
     public let secrets: [String: String]
@@ -65,19 +65,44 @@ public struct Seeder {
         return files
     }
 
+    /// Services whose seeds load at once, each over its own connection.
+    public var parallelism = Int(ProcessInfo.processInfo.environment["OVUDEV_SEED_PARALLELISM"] ?? "") ?? 4
+
     /// Seeds the instances (all, or those of `service`), `force` reloading files already loaded.
+    /// Instances load at once (up to `parallelism`), each its own files one after another in name
+    /// order (a later file may need an earlier one); the results come in the plan's order. A
+    /// failing file rolls back; the other instances finish, then the first failure in the plan's
+    /// order is thrown.
     public func seed(service: String? = nil, force: Bool = false, progress: (String) -> Void = { _ in }) throws -> [SeedResult] {
-        var results: [SeedResult] = []
+        var items: [Item] = []
         for instance in plan.instances where service == nil || instance.service == service {
             guard !instance.seed.isEmpty else { continue }
             guard let db = instance.database, let server = plan.server(db.server) else {
-                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped,
-                                          note: "\(instance.name) owns no database"))
+                items.append(.skipped(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped,
+                                                 note: "\(instance.name) owns no database")))
                 continue
             }
-            results += try EngineModules.module(db.engine).seed(instance, into: db, on: server, by: self, force: force, progress: progress)
+            items.append(.load(instance, db, server))
         }
-        return results
+        return try withoutActuallyEscaping(progress) { progress in
+            let lock = NSLock()
+            let serialised = UncheckedProgress { line in lock.lock(); defer { lock.unlock() }; progress(line) }
+            let seeder = self
+            let outcomes = try concurrentlyCollecting(items, workers: parallelism) { item, _ in
+                switch item {
+                case let .skipped(result): return [result]
+                case let .load(instance, db, server):
+                    return try EngineModules.module(db.engine).seed(instance, into: db, on: server, by: seeder, force: force, progress: serialised.call)
+                }
+            }
+            return try outcomes.flatMap { try $0.get() }
+        }
+    }
+
+    /// One instance's share of a seed run.
+    enum Item: Sendable {
+        case skipped(SeedResult)
+        case load(ServiceInstance, DatabaseAccess, PlannedServer)
     }
 
     static func checksum(_ path: String) throws -> String {
@@ -113,4 +138,10 @@ final class ChunkHasher: @unchecked Sendable {
 
     /// Waits for every chunk added so far to be in the hash.
     func finish() { queue.sync {} }
+}
+
+/// The caller's progress, serialised by a lock, handed to the threads that load seeds (it does
+/// not escape `Seeder.seed`).
+struct UncheckedProgress: @unchecked Sendable {
+    let call: (String) -> Void
 }
