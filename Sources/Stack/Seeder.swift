@@ -84,19 +84,23 @@ public struct Seeder: Sendable {
             }
             items.append(.load(instance, db, server))
         }
-        return try withoutActuallyEscaping(progress) { progress in
-            let lock = NSLock()
-            let serialised = UncheckedProgress { line in lock.lock(); defer { lock.unlock() }; progress(line) }
-            let seeder = self
-            let outcomes = try concurrentlyCollecting(items, workers: parallelism) { item, _ in
-                switch item {
-                case let .skipped(result): return [result]
-                case let .load(instance, db, server):
-                    return try EngineModules.module(db.engine).seed(instance, into: db, on: server, by: seeder, force: force, progress: serialised.call)
+        // The loads run on other threads; their progress lines come back to this one.
+        let relay = ProgressRelay()
+        let seeder = self, workers = parallelism, work = items
+        let loading = OnThread { () -> Result<[Result<[SeedResult], Error>], Error> in
+            defer { relay.finish() }
+            return Result {
+                try concurrentlyCollecting(work, workers: workers) { item, _ in
+                    switch item {
+                    case let .skipped(result): return [result]
+                    case let .load(instance, db, server):
+                        return try EngineModules.module(db.engine).seed(instance, into: db, on: server, by: seeder, force: force, progress: relay.add)
+                    }
                 }
             }
-            return try outcomes.flatMap { try $0.get() }
         }
+        relay.relay(to: progress)
+        return try loading.wait().get().flatMap { try $0.get() }
     }
 
     /// One instance's share of a seed run.
@@ -140,8 +144,34 @@ final class ChunkHasher: @unchecked Sendable {
     func finish() { queue.sync {} }
 }
 
-/// The caller's progress, serialised by a lock, handed to the threads that load seeds (it does
-/// not escape `Seeder.seed`).
-struct UncheckedProgress: @unchecked Sendable {
-    let call: (String) -> Void
+/// Lines added on any thread, handed to a `progress` on the thread that relays them.
+final class ProgressRelay: @unchecked Sendable {
+    private let lock = NSLock()
+    private let signal = DispatchSemaphore(value: 0)
+    private var lines: [String] = []
+    private var finished = false
+
+    func add(_ line: String) {
+        lock.lock(); lines.append(line); lock.unlock()
+        signal.signal()
+    }
+
+    /// After the last `add`.
+    func finish() {
+        lock.lock(); finished = true; lock.unlock()
+        signal.signal()
+    }
+
+    /// Calls `progress` with every line in order until `finish`.
+    func relay(to progress: (String) -> Void) {
+        while true {
+            signal.wait()
+            lock.lock()
+            let batch = lines, done = finished
+            lines = []
+            lock.unlock()
+            batch.forEach(progress)
+            if done { return }
+        }
+    }
 }
