@@ -82,15 +82,11 @@ final class PostgresServer: Sendable {
         chmod(passwordFile, 0o600)
         if let (uid, gid) = owner { chown(passwordFile, uid, gid) }
 
-        // initdb once per machine (ClusterTemplate), a copy per test; its password is set below.
-        let settings = ["-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]
-        let runInitdb = { (folder: String) in
-            let initdb = try spawn(asServerAccount + ["\(binDirectory)/initdb", "-D", folder, "--pwfile=\(passwordFile)"] + settings,
-                                   environment: serverEnvironment, outputIn: root)
-            guard initdb.succeeded else { throw Failure(description: "initdb failed: \(initdb)") }
-        }
-        let copied = try ClusterTemplate.copy(to: root + "/data", settings: settings, owner: owner, initdb: runInitdb)
-        if !copied { try runInitdb(root + "/data") }
+        let initdb = try spawn(asServerAccount + [
+            "\(binDirectory)/initdb", "-D", root + "/data", "-U", "postgres", "--pwfile=\(passwordFile)",
+            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
+        ], environment: serverEnvironment, outputIn: root)
+        guard initdb.succeeded else { throw Failure(description: "initdb failed: \(initdb)") }
         try? FileManager.default.removeItem(atPath: passwordFile)
 
         // A port the kernel just handed out; retry if another process takes it before we bind.
@@ -117,17 +113,6 @@ final class PostgresServer: Sendable {
                 "\(binDirectory)/pg_ctl", "-D", root + "/data", "-l", root + "/server.log", "-w", "-t", "60", "start",
             ], environment: serverEnvironment, outputIn: root)
             if start.succeeded {
-                if copied {
-                    // The socket trusts local logins: the superuser gets this cluster's password.
-                    let literal = "'" + password.replacingOccurrences(of: "'", with: "''") + "'"
-                    let set = try spawn(["\(binDirectory)/psql", "-X", "-w", "-q", "-v", "ON_ERROR_STOP=1", "-h", root, "-p", String(port), "-U", "postgres",
-                                         "-d", "postgres", "-c", "ALTER ROLE postgres PASSWORD \(literal)"], environment: serverEnvironment, outputIn: root)
-                    guard set.succeeded else {
-                        _ = try? spawn(asServerAccount + ["\(binDirectory)/pg_ctl", "-D", root + "/data", "-m", "immediate", "-w", "stop"],
-                                       environment: serverEnvironment, outputIn: root)
-                        throw Failure(description: "setting the superuser's password failed: \(set)")
-                    }
-                }
                 started = true
                 return PostgresServer(root: root, port: port, superuserPassword: password, asServerAccount: asServerAccount)
             }
