@@ -61,8 +61,9 @@ final class TempProject {
         let blocks = (32000 - 10000) / size
         for _ in 0..<(blocks * 2) {
             let base = 10000 + Int.random(in: 0..<blocks) * size
-            guard PortBlocks.shared.claim(base) else { continue }
-            if stride(from: base, to: base + size, by: 1).allSatisfy(PortProbe.isFree) { return base }
+            // A block in use (another test run's servers) is not claimed: it may be free later.
+            guard !PortBlocks.shared.isClaimed(base), stride(from: base, to: base + size, by: 1).allSatisfy(PortProbe.isFree) else { continue }
+            if PortBlocks.shared.claim(base) { return base }
         }
         throw EngineError("no free block of \(size) ports")
     }
@@ -72,6 +73,10 @@ final class PortBlocks: @unchecked Sendable {
     static let shared = PortBlocks()
     private let lock = NSLock()
     private var claimed = Set<Int>()
+    func isClaimed(_ base: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return claimed.contains(base)
+    }
     func claim(_ base: Int) -> Bool {
         lock.lock(); defer { lock.unlock() }
         return claimed.insert(base).inserted

@@ -79,7 +79,11 @@ public struct ClusterCache: Sendable {
     /// `marker`: an empty file made in the copy (owned by `owner`) before it is renamed.
     public static func copy(_ source: String, to destination: String, marker: String? = nil, owner: String? = nil) throws {
         let temporary = "\(destination).copy-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temporary)
+        // What a copy cut short left (this server's folder: nobody else copies into it now).
+        let parent = (destination as NSString).deletingLastPathComponent, base = (destination as NSString).lastPathComponent
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix("\(base).copy-") {
+            try? FileManager.default.removeItem(atPath: "\(parent)/\(entry)")
+        }
         let r = try Subprocess.run(["cp", "-a", "--reflink=auto", "--sparse=always", source, temporary])
         guard r.status == 0 else {
             try? FileManager.default.removeItem(atPath: temporary)
