@@ -10,6 +10,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 final class TempProject {
     let directory: String
     let project: Project
+    /// Its block of ports, handed out again after `close`.
+    let portBase: Int
 
     /// `edit` may change the topology JSON (a dictionary) before it is written.
     /// `mode`: the folder's permissions; 0700 is what `mktemp -d` and `/root` give (a private folder).
@@ -24,6 +26,7 @@ final class TempProject {
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         // Free ports: servers and services from a block nobody listens on.
         let base = try TempProject.freeBlock(size: 300)
+        portBase = base
         var servers = json["servers"] as! [String: [String: Any]]
         for (i, name) in servers.keys.sorted().enumerated() { servers[name]!["port"] = base + i * 10 }
         json["servers"] = servers
@@ -53,6 +56,7 @@ final class TempProject {
             if paths.root != "\(directory)/.ovu/\(scenario.name)" { try? FileManager.default.removeItem(atPath: (paths.root as NSString).deletingLastPathComponent) }
         }
         try? FileManager.default.removeItem(atPath: directory)
+        PortBlocks.shared.release(portBase)
     }
 
     /// A block of `size` consecutive free ports in 10000–32000 (below the kernel's ephemeral
@@ -76,6 +80,10 @@ final class PortBlocks: @unchecked Sendable {
     func isClaimed(_ base: Int) -> Bool {
         lock.lock(); defer { lock.unlock() }
         return claimed.contains(base)
+    }
+    func release(_ base: Int) {
+        lock.lock(); defer { lock.unlock() }
+        claimed.remove(base)
     }
     func claim(_ base: Int) -> Bool {
         lock.lock(); defer { lock.unlock() }
