@@ -10,13 +10,17 @@ public final class NativeEngine {
     public let plan: Plan
     public let paths: StackPaths
     let secrets: [String: String]
+    /// Called from the threads that start servers, one line at a time.
     let progress: (String) -> Void
+    /// Where new clusters are copied from (see `ClusterCache`); nil: initdb for each.
+    public var clusterCache: ClusterCache? = ClusterCache.standard
 
     public init(plan: Plan, paths: StackPaths, secrets: [String: String], progress: @escaping (String) -> Void = { _ in }) {
         self.plan = plan
         self.paths = paths
         self.secrets = secrets
-        self.progress = progress
+        let lock = NSLock()
+        self.progress = { line in lock.lock(); defer { lock.unlock() }; progress(line) }
     }
 
     /// Where ovudev reaches each PostgreSQL server's superuser without a password (see start).
@@ -38,7 +42,27 @@ public final class NativeEngine {
                 chmod(dir, 0o711)
             }
         }
-        return try plan.servers.map { try EngineModules.module($0.engine).start($0, on: self) }
+        return try startConcurrently(plan.servers)
+    }
+
+    /// Each server on a thread of its own (initdb or a copy, pg_ctl, mariadbd's start wait on
+    /// the disk and on the servers, not on this process). Every failure is collected and
+    /// reported with its server's name; the states come back in the plan's order.
+    func startConcurrently(_ servers: [PlannedServer]) throws -> [ServerState] {
+        let engine = UncheckedEngine(self)
+        let outcomes = try concurrentlyCollecting(servers, workers: servers.count) { server, _ in
+            try EngineModules.module(server.engine).start(server, on: engine.value)
+        }
+        var states: [ServerState] = []
+        var failures: [ServerStartError.Failure] = []
+        for (server, outcome) in zip(servers, outcomes) {
+            switch outcome {
+            case let .success(state): states.append(state)
+            case let .failure(error): failures.append(.init(server: server.name, engine: server.engine, message: "\(error)"))
+            }
+        }
+        if !failures.isEmpty { throw ServerStartError(failures: failures) }
+        return states
     }
 
     public func stop(removeData: Bool = false) throws -> [ServerState] {
@@ -60,4 +84,26 @@ public final class NativeEngine {
                                action: running ? .running : .stopped, running: running)
         }
     }
+}
+
+/// Servers of a plan that did not start, each with its name and why (the others started).
+public struct ServerStartError: Error, CustomStringConvertible, Sendable {
+    public struct Failure: Sendable {
+        public var server: String
+        public var engine: Engine
+        public var message: String
+    }
+
+    public var failures: [Failure]
+    public var description: String {
+        let lines = failures.map { "server \($0.server) (\($0.engine.rawValue)): \($0.message)" }
+        return failures.count == 1 ? lines[0] : "\(failures.count) servers did not start:\n" + lines.joined(separator: "\n")
+    }
+}
+
+/// The engine handed to the threads that start its servers: what they touch of it is immutable
+/// (plan, paths, secrets, the cache) or serialised (progress).
+struct UncheckedEngine: @unchecked Sendable {
+    let value: NativeEngine
+    init(_ value: NativeEngine) { self.value = value }
 }

@@ -36,7 +36,7 @@ public struct SeedError: Error, CustomStringConvertible, Sendable {
 /// `ovudev seed`: each instance's seed files, in name order, as the service's own role in its
 /// own database; every file in one transaction with its record in `ovudev_seeds`, so a second
 /// run loads nothing and a failing file leaves nothing behind.
-public struct Seeder {
+public struct Seeder: Sendable {
     public let plan: Plan
     public let projectDirectory: String
     public let secrets: [String: String]
@@ -67,19 +67,48 @@ public struct Seeder {
         return files
     }
 
+    /// Services whose seeds load at once, each over its own connection.
+    public var parallelism = Int(ProcessInfo.processInfo.environment["OVUDEV_SEED_PARALLELISM"] ?? "") ?? 4
+
     /// Seeds the instances (all, or those of `service`), `force` reloading files already loaded.
+    /// Instances load at once (up to `parallelism`), each its own files one after another in name
+    /// order (a later file may need an earlier one); the results come in the plan's order. A
+    /// failing file rolls back; the other instances finish, then the first failure in the plan's
+    /// order is thrown.
     public func seed(service: String? = nil, force: Bool = false, progress: (String) -> Void = { _ in }) throws -> [SeedResult] {
-        var results: [SeedResult] = []
+        var items: [Item] = []
         for instance in plan.instances where service == nil || instance.service == service {
             guard !instance.seed.isEmpty else { continue }
             guard let db = instance.database, let server = plan.server(db.server) else {
-                results.append(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped,
-                                          note: "\(instance.name) owns no database"))
+                items.append(.skipped(SeedResult(instance: instance.name, file: instance.seed.joined(separator: ", "), outcome: .skipped,
+                                                 note: "\(instance.name) owns no database")))
                 continue
             }
-            results += try EngineModules.module(db.engine).seed(instance, into: db, on: server, by: self, force: force, progress: progress)
+            items.append(.load(instance, db, server))
         }
-        return results
+        // The loads run on other threads; their progress lines come back to this one.
+        let relay = ProgressRelay()
+        let seeder = self, workers = parallelism, work = items
+        let loading = OnThread { () -> Result<[Result<[SeedResult], Error>], Error> in
+            defer { relay.finish() }
+            return Result {
+                try concurrentlyCollecting(work, workers: workers) { item, _ in
+                    switch item {
+                    case let .skipped(result): return [result]
+                    case let .load(instance, db, server):
+                        return try EngineModules.module(db.engine).seed(instance, into: db, on: server, by: seeder, force: force, progress: relay.add)
+                    }
+                }
+            }
+        }
+        relay.relay(to: progress)
+        return try loading.wait().get().flatMap { try $0.get() }
+    }
+
+    /// One instance's share of a seed run.
+    enum Item: Sendable {
+        case skipped(SeedResult)
+        case load(ServiceInstance, DatabaseAccess, PlannedServer)
     }
 
     static func checksum(_ path: String) throws -> String {
@@ -115,4 +144,36 @@ final class ChunkHasher: @unchecked Sendable {
 
     /// Waits for every chunk added so far to be in the hash.
     func finish() { queue.sync {} }
+}
+
+/// Lines added on any thread, handed to a `progress` on the thread that relays them.
+final class ProgressRelay: @unchecked Sendable {
+    private let lock = NSLock()
+    private let signal = DispatchSemaphore(value: 0)
+    private var lines: [String] = []
+    private var finished = false
+
+    func add(_ line: String) {
+        lock.lock(); lines.append(line); lock.unlock()
+        signal.signal()
+    }
+
+    /// After the last `add`.
+    func finish() {
+        lock.lock(); finished = true; lock.unlock()
+        signal.signal()
+    }
+
+    /// Calls `progress` with every line in order until `finish`.
+    func relay(to progress: (String) -> Void) {
+        while true {
+            signal.wait()
+            lock.lock()
+            let batch = lines, done = finished
+            lines = []
+            lock.unlock()
+            batch.forEach(progress)
+            if done { return }
+        }
+    }
 }

@@ -69,7 +69,8 @@ enum Loopback {
 public enum PortProbe {
     /// True when something accepts connections or holds the port on 127.0.0.1.
     public static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: servers start at once, and one spawned meanwhile must not keep the port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var yes: Int32 = 1

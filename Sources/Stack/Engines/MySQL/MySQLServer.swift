@@ -57,22 +57,7 @@ extension NativeEngine {
         var action = ServerAction.started
         if !FileManager.default.fileExists(atPath: installed) || !FileManager.default.fileExists(atPath: "\(data)/mysql") {
             try? FileManager.default.removeItem(atPath: data)
-            try makeDirectory(data, owner: account)
-            progress("mariadb-install-db \(server.name)")
-            // --auth-root-socket-user: a second all-privileges account named like the OS account
-            // that runs ovudev, which only that account can use (unix_socket): ovudev's
-            // maintenance login. As root it is root itself. No test database, no anonymous users.
-            let r = try Subprocess.run([
-                installDB, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--auth-root-authentication-method=socket",
-                "--auth-root-socket-user=\(Self.mysqlMaintenanceAccount)", "--skip-test-db", "--skip-name-resolve",
-            ], directory: dir, user: account)
-            guard r.status == 0 else {
-                try? FileManager.default.removeItem(atPath: data)
-                // Its own words are at the start; the end is boilerplate about bug reports.
-                let lines = r.output.split(separator: "\n")
-                let errors = lines.filter { $0.contains("ERROR") || $0.contains("[ERROR]") || $0.contains("failed") }
-                throw EngineError("mariadb-install-db for \(server.name) failed (exit \(r.status)):\n\((errors.isEmpty ? Array(lines.prefix(15)) : errors).joined(separator: "\n"))")
-            }
+            try makeMySQLData(server, installDB: installDB, mysqld: mysqld, data: data, dir: dir, tmp: tmp, account: account)
             try "\(mysqld)\n".write(toFile: installed, atomically: true, encoding: .utf8)
             action = .created
         }

@@ -49,26 +49,7 @@ extension NativeEngine {
         if !FileManager.default.fileExists(atPath: "\(data)/PG_VERSION") {
             // A half-made data directory (initdb interrupted) is removed and made again.
             try? FileManager.default.removeItem(atPath: data)
-            progress("initdb \(server.name)")
-            let pwfile = "\(run)/.pwfile"
-            try (try superuserPassword(server) + "\n").write(toFile: pwfile, atomically: false, encoding: .utf8)
-            chmod(pwfile, 0o600)
-            try chown(pwfile, to: account)
-            defer { try? FileManager.default.removeItem(atPath: pwfile) }
-            let r = try Subprocess.run([
-                "\(bin)/initdb", "-D", data, "-U", server.superuserName, "--pwfile=\(pwfile)",
-                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
-            ], user: account)
-            guard r.status == 0 else {
-                try? FileManager.default.removeItem(atPath: data)
-                throw EngineError("initdb for \(server.name) failed:\n\(r.output)")
-            }
-            let conf = "\(data)/postgresql.conf"
-            let include = "\n# ovudev: listen address, port and socket folder\ninclude_if_exists = 'ovudev.conf'\n"
-            let handle = FileHandle(forWritingAtPath: conf)
-            handle?.seekToEndOfFile()
-            handle?.write(Data(include.utf8))
-            try? handle?.close()
+            try makeCluster(server, bin: bin, data: data, run: run, account: account)
             action = .created
         } else {
             action = .started
@@ -120,6 +101,7 @@ extension NativeEngine {
             throw EngineError("PostgreSQL \(server.name) did not start:\n\(r.output)\(tail)")
         }
         try waitForPostgres(server)
+        try setCopiedSuperuserPassword(server, data: data, run: run)
         return ServerState(name: server.name, engine: .postgres, port: server.port, action: action, running: true)
     }
 
