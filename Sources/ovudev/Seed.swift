@@ -11,7 +11,7 @@ struct Seed: ParsableCommand {
     @Argument(help: "Only this service.")
     var service: String?
 
-    @Flag(name: .long, help: "Load files again even if they were loaded before.")
+    @Flag(name: .long, help: "Load every file again: a CSV's table is emptied and reloaded in the same transaction (PostgreSQL: TRUNCATE … CASCADE, which also empties the service's tables that reference it; they reload from their own files), SQL files run again as written.")
     var force = false
 
     func run() throws {
@@ -27,5 +27,6 @@ struct Seed: ParsableCommand {
         if results.isEmpty { print("no seed files"); return }
         print(table(["service", "file", "result", "rows"], results.map { [$0.instance, $0.file, $0.outcome.rawValue, $0.rows.map(String.init) ?? "-"] }))
         for result in results where result.outcome == .skipped { if let note = result.note { print("skipped \(result.instance): \(note)") } }
+        for result in results where result.outcome != .skipped { if let note = result.note { print("\(result.instance) \(result.file): \(note)") } }
     }
 }

@@ -68,9 +68,22 @@ import Topology
         let again = try ovudev(["up"], directory: dir)
         #expect(again.status == 0 && again.output.contains("revoked CONNECT"), "\(again.output)")
 
+        // seed --force on the example: every CSV emptied and reloaded, nothing duplicated.
+        let force = try ovudev(["seed", "ulm", "--force"], directory: dir)
+        #expect(force.status == 0, "\(force.output)")
+        #expect(force.output.contains("01-roles.csv: emptied and reloaded; the TRUNCATE also emptied"), "\(force.output)")
+        let users = try ovudev(["psql", "ulm", "-At", "-c", "select count(*) from users"], directory: dir)
+        #expect(users.output.split(separator: "\n").map(String.init).contains("3"), "\(users.output)")
+        let reseed = try ovudev(["seed"], directory: dir)
+        #expect(reseed.status == 0 && !reseed.output.contains("loaded"), "a later seed loads nothing: \(reseed.output)")
+
         // logs: the service's log; -f follows until stopped.
         let logs = try ovudev(["logs", "ulm"], directory: dir)
         #expect(logs.status == 0 && !logs.output.isEmpty)
+
+        // logs -f: prints the tail, then follows a line written afterwards, until stopped.
+        let follow = try followLogs(directory: dir, appendTo: stage.paths.serviceLog("ulm"), line: "ovudev-smoke-follow")
+        #expect(follow, "logs -f showed a line written after it started")
 
         // doctor: nothing missing on this machine, the running servers' ports are ours.
         let doctor = try ovudev(["doctor"], directory: dir)
@@ -100,6 +113,30 @@ import Topology
         let env = try ovudev(["env", "sam", "--reveal"], directory: project.directory, environment: values)
         #expect(env.output.contains("DB_PASSWORD=pw-sam_db_password"), "\(env.output)")
         _ = try ovudev(["down"], directory: project.directory, environment: values)
+    }
+}
+
+extension CLISmokeTests {
+    /// `ovudev logs ulm -f` as a process (spawned with a clean signal mask, output to a file):
+    /// once it has printed the tail, a line appended to the log must show up within 10 s. The
+    /// process is stopped either way.
+    func followLogs(directory: String, appendTo log: String, line: String) throws -> Bool {
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
+        let binary = try #require(candidates.first(where: FileManager.default.isExecutableFile))
+        let out = "\(directory)/logs-follow.out"
+        let pid = try Subprocess.spawnDetached([binary, "logs", "ulm", "-f"], environment: ProcessInfo.processInfo.environment, directory: directory, output: out)
+        defer { kill(-pid, SIGTERM); kill(pid, SIGTERM); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        func seen(_ needle: String) -> Bool { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains(needle) }
+        // The tail first (the log has the service's start), then the new line.
+        var deadline = Date().addingTimeInterval(10)
+        while !seen("\n") && Date() < deadline { usleep(20_000) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\(line)\n".utf8))
+        try handle.close()
+        deadline = Date().addingTimeInterval(10)
+        while !seen(line) && Date() < deadline { usleep(20_000) }
+        return seen(line)
     }
 }
 

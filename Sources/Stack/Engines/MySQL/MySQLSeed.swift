@@ -76,6 +76,9 @@ extension MySQLEngine {
             } else {
                 // LOCAL makes bad values warnings (the server cannot stop the upload): they are
                 // counted, the first is shown, and then a NULL key makes the transaction fail.
+                // `seed --force`: the table emptied in the same transaction (a table that another
+                // references without ON DELETE CASCADE makes this fail, naming the constraint).
+                if force { script += "DELETE FROM \(Escape.mysqlIdentifier((db.tablePrefix ?? "") + Seeder.tableName(for: file)));\n" }
                 script += try seeder.loadDataStatement(file: file, path: path, db: db, instance: instance) + "\n"
                 script += "SELECT ROW_COUNT(), @@warning_count INTO @ovudev_rows, @ovudev_warnings;\nSHOW WARNINGS LIMIT 1;\n"
             }
@@ -107,7 +110,8 @@ extension MySQLEngine {
                 throw SeedError(instance: instance.name, file: file, line: line, message: message, code: code)
             }
             let rows = r.rows.first { $0.first == "ovudev-rows" }.flatMap { $0.count > 1 ? Int($0[1]) : nil }
-            results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
+            results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows,
+                                      note: force && file.hasSuffix(".csv") ? "emptied and reloaded" : nil))
         }
         return results
     }

@@ -10,11 +10,16 @@ extension Seeder {
         return "\(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier((db.tablePrefix ?? "") + "ovudev_seeds"))"
     }
 
+    /// Loads one file in one transaction with its record. `emptyFirst` (`seed --force`): a CSV's
+    /// table is emptied in the same transaction (TRUNCATE … CASCADE: tables of the service that
+    /// reference it are emptied too, and named in `emptied`; another service's tables cannot be,
+    /// the role has no TRUNCATE on them); `.sql` files run again as written.
     func load(file: String, path: String, into db: DatabaseAccess, instance: ServiceInstance,
-              conn: PGConnection, table: String) throws -> Int {
+              conn: PGConnection, table: String, emptyFirst: Bool = false) throws -> (rows: Int, emptied: [String]) {
         try conn.exec("BEGIN")
         do {
             var rows = 0
+            var emptied: [String] = []
             let hash = SHA256()
             if file.hasSuffix(".sql") {
                 guard let data = FileManager.default.contents(atPath: path) else {
@@ -30,18 +35,32 @@ extension Seeder {
                     throw SeedError(instance: instance.name, file: file, line: Self.line(of: error, in: sql), message: error.description, code: error.sqlstate)
                 }
             } else {
+                if emptyFirst {
+                    _ = conn.takeNotices()
+                    try conn.exec("TRUNCATE \(csvTarget(file, db)) CASCADE")
+                    // "truncate cascades to table \"users\"": what else was emptied.
+                    emptied = conn.takeNotices().compactMap { notice in
+                        notice.range(of: "cascades to table ").map { String(notice[$0.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "\"\n ")) }
+                    }
+                }
                 rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn, hash: hash)
             }
             let checksum = hash.finalize()
             try conn.query("INSERT INTO \(table) (file, checksum, rows) VALUES ($1, $2, $3) ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, rows = EXCLUDED.rows, loaded_at = now()",
                            [file, checksum, String(rows)])
             try conn.exec("COMMIT")
-            return rows
+            return (rows, emptied)
         } catch {
             _ = try? conn.exec("ROLLBACK")
             if error is SeedError { throw error }
             throw SeedError(instance: instance.name, file: file, line: nil, message: "\(error)", code: (error as? PGError)?.sqlstate)
         }
+    }
+
+    /// The table a CSV file loads into, qualified and quoted.
+    func csvTarget(_ file: String, _ db: DatabaseAccess) -> String {
+        let table = (db.tablePrefix ?? "") + Self.tableName(for: file)
+        return db.schema.map { "\(Escape.sqlIdentifier($0)).\(Escape.sqlIdentifier(table))" } ?? Escape.sqlIdentifier(table)
     }
 
     /// Streams the file to COPY; every byte read also goes into `hash`.
@@ -72,8 +91,7 @@ extension Seeder {
             return 0
         }
         let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
-        let table = (db.tablePrefix ?? "") + Self.tableName(for: file)
-        let target = db.schema.map { "\(Escape.sqlIdentifier($0)).\(Escape.sqlIdentifier(table))" } ?? Escape.sqlIdentifier(table)
+        let target = csvTarget(file, db)
         let sql = "COPY \(target) (\(columns.map(Escape.sqlIdentifier).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)"
         // The rest is hashed on another thread while this one feeds COPY: hashing (~0.5 ms a MiB
         // with the CPU's SHA extensions, ~3 ms without) stays off the path that keeps the server busy.
@@ -127,8 +145,9 @@ extension PostgreSQLEngine {
             }
             progress("seed \(instance.name): \(file)")
             // A file to load is hashed while it streams: one read, not two.
-            let rows = try seeder.load(file: file, path: path, into: db, instance: instance, conn: conn, table: table)
-            results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows))
+            let (rows, emptied) = try seeder.load(file: file, path: path, into: db, instance: instance, conn: conn, table: table, emptyFirst: force)
+            let note = force && file.hasSuffix(".csv") ? "emptied and reloaded" + (emptied.isEmpty ? "" : "; the TRUNCATE also emptied \(emptied.joined(separator: ", "))") : nil
+            results.append(SeedResult(instance: instance.name, file: file, outcome: .loaded, rows: rows, note: note))
         }
         return results
     }
