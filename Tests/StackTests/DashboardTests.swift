@@ -236,6 +236,31 @@ struct RawHTTP {
 
 /// The pieces without a stack: the loopback rule, the token, the SVG.
 @Suite struct DashboardPartsTests {
+    @Test func stoppingTheDashboardLeavesTheStackRunning() throws {
+        let project = try TempProject()
+        defer { project.close() }
+        let stack = try project.stack("stage")
+        _ = try stack.up(check: false)
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
+        let binary = try #require(candidates.first(where: FileManager.default.isExecutableFile))
+        let port = project.portBase + 290
+        let pid = try Subprocess.spawnDetached([binary, "dashboard", "--scenario", "stage", "--no-open", "--port", String(port)],
+                                               environment: ProcessInfo.processInfo.environment, directory: project.directory,
+                                               output: "\(project.directory)/dashboard.out")
+        let http = RawHTTP(port: port)
+        var deadline = Date().addingTimeInterval(20)
+        while (try? http.request("GET", "/"))?.status != 401 && Date() < deadline { usleep(50_000) }
+        #expect(try http.request("GET", "/").status == 401, "the dashboard answers")
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        deadline = Date().addingTimeInterval(10)
+        while (try? http.request("GET", "/")) != nil && Date() < deadline { usleep(50_000) }
+        #expect((try? http.request("GET", "/")) == nil, "the dashboard stopped")
+        let after = stack.status()
+        #expect(after.servers.allSatisfy(\.running) && after.instances.allSatisfy(\.running), "\(after)")
+    }
+
     @Test func onlyLoopbackAddressesAreAccepted() throws {
         #expect(try Loopback.address("127.0.0.1") == "127.0.0.1")
         #expect(try Loopback.address("127.0.0.2") == "127.0.0.2")
