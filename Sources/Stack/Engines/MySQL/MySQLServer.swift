@@ -68,6 +68,8 @@ extension NativeEngine {
             while !PortProbe.isFree(server.port) && Date() < deadline { usleep(20_000) }
         }
         try ensurePortFree(server.port, for: server.name)
+        // As for Redis: a stale pid file goes, so that the new server's is the one `down` reads.
+        if mysqlPid(server) == nil { try? FileManager.default.removeItem(atPath: paths.mysqlPid(server.name)) }
         try? FileManager.default.removeItem(atPath: paths.mysqlPid(server.name))
         try? FileManager.default.removeItem(atPath: socket)
         let log = paths.serverLog(server.name)

@@ -47,6 +47,10 @@ extension NativeEngine {
         try conf.write(toFile: "\(dir)/redis.conf", atomically: true, encoding: .utf8)
         try chown("\(dir)/redis.conf", to: account)
         try ensurePortFree(server.port, for: server.name)
+        // A pid file naming no live redis-server (a zombie, a recycled pid) is stale; redis-server,
+        // running as its own account, could not overwrite one another account wrote, and `down`
+        // would then read the stale pid and leave the new server running.
+        if redisPid(server) == nil { try? FileManager.default.removeItem(atPath: "\(dir)/redis.pid") }
         progress("start \(server.name) on 127.0.0.1:\(server.port)")
         let r = try Subprocess.run(["redis-server", "\(dir)/redis.conf"], user: account)
         guard r.status == 0 else { throw EngineError("redis-server \(server.name) did not start:\n\(r.output)") }
