@@ -32,11 +32,28 @@ extension NativeEngine {
     }
 
     /// The servers' account must reach the state folder through every parent.
+    /// Decided from the folders' owners and modes, not by running `test -w` as the account: that
+    /// spawned a `runuser` per server, and with servers starting at once one of them now and then
+    /// failed on its own and was reported as an unreachable folder.
     func checkTraversable(_ path: String, by account: String?) throws {
-        guard let account else { return }
-        let r = try Subprocess.run(["test", "-w", path], user: account)
-        if r.status != 0 {
-            throw EngineError("the account \(account) cannot write \(path): a parent folder is not searchable by others (chmod o+x on it, or move the project)")
+        guard let account, let pw = getpwnam(account) else { return }
+        let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
+        func allows(_ info: stat, _ bits: (owner: mode_t, group: mode_t, other: mode_t)) -> Bool {
+            if info.st_uid == uid { return info.st_mode & bits.owner != 0 }
+            if info.st_gid == gid { return info.st_mode & bits.group != 0 }
+            return info.st_mode & bits.other != 0
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, allows(info, (S_IWUSR, S_IWGRP, S_IWOTH)), allows(info, (S_IXUSR, S_IXGRP, S_IXOTH)) else {
+            throw EngineError("the account \(account) cannot write \(path)")
+        }
+        var parent = (path as NSString).deletingLastPathComponent
+        while !parent.isEmpty {
+            guard stat(parent, &info) == 0, allows(info, (S_IXUSR, S_IXGRP, S_IXOTH)) else {
+                throw EngineError("the account \(account) cannot write \(path): \(parent) is not searchable by it (chmod o+x on it, or move the project)")
+            }
+            if parent == "/" { break }
+            parent = (parent as NSString).deletingLastPathComponent
         }
     }
 
