@@ -121,8 +121,7 @@ extension CLISmokeTests {
     /// once it has printed the tail, a line appended to the log must show up within 10 s. The
     /// process is stopped either way.
     func followLogs(directory: String, appendTo log: String, line: String) throws -> Bool {
-        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
-        let binary = try #require(candidates.first(where: FileManager.default.isExecutableFile))
+        let binary = try ovudevBinary()
         let out = "\(directory)/logs-follow.out"
         let pid = try Subprocess.spawnDetached([binary, "logs", "ulm", "-f"], environment: ProcessInfo.processInfo.environment, directory: directory, output: out)
         defer { kill(-pid, SIGTERM); kill(pid, SIGTERM); var status: Int32 = 0; waitpid(pid, &status, 0) }

@@ -247,8 +247,7 @@ struct RawHTTP {
         defer { project.close() }
         let stack = try project.stack("stage")
         _ = try stack.up(check: false)
-        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
-        let binary = try #require(candidates.first(where: FileManager.default.isExecutableFile))
+        let binary = try ovudevBinary()
         let port = project.portBase + 290
         let pid = try Subprocess.spawnDetached([binary, "dashboard", "--scenario", "stage", "--no-open", "--port", String(port)],
                                                environment: ProcessInfo.processInfo.environment, directory: project.directory,

@@ -88,13 +88,18 @@ final class PortBlocks: @unchecked Sendable {
     }
 }
 
-/// Runs the built ovudev binary (for what only a separate process can show: locks, exit codes).
-func ovudev(_ arguments: [String], directory: String, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    // SwiftPM puts the executable next to the test bundle (bundleURL is the folder or the bundle).
+/// The built ovudev binary: SwiftPM puts it next to the test bundle (bundleURL is the folder or the bundle).
+func ovudevBinary() throws -> String {
     let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
     guard let path = candidates.first(where: FileManager.default.isExecutableFile) else {
         throw EngineError("ovudev binary not found next to the tests (\(candidates.joined(separator: ", ")))")
     }
+    return path
+}
+
+/// Runs the built ovudev binary (for what only a separate process can show: locks, exit codes).
+func ovudev(_ arguments: [String], directory: String, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let path = try ovudevBinary()
     let r = try Subprocess.run([path] + arguments, environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
                                directory: directory)
     return (r.status, r.output)
