@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Workspace
 import Stack
 import Topology
 
@@ -27,7 +28,7 @@ struct Doctor: ParsableCommand {
         check("OpenSSL libcrypto headers (build)", FileManager.default.fileExists(atPath: "/usr/include/openssl/evp.h"), "apt-get install libssl-dev")
         check("python3 (example services)", Subprocess.which("python3") != nil, "apt-get install python3")
         if Subprocess.isRoot {
-            check("unprivileged account `postgres` for servers", getpwnam("postgres") != nil, "apt-get install postgresql (creates it) or useradd -r postgres")
+            check("unprivileged account `postgres` for servers", SystemAccount.named("postgres") != nil, "apt-get install postgresql (creates it) or useradd -r postgres")
         }
         let stack = try? options.stack(progress: { _ in })
         let engines = Set(stack?.plan.servers.map(\.engine) ?? [])
@@ -39,7 +40,7 @@ struct Doctor: ParsableCommand {
             check("mariadb client\(scenario)", MySQLTools.client != nil, "apt-get install mariadb-client")
             check("mysqldump (backups)\(scenario)", Subprocess.which("mysqldump") != nil, "apt-get install mariadb-client")
             if Subprocess.isRoot {
-                check("unprivileged account `mysql` for mariadbd", getpwnam("mysql") != nil, "apt-get install mariadb-server (creates it) or useradd -r mysql")
+                check("unprivileged account `mysql` for mariadbd", SystemAccount.named("mysql") != nil, "apt-get install mariadb-server (creates it) or useradd -r mysql")
             }
         } else {
             rows.append([MySQLTools.server != nil ? "ok" : "info", "MySQL server mariadbd or mysqld",

@@ -1,4 +1,6 @@
 import Foundation
+import Workspace
+import Synchronization
 import Stack
 import Testing
 import Topology
@@ -83,5 +85,36 @@ import Topology
         #expect(try project.stack("stage").status().servers.allSatisfy(\.running))
         _ = try stack.down(volumes: true)
         #expect(!FileManager.default.fileExists(atPath: "\(target)/postgres/\(pg.name)/data"), "down --volumes removes the data")
+    }
+
+    /// Servers start on threads, and each looks up its account to give it its folders. Looked up
+    /// on eight threads at once, every account keeps its own uid (as `getent passwd` says): with
+    /// getpwnam's shared buffer a few lookups in 16,000 read another account's uid, and in CI a
+    /// MariaDB tmpdir went to the wrong account.
+    @Test func accountsLookedUpOnThreadsKeepTheirOwnIDs() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/getent")
+        process.arguments = ["passwd"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        var expected: [String: uid_t] = [:]
+        for line in listing.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count > 2, let uid = uid_t(fields[2]) { expected[String(fields[0])] = uid }
+        }
+        let uids = expected
+        let names = ["root", "nobody", "postgres", "mysql", "redis", "daemon"].filter { uids[$0] != nil }
+        try #require(names.count >= 3, "\(names)")
+        let wrong = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let name = names[i % names.count]
+            var misses = 0
+            for _ in 0..<2_000 where SystemAccount.named(name)?.uid != uids[name] { misses += 1 }
+            wrong.withLock { $0 += misses }
+        }
+        #expect(wrong.withLock { $0 } == 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Workspace
 
 /// Pristine data folders, one per (engine, version, settings), in the user's cache: what initdb
 /// or mariadb-install-db would write, made once and copied for every new server (a copy takes
@@ -58,7 +59,7 @@ public struct ClusterCache: Sendable {
         let temporary = "\(final).tmp-\(getpid())"
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         do {
-            if let owner, let pw = getpwnam(owner), Foundation.chown(temporary, pw.pointee.pw_uid, pw.pointee.pw_gid) != 0 {
+            if let owner, let pw = SystemAccount.named(owner), Foundation.chown(temporary, pw.uid, pw.gid) != 0 {
                 throw EngineError("cannot give \(temporary) to \(owner): \(String(cString: strerror(errno)))")
             }
             try make(temporary)
@@ -95,7 +96,7 @@ public struct ClusterCache: Sendable {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw EngineError("cannot create \(path)")
             }
-            if let owner, let pw = getpwnam(owner) { _ = Foundation.chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+            if let owner, let pw = SystemAccount.named(owner) { _ = Foundation.chown(path, pw.uid, pw.gid) }
         }
         guard rename(temporary, destination) == 0 else {
             let message = String(cString: strerror(errno))

@@ -1,16 +1,16 @@
 import Foundation
+import Workspace
 import Statements
 import Topology
 
 /// What every engine's server needs from the machine: accounts, private folders, free ports,
 /// stopping a process.
 extension NativeEngine {
-    static func accountExists(_ name: String) -> Bool { getpwnam(name) != nil }
+    static func accountExists(_ name: String) -> Bool { SystemAccount.named(name) != nil }
 
     /// The name of the account this process runs as.
     static var currentAccount: String {
-        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return String(geteuid()) }
-        return String(cString: name)
+        SystemAccount.withID(geteuid())?.name ?? String(geteuid())
     }
 
     /// nil when not root (servers run as the current user). The engine's own accounts first.
@@ -20,8 +20,8 @@ extension NativeEngine {
     }
 
     func chown(_ path: String, to account: String?) throws {
-        guard let account, let pw = getpwnam(account) else { return }
-        if Foundation.chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) != 0 {
+        guard let account, let pw = SystemAccount.named(account) else { return }
+        if Foundation.chown(path, pw.uid, pw.gid) != 0 {
             throw EngineError("cannot give \(path) to \(account): \(String(cString: strerror(errno)))")
         }
     }
@@ -36,8 +36,8 @@ extension NativeEngine {
     /// spawned a `runuser` per server, and with servers starting at once one of them now and then
     /// failed on its own and was reported as an unreachable folder.
     func checkTraversable(_ path: String, by account: String?) throws {
-        guard let account, let pw = getpwnam(account) else { return }
-        let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
+        guard let account, let pw = SystemAccount.named(account) else { return }
+        let uid = pw.uid, gid = pw.gid
         func allows(_ info: stat, _ bits: (owner: mode_t, group: mode_t, other: mode_t)) -> Bool {
             if info.st_uid == uid { return info.st_mode & bits.owner != 0 }
             if info.st_gid == gid { return info.st_mode & bits.group != 0 }

@@ -1,4 +1,5 @@
 import Foundation
+import Workspace
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,13 +58,13 @@ final class PostgresServer: Sendable {
         var asServerAccount: [String] = []
         var owner: (uid_t, gid_t)?
         if geteuid() == 0 {
-            guard let pw = getpwnam("postgres") else {
+            guard let pw = SystemAccount.named("postgres") else {
                 throw Failure(description: "running as root, but there is no `postgres` account to run the server as; \(installHint) (it creates the account)")
             }
             guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
                 throw Failure(description: "running as root, but runuser (util-linux) is missing; apt-get install util-linux")
             }
-            owner = (pw.pointee.pw_uid, pw.pointee.pw_gid)
+            owner = (pw.uid, pw.gid)
             asServerAccount = [runuser, "-u", "postgres", "--"]
         }
 

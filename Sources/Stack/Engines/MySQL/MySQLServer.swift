@@ -1,4 +1,5 @@
 import Foundation
+import Workspace
 import Statements
 import Topology
 
@@ -83,8 +84,8 @@ extension NativeEngine {
         ]
         // As root: become the server's account before mariadbd runs (setpriv execs, so the
         // pid is mariadbd's own and the server never runs as root, not even to switch users).
-        if let account, let pw = getpwnam(account) {
-            argv = ["setpriv", "--reuid=\(pw.pointee.pw_uid)", "--regid=\(pw.pointee.pw_gid)", "--init-groups", "--"] + argv
+        if let account, let pw = SystemAccount.named(account) {
+            argv = ["setpriv", "--reuid=\(pw.uid)", "--regid=\(pw.gid)", "--init-groups", "--"] + argv
         }
         var environment: [String: String] = [:]
         for key in ["PATH", "LANG", "LC_ALL", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
