@@ -65,12 +65,16 @@ public final class NativeEngine {
         return states
     }
 
-    public func stop(removeData: Bool = false) throws -> [ServerState] {
-        var states: [ServerState] = []
-        for server in plan.servers {
-            try EngineModules.module(server.engine).stop(server, on: self)
-            states.append(ServerState(name: server.name, engine: server.engine, port: server.port, action: .stopped, running: false))
+    /// Stops every server, each on a thread of its own. `discarding`: their data is about to be
+    /// replaced, so nothing is saved on the way down (see `EngineModule.discard`).
+    public func stop(removeData: Bool = false, discarding: Bool = false) throws -> [ServerState] {
+        let engine = UncheckedEngine(self)
+        let outcomes = try concurrentlyCollecting(plan.servers, workers: max(1, plan.servers.count)) { server, _ in
+            let module = EngineModules.module(server.engine)
+            try discarding ? module.discard(server, on: engine.value) : module.stop(server, on: engine.value)
         }
+        for case let .failure(error) in outcomes { throw error }
+        let states = plan.servers.map { ServerState(name: $0.name, engine: $0.engine, port: $0.port, action: .stopped, running: false) }
         if removeData {
             for folder in EngineModules.all.compactMap(\.dataFolder) { try? FileManager.default.removeItem(atPath: "\(paths.root)/\(folder)") }
         }

@@ -139,7 +139,7 @@ public struct ServiceProcesses {
                 let tail = ((try? String(contentsOfFile: paths.serviceLog(instance.name), encoding: .utf8)) ?? "").split(separator: "\n").suffix(10).joined(separator: "\n")
                 throw EngineError("\(instance.name) exited before it answered \(health):\n\(tail)")
             }
-            usleep(50_000)
+            usleep(10_000)
         }
         throw EngineError("\(instance.name) did not answer 200 on http://127.0.0.1:\(port)\(health) within \(Int(timeout)) s (log: \(paths.serviceLog(instance.name)))")
     }
@@ -148,21 +148,38 @@ public struct ServiceProcesses {
     public func stop(_ instance: ServiceInstance) -> Bool { stop(name: instance.name) }
 
     /// Stops an instance by name; true when it was running.
-    public func stop(name: String) -> Bool {
-        guard let pid = pid(ofName: name) else {
-            try? FileManager.default.removeItem(atPath: paths.servicePid(name))
-            return false
+    public func stop(name: String) -> Bool { !stop(names: [name]).isEmpty }
+
+    /// Stops instances by name, all at once: TERM to every process group first, then the wait
+    /// (KILL for those still alive after 10 s). Returns the names that were running, in order.
+    public func stop(names: [String]) -> [String] {
+        var running: [(name: String, pid: pid_t)] = []
+        for name in names {
+            if let pid = pid(ofName: name) {
+                running.append((name, pid))
+                kill(-pid, SIGTERM)
+                kill(pid, SIGTERM)
+            } else {
+                try? FileManager.default.removeItem(atPath: paths.servicePid(name))
+            }
         }
-        kill(-pid, SIGTERM)
-        kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
-        while Subprocess.isAlive(pid) && Date() < deadline {
-            var status: Int32 = 0
-            waitpid(pid, &status, WNOHANG)
-            usleep(10_000)
+        var delay: useconds_t = 1_000
+        while Date() < deadline {
+            var alive = false
+            for (_, pid) in running {
+                var status: Int32 = 0
+                waitpid(pid, &status, WNOHANG)
+                if Subprocess.isAlive(pid) { alive = true }
+            }
+            if !alive { break }
+            usleep(delay)
+            delay = min(delay * 2, 10_000)
         }
-        if Subprocess.isAlive(pid) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: paths.servicePid(name))
-        return true
+        for (name, pid) in running {
+            if Subprocess.isAlive(pid) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: paths.servicePid(name))
+        }
+        return running.map(\.name)
     }
 }

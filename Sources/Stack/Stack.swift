@@ -213,12 +213,13 @@ public final class NativeStack {
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }
         try? loadSecrets(create: false)
+        Snapshots(stack: self).stopPreparers()
         let wasRunning = Set(engine.status().filter(\.running).map(\.name))
         var stopped: [String] = []
         // Services removed from the topology since the last `up` may still run: stop them too.
         let recorded = ((try? AppliedState.load(paths.applied)) ?? nil).map { Array($0.instances.keys) } ?? []
         let names = plan.instances.reversed().map(\.name) + recorded.filter { plan.instance($0) == nil }.sorted()
-        for name in names where services.stop(name: name) {
+        for name in services.stop(names: names) {
             progress("stop \(name)")
             stopped.append(name)
         }

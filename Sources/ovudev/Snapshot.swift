@@ -14,7 +14,7 @@ struct SnapshotCLI: ParsableCommand {
             in by rename and refuses a snapshot of another topology. `up` keeps the state right after \
             seeding as `seeded` (see `ovudev reset`).
             """,
-        subcommands: [Save.self, RestoreSnapshot.self, List.self, Remove.self])
+        subcommands: [Save.self, RestoreSnapshot.self, List.self, Remove.self, Prepare.self])
 
     struct Save: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Snapshot the running stack (default name: the UTC time).")
@@ -32,7 +32,30 @@ struct SnapshotCLI: ParsableCommand {
                 print("  \(part.server) (\(part.engine)): \(SnapshotCLI.size(part.bytes)), copied in \(String(format: "%.2f", part.seconds)) s — \(part.method)")
             }
             if !manifest.servicesStopped.isEmpty { print("  services stopped while copying, started again: \(manifest.servicesStopped.joined(separator: ", "))") }
+            SnapshotCLI.prepareInBackground(stack, name)
         }
+    }
+
+    /// Started in the background by save, restore, reset and `up` (see SnapshotReady).
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a snapshot's ready copy now: the next restore renames it into place instead of copying.",
+            shouldDisplay: false)
+        @OptionGroup var options: ScenarioOptions
+        @Argument(help: "The snapshot.") var name: String
+
+        func run() throws {
+            let stack = try options.stack(progress: { _ in })
+            let made = try Snapshots(stack: stack).prepareReady(name)
+            print(made ? "ready copy of snapshot \(name) made" : "snapshot \(name): a ready copy exists already, or there is no room for one")
+        }
+    }
+
+    /// `ovudev snapshot prepare NAME`, detached, unless OVUDEV_SNAPSHOT_READY=off.
+    static func prepareInBackground(_ stack: NativeStack, _ name: String) {
+        guard ProcessInfo.processInfo.environment["OVUDEV_SNAPSHOT_READY"] != "off" else { return }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        Snapshots(stack: stack).prepareInBackground(name, executable: executable)
     }
 
     struct RestoreSnapshot: ParsableCommand {
@@ -73,7 +96,7 @@ struct SnapshotCLI: ParsableCommand {
                 return
             }
             print(table(["name", "scenario", "size", "age", "holds"], list.map {
-                [$0.name, $0.scenario, SnapshotCLI.size($0.bytes), SnapshotCLI.age($0.ageSeconds), $0.holds.joined(separator: "; ")]
+                [$0.name, $0.scenario, SnapshotCLI.size($0.bytes) + ($0.ready ? " (×2: ready copy)" : ""), SnapshotCLI.age($0.ageSeconds), $0.holds.joined(separator: "; ")]
             }))
         }
     }
@@ -116,8 +139,9 @@ struct SnapshotCLI: ParsableCommand {
             }
         }
         let report = try snapshots.restore(name, progress: Progress.line)
+        prepareInBackground(stack, name)
         if let recovered = report.recovered { print(recovered) }
-        print("restored snapshot \(name) in \(String(format: "%.2f", report.seconds)) s (staging copy \(String(format: "%.2f", report.stageSeconds)) s, swap and servers \(String(format: "%.2f", report.swapSeconds)) s, services \(String(format: "%.2f", report.servicesSeconds)) s)")
+        print("restored snapshot \(name) in \(String(format: "%.2f", report.seconds)) s (staging \(report.usedReadyCopy ? "by renaming the ready copy" : "copy") \(String(format: "%.2f", report.stageSeconds)) s, swap and servers \(String(format: "%.2f", report.swapSeconds)) s, services \(String(format: "%.2f", report.servicesSeconds)) s)")
         for note in report.notes { print(note) }
     }
 

@@ -83,7 +83,10 @@ struct Up: ParsableCommand {
             for seed in report.seeds where seed.outcome == .changed { print("seed changed since it was loaded (not reloaded; `ovudev seed --force`): \(seed.instance) \(seed.file)") }
             for seed in report.seeds where seed.outcome == .skipped { print("seed skipped: \(seed.instance) \(seed.file): \(seed.note ?? "")") }
             for change in report.changes { print(change.line) }
-            if let snapshot = report.snapshot { print("snapshot \(snapshot.name): the seeded state, \(SnapshotCLI.size(snapshot.bytes)) (`ovudev reset` goes back to it)") }
+            if let snapshot = report.snapshot {
+                print("snapshot \(snapshot.name): the seeded state, \(SnapshotCLI.size(snapshot.bytes)) (`ovudev reset` goes back to it)")
+                SnapshotCLI.prepareInBackground(stack, snapshot.name)
+            }
             let changed = Set(report.changes.map(\.instance))
             for s in report.started where !changed.contains(s) { print("started: \(s)") }
         }

@@ -18,6 +18,10 @@ protocol EngineModule: Sendable {
 
     func start(_ server: PlannedServer, on host: NativeEngine) throws -> ServerState
     func stop(_ server: PlannedServer, on host: NativeEngine) throws
+    /// Stops the server without saving what it holds, because its data folder is about to be
+    /// replaced (a snapshot restore): no checkpoint, no dump. A start on the same folder
+    /// recovers as after a crash, which is what a rollback of the restore needs.
+    func discard(_ server: PlannedServer, on host: NativeEngine) throws
     func isRunning(_ server: PlannedServer, on host: NativeEngine) -> Bool
 
     /// Converges the server to the plan (before migrations).
@@ -50,6 +54,7 @@ extension EngineModule {
     var dataFolder: String? { engine.rawValue }
     var nativeRefusal: String? { nil }
     var checksAlongside: Bool { false }
+    func discard(_ server: PlannedServer, on host: NativeEngine) throws { try stop(server, on: host) }
 
     func provision(_ server: PlannedServer, by provisioner: Provisioner, state: inout ProvisionState, progress: (String) -> Void) throws -> ProvisionReport {
         ProvisionReport()

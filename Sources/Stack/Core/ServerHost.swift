@@ -68,10 +68,17 @@ extension NativeEngine {
     }
 
     /// SIGTERM, then until the process is gone (at most `seconds`).
-    func terminate(_ pid: pid_t, within seconds: Double, or message: @autoclosure () -> String) throws {
-        kill(pid, SIGTERM)
+    func terminate(_ pid: pid_t, signal: Int32 = SIGTERM, within seconds: Double, or message: @autoclosure () -> String) throws {
+        kill(pid, signal)
         let deadline = Date().addingTimeInterval(seconds)
-        while Subprocess.isAlive(pid) && Date() < deadline { usleep(10_000) }
+        var delay: useconds_t = 1_000
+        while Date() < deadline {
+            var status: Int32 = 0
+            waitpid(pid, &status, WNOHANG)  // ours when this process started it
+            if !Subprocess.isAlive(pid) { break }
+            usleep(delay)
+            delay = min(delay * 2, 10_000)
+        }
         if Subprocess.isAlive(pid) { throw EngineError(message()) }
     }
 }

@@ -108,4 +108,6 @@ public struct SnapshotSummary: Codable, Sendable {
     public var ageSeconds: Double
     public var holds: [String]
     public var path: String
+    /// A ready copy (as large again) is kept for the next restore (SnapshotReady).
+    public var ready: Bool = false
 }

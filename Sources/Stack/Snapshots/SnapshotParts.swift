@@ -3,8 +3,8 @@ import Statements
 import Topology
 
 /// One server's data in a snapshot, and how each engine's is taken:
-/// - PostgreSQL: CHECKPOINT (so the shutdown checkpoint has little left to write), `pg_ctl stop
-///   -m fast`, `cp -a --reflink=auto` of the data folder (on ext4 a plain copy), start again;
+/// - PostgreSQL: CHECKPOINT (so the shutdown checkpoint has little left to write), a fast shutdown
+///   (SIGINT, as `pg_ctl stop -m fast`), `cp -a --reflink=auto` of the data folder (on ext4 a plain copy), start again;
 /// - MySQL (MariaDB): stop (a clean InnoDB shutdown), copy of the data folder, start again;
 /// - Redis: `SAVE`, then copy `dump.rdb` and `appendonlydir` (the native redis.conf has
 ///   `appendonly yes`, so the AOF is what a start loads) while the server keeps running:
@@ -29,7 +29,7 @@ struct SnapshotPart {
             switch server.engine {
             case .postgres:
                 return SnapshotPart(server: server, live: paths.pgData(server.name), stored: "postgres/\(server.name)/data", entries: nil,
-                                    stopsServer: true, method: "CHECKPOINT, pg_ctl stop -m fast, cp -a --reflink=auto of the data folder (of pg_wal only the last checkpoint's segment), start")
+                                    stopsServer: true, method: "CHECKPOINT, fast shutdown, cp -a --reflink=auto of the data folder (of pg_wal only the last checkpoint's segment), start")
             case .mysql:
                 return SnapshotPart(server: server, live: paths.mysqlData(server.name), stored: "mysql/\(server.name)/data", entries: nil,
                                     stopsServer: true, method: "clean shutdown, cp -a --reflink=auto of the data folder, start")

@@ -7,6 +7,8 @@ public struct SnapshotRestoreReport: Sendable {
     public var seconds: Double = 0
     /// Copying the snapshot into the staging folders (the live data untouched).
     public var stageSeconds: Double = 0
+    /// Whether the snapshot's ready copy was staged by rename (no copy; see SnapshotReady).
+    public var usedReadyCopy = false
     /// Stopping services and servers, swapping by rename, starting the servers.
     public var swapSeconds: Double = 0
     /// Starting the services and waiting for their health.
@@ -89,18 +91,25 @@ extension Snapshots {
         let free = freeSpace(stack.paths.root)
         if manifest.bytes + (64 << 20) > free { throw SnapshotError.noSpace(path: stack.paths.root, needed: manifest.bytes, free: free) }
 
-        // 1. Stage: the live data is not touched.
+        // 1. Stage: the live data is not touched. The ready copy, when there is one, is the
+        // staging folder by a rename; else the snapshot is copied.
         try? fm.removeItem(atPath: work)
-        try fm.createDirectory(atPath: "\(work)/staging", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        report.usedReadyCopy = takeReady(name, as: "\(work)/staging")
+        if !report.usedReadyCopy {
+            try fm.createDirectory(atPath: "\(work)/staging", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         var units = parts.map { RestoreJournal.Unit(live: $0.live, key: $0.stored, staged: true) }
         units += Self.stateFiles.map { file in
             RestoreJournal.Unit(live: "\(stack.paths.root)/\(file)", key: "state/\(file)", staged: manifest.stateFiles.contains(file))
         }
         var journal = RestoreJournal(snapshot: name, phase: .staging, units: units, pid: getpid(), started: started)
         try journal.save(journalPath)
-        progress("restore \(name): copying \(SnapshotError.size(manifest.bytes)) into staging folders")
+        progress(report.usedReadyCopy ? "restore \(name): its ready copy staged by rename"
+                                      : "restore \(name): copying \(SnapshotError.size(manifest.bytes)) into staging folders")
         let work = self.work
-        try units.filter(\.staged).concurrentForEach { unit in
+        let copied = report.usedReadyCopy ? Set(parts.map(\.stored)) : []
+        try units.filter { $0.staged && !copied.contains($0.key) }.concurrentForEach { unit in
             try SnapshotPart.copy(from: "\(source)/\(unit.key)", entries: nil, to: "\(work)/staging/\(unit.key)")
         }
         report.stageSeconds = Date().timeIntervalSince(started)
@@ -108,9 +117,10 @@ extension Snapshots {
         // 2. Swap: services and servers stop, each folder is renamed into place.
         let t1 = Date()
         let services = stack.services
-        for instance in plan.instances.reversed() { _ = services.stop(instance) }
+        _ = services.stop(names: plan.instances.reversed().map(\.name))
         progress("restore \(name): stopping servers")
-        _ = try stack.engine.stop()
+        // Their data is replaced next: nothing to save on the way down (no checkpoint, no dump).
+        _ = try stack.engine.stop(discarding: true)
         journal.phase = .swapping
         try journal.save(journalPath)
         try swap(journal)

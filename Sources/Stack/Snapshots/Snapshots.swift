@@ -32,7 +32,7 @@ public struct Snapshots {
             guard let m = try? SnapshotManifest.load(path(name)) else { return nil }
             let holds = m.parts.map { "\($0.server) (\($0.engine)): \($0.holds.isEmpty ? "empty" : $0.holds.joined(separator: ", "))" }
             return SnapshotSummary(name: name, scenario: m.scenario, created: m.created, bytes: m.bytes,
-                                   ageSeconds: now.timeIntervalSince(m.created), holds: holds, path: path(name))
+                                   ageSeconds: now.timeIntervalSince(m.created), holds: holds, path: path(name), ready: hasReadyCopy(name))
         }
     }
 

@@ -19,6 +19,7 @@ struct MySQLEngine: EngineModule {
 
     func start(_ server: PlannedServer, on host: NativeEngine) throws -> ServerState { try host.startMySQL(server) }
     func stop(_ server: PlannedServer, on host: NativeEngine) throws { try host.stopMySQL(server) }
+    func discard(_ server: PlannedServer, on host: NativeEngine) throws { try host.stopMySQL(server, signal: SIGKILL) }
     func isRunning(_ server: PlannedServer, on host: NativeEngine) -> Bool { host.isMySQLRunning(server) }
 
     /// The init SQL as the maintenance account; without a login and SQL for it (no native server

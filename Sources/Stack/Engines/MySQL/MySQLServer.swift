@@ -109,10 +109,10 @@ extension NativeEngine {
         throw EngineError("MySQL server \(server.name) (\((mysqld as NSString).lastPathComponent)) did not answer on 127.0.0.1:\(server.port):\n\(tail)")
     }
 
-    func stopMySQL(_ server: PlannedServer) throws {
+    func stopMySQL(_ server: PlannedServer, signal: Int32 = SIGTERM) throws {
         if let pid = mysqlPid(server) {
             progress("stop \(server.name)")
-            try terminate(pid, within: 60, or: "mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))")
+            try terminate(pid, signal: signal, within: 60, or: "mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))")
             var status: Int32 = 0
             waitpid(pid, &status, WNOHANG)  // ours when this process started it
         }

@@ -13,6 +13,7 @@ struct PostgreSQLEngine: EngineModule {
 
     func start(_ server: PlannedServer, on host: NativeEngine) throws -> ServerState { try host.startPostgres(server) }
     func stop(_ server: PlannedServer, on host: NativeEngine) throws { try host.stopPostgres(server) }
+    func discard(_ server: PlannedServer, on host: NativeEngine) throws { try host.stopPostgres(server, immediately: true) }
     func isRunning(_ server: PlannedServer, on host: NativeEngine) -> Bool { host.isPostgresRunning(server) }
 
     func provision(_ server: PlannedServer, by provisioner: Provisioner, state: inout ProvisionState, progress: (String) -> Void) throws -> ProvisionReport {

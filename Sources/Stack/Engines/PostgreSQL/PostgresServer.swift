@@ -1,4 +1,5 @@
 import Foundation
+import Workspace
 import Statements
 import Topology
 
@@ -90,37 +91,90 @@ extension NativeEngine {
         try ensurePortFree(server.port, for: server.name)
         // A postmaster.pid that names no live postgres (a server killed -9 that nobody reaped yet,
         // or a recycled pid) is stale: PostgreSQL would take any live pid for another postmaster.
-        if !isPostgresRunning(server) { try? FileManager.default.removeItem(atPath: "\(data)/postmaster.pid") }
+        if !isPostgresRunning(server) {
+            try? FileManager.default.removeItem(atPath: "\(data)/postmaster.pid")
+            removeStaleSocketLocks(run)
+        }
         progress("start \(server.name) on 127.0.0.1:\(server.port)")
         let log = paths.serverLog(server.name)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         try chown(log, to: account)
-        let r = try Subprocess.run(["\(bin)/pg_ctl", "-D", data, "-l", log, "-w", "-t", "120", "start"], user: account)
-        guard r.status == 0 else {
-            let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8).joined(separator: "\n")
-            throw EngineError("PostgreSQL \(server.name) did not start:\n\(r.output)\(tail)")
+        // The postmaster itself, as pg_ctl would start it, but watched from here: pg_ctl -w looks
+        // every 100 ms (and runuser opens a PAM session first), a PQping every 5 ms answers sooner.
+        var argv = ["\(bin)/postgres", "-D", data]
+        if let account, let pw = SystemAccount.named(account) {
+            argv = ["setpriv", "--reuid=\(pw.uid)", "--regid=\(pw.gid)", "--init-groups", "--"] + argv
         }
-        try waitForPostgres(server)
+        var environment: [String: String] = [:]
+        for key in ["PATH", "LANG", "LC_ALL", "LC_MESSAGES", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
+        let pid = try Subprocess.spawnDetached(argv, environment: environment, directory: data, output: log)
+        try waitForPostgres(server, pid: pid, log: log)
         try setCopiedSuperuserPassword(server, data: data, run: run)
         return ServerState(name: server.name, engine: .postgres, port: server.port, action: action, running: true)
     }
 
-    /// pg_ctl -w already waited; this proves the TCP listener answers (PQping, no sleeps as proof).
-    func waitForPostgres(_ server: PlannedServer) throws {
-        let deadline = Date().addingTimeInterval(60)
+    /// The socket's lock files (`.s.PGSQL.<port>.lock`) of a postmaster that is gone: PostgreSQL
+    /// refuses to start while one names a pid that kill(0) reaches, and a postmaster killed with -9
+    /// is a zombie until its parent reaps it (this process, when it started it: reaped here).
+    func removeStaleSocketLocks(_ run: String) {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: run)) ?? [] where entry.hasPrefix(".s.PGSQL.") && entry.hasSuffix(".lock") {
+            let lock = "\(run)/\(entry)"
+            guard let text = try? String(contentsOfFile: lock, encoding: .utf8),
+                  let pid = text.split(separator: "\n", maxSplits: 1).first.flatMap({ pid_t($0.trimmingCharacters(in: .whitespaces)) }) else { continue }
+            var status: Int32 = 0
+            if pid > 0 { waitpid(pid, &status, WNOHANG) }
+            if pid > 0, Subprocess.isAlive(pid, running: ["postgres"]) { continue }
+            try? fm.removeItem(atPath: lock)
+            try? fm.removeItem(atPath: String(lock.dropLast(".lock".count)))
+        }
+    }
+
+    /// Until the TCP listener accepts logins (PQping), the postmaster `pid` ends (its log says
+    /// why), or two minutes pass (crash recovery of a large cluster can be slow).
+    func waitForPostgres(_ server: PlannedServer, pid: pid_t, log: String) throws {
+        let deadline = Date().addingTimeInterval(120)
+        var delay: useconds_t = 2_000
         while Date() < deadline {
             if PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok { return }
-            usleep(20_000)
+            if !Subprocess.isAlive(pid) {
+                var status: Int32 = 0
+                waitpid(pid, &status, WNOHANG)
+                let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(8).joined(separator: "\n")
+                throw EngineError("PostgreSQL \(server.name) did not start:\n\(tail)")
+            }
+            usleep(delay)
+            delay = min(delay * 2, 20_000)
         }
-        throw EngineError("PostgreSQL \(server.name) does not answer on 127.0.0.1:\(server.port)")
+        throw EngineError("PostgreSQL \(server.name) does not answer on 127.0.0.1:\(server.port) within 120 s (log: \(log))")
     }
 
     func stopPostgres(_ server: PlannedServer) throws {
-        if isPostgresRunning(server), let bin = Self.postgresBinDir() {
-            progress("stop \(server.name)")
-            let r = try Subprocess.run(["\(bin)/pg_ctl", "-D", paths.pgData(server.name), "-m", "fast", "-w", "-t", "60", "stop"],
-                                       user: Self.serverAccount(for: .postgres))
-            if r.status != 0 { throw EngineError("pg_ctl stop \(server.name) failed:\n\(r.output)") }
+        try stopPostgres(server, immediately: false)
+    }
+
+    /// What `pg_ctl stop -m fast|immediate -w` does, watched every few ms instead of every 100:
+    /// SIGINT (fast: a shutdown checkpoint) or SIGQUIT (immediate: no checkpoint, the next start
+    /// recovers from the WAL; for data about to be replaced), then wait until the postmaster is
+    /// gone and has removed its postmaster.pid.
+    func stopPostgres(_ server: PlannedServer, immediately: Bool) throws {
+        let pidFile = "\(paths.pgData(server.name))/postmaster.pid"
+        guard isPostgresRunning(server), let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = text.split(separator: "\n", maxSplits: 1).first.flatMap({ pid_t($0.trimmingCharacters(in: .whitespaces)) })
+        else { return }
+        progress("stop \(server.name)\(immediately ? " (immediate)" : "")")
+        guard kill(pid, immediately ? SIGQUIT : SIGINT) == 0 else {
+            throw EngineError("cannot signal PostgreSQL \(server.name) (pid \(pid)): \(String(cString: strerror(errno)))")
         }
+        let deadline = Date().addingTimeInterval(60)
+        var delay: useconds_t = 1_000
+        while Date() < deadline {
+            var status: Int32 = 0
+            waitpid(pid, &status, WNOHANG)  // our child when this process started it
+            if !Subprocess.isAlive(pid, running: ["postgres"]) && !FileManager.default.fileExists(atPath: pidFile) { return }
+            usleep(delay)
+            delay = min(delay * 2, 20_000)
+        }
+        throw EngineError("PostgreSQL \(server.name) (pid \(pid)) did not stop within 60 s")
     }
 }

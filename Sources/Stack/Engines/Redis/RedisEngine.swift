@@ -14,5 +14,6 @@ struct RedisEngine: EngineModule {
 
     func start(_ server: PlannedServer, on host: NativeEngine) throws -> ServerState { try host.startRedis(server) }
     func stop(_ server: PlannedServer, on host: NativeEngine) throws { try host.stopRedis(server) }
+    func discard(_ server: PlannedServer, on host: NativeEngine) throws { try host.stopRedis(server, signal: SIGKILL) }
     func isRunning(_ server: PlannedServer, on host: NativeEngine) -> Bool { host.isRedisRunning(server) }
 }

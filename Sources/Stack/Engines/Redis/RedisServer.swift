@@ -65,10 +65,10 @@ extension NativeEngine {
         throw EngineError("Redis \(server.name) does not answer PING on 127.0.0.1:\(server.port)\n\(tail)")
     }
 
-    func stopRedis(_ server: PlannedServer) throws {
+    func stopRedis(_ server: PlannedServer, signal: Int32 = SIGTERM) throws {
         if let pid = redisPid(server) {
             progress("stop \(server.name)")
-            try terminate(pid, within: 30, or: "redis-server \(server.name) (pid \(pid)) did not stop")
+            try terminate(pid, signal: signal, within: 30, or: "redis-server \(server.name) (pid \(pid)) did not stop")
         }
     }
 }
