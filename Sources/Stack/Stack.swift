@@ -228,6 +228,7 @@ public final class NativeStack {
         // The recorded state outlives a plain `down` (the data does too: the next `up` must
         // still see whose Redis keys are where); with the data it goes.
         if volumes {
+            Snapshots(stack: self).sweepTrash()
             try? FileManager.default.removeItem(atPath: paths.state)
             try? FileManager.default.removeItem(atPath: paths.applied)
         }
