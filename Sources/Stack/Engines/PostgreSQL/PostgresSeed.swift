@@ -35,15 +35,31 @@ extension Seeder {
                     throw SeedError(instance: instance.name, file: file, line: Self.line(of: error, in: sql), message: error.description, code: error.sqlstate)
                 }
             } else {
+                let target = csvTarget(file, db)
+                var freeze = false
                 if emptyFirst {
                     _ = conn.takeNotices()
-                    try conn.exec("TRUNCATE \(csvTarget(file, db)) CASCADE")
+                    try conn.exec("TRUNCATE \(target) CASCADE")
                     // "truncate cascades to table \"users\"": what else was emptied.
                     emptied = conn.takeNotices().compactMap { notice in
                         notice.range(of: "cascades to table ").map { String(notice[$0.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "\"\n ")) }
                     }
+                    freeze = try Self.isPlainTable(target, conn: conn)
+                } else if try Self.canEmptyUnseen(target, conn: conn) {
+                    // Empty already: TRUNCATE loses nothing, and makes the COPY below one that
+                    // writes no WAL (wal_level minimal) and loads rows frozen. A running service
+                    // holding a lock on the table makes it wait at most a second, then the file
+                    // loads by a plain COPY.
+                    try conn.exec("SAVEPOINT ovudev_empty; SET LOCAL lock_timeout = '1s'")
+                    do {
+                        try conn.exec("TRUNCATE ONLY \(target)")
+                        try conn.exec("RELEASE SAVEPOINT ovudev_empty; RESET lock_timeout")
+                        freeze = true
+                    } catch {
+                        try conn.exec("ROLLBACK TO SAVEPOINT ovudev_empty; RELEASE SAVEPOINT ovudev_empty; RESET lock_timeout")
+                    }
                 }
-                rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn, hash: hash)
+                rows = try copyCSV(file: file, path: path, db: db, instance: instance, conn: conn, hash: hash, freeze: freeze)
             }
             let checksum = hash.finalize()
             try conn.query("INSERT INTO \(table) (file, checksum, rows) VALUES ($1, $2, $3) ON CONFLICT (file) DO UPDATE SET checksum = EXCLUDED.checksum, rows = EXCLUDED.rows, loaded_at = now()",
@@ -57,6 +73,26 @@ extension Seeder {
         }
     }
 
+    /// A plain table (not partitioned, not a view): the kind COPY FREEZE loads.
+    static func isPlainTable(_ target: String, conn: PGConnection) throws -> Bool {
+        try conn.exec("SELECT relkind = 'r' FROM pg_class WHERE oid = to_regclass('\(target.replacingOccurrences(of: "'", with: "''"))')").rows.first?.first == "t"
+    }
+
+    /// Whether `TRUNCATE ONLY target` can run here and loses nothing: a plain table with no
+    /// rows, that this role may truncate, and that no foreign key references (TRUNCATE refuses
+    /// those). Anything else loads by a plain COPY.
+    static func canEmptyUnseen(_ target: String, conn: PGConnection) throws -> Bool {
+        let literal = "'" + target.replacingOccurrences(of: "'", with: "''") + "'"
+        let sql = """
+            SELECT c.relkind = 'r'
+               AND has_table_privilege(c.oid, 'TRUNCATE') AND has_table_privilege(c.oid, 'SELECT')
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = c.oid AND f.contype = 'f')
+              FROM pg_class c WHERE c.oid = to_regclass(\(literal))
+            """
+        guard try conn.exec(sql).rows.first?.first == "t" else { return false }
+        return try conn.exec("SELECT NOT EXISTS (SELECT 1 FROM \(target))").rows.first?.first == "t"
+    }
+
     /// The table a CSV file loads into, qualified and quoted.
     func csvTarget(_ file: String, _ db: DatabaseAccess) -> String {
         let table = (db.tablePrefix ?? "") + Self.tableName(for: file)
@@ -65,7 +101,7 @@ extension Seeder {
 
     /// Streams the file to COPY; every byte read also goes into `hash`.
     func copyCSV(file: String, path: String, db: DatabaseAccess, instance: ServiceInstance, conn: PGConnection,
-                 hash: SHA256) throws -> Int {
+                 hash: SHA256, freeze: Bool = false) throws -> Int {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw SeedError(instance: instance.name, file: file, line: nil, message: "cannot read")
         }
@@ -92,7 +128,7 @@ extension Seeder {
         }
         let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
         let target = csvTarget(file, db)
-        let sql = "COPY \(target) (\(columns.map(Escape.sqlIdentifier).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv)"
+        let sql = "COPY \(target) (\(columns.map(Escape.sqlIdentifier).joined(separator: ", "))) FROM STDIN WITH (FORMAT csv\(freeze ? ", FREEZE" : ""))"
         // The rest is hashed on another thread while this one feeds COPY: hashing (~0.5 ms a MiB
         // with the CPU's SHA extensions, ~3 ms without) stays off the path that keeps the server busy.
         let hasher = ChunkHasher(hash)
