@@ -93,3 +93,81 @@ import Topology
         #expect(try Self.checksums(separated)["auth.users"]?.hasPrefix("21:") == true)
     }
 }
+
+extension MoveTests {
+    /// A foreign key from web into auth and a view of forms over auth's users: the dry run names
+    /// both, a real run refuses, and nothing changes.
+    @Test func theDryRunNamesCrossingsAndChangesNothing() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try project.stack("monolith")
+        _ = try monolith.up(check: false)
+        try MoveFixture.populate(monolith)
+        let server = try #require(monolith.plan.servers.first)
+        let su = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: monolith.secrets[server.superuserSecret!.variable], database: "suite_db"))
+        try su.exec("""
+            ALTER TABLE export_jobs ADD CONSTRAINT export_jobs_user_fk FOREIGN KEY (user_id) REFERENCES users;
+            CREATE VIEW form_owners AS SELECT f.id, u.email FROM forms f JOIN users u ON u.id = f.owner_id;
+            ALTER VIEW form_owners OWNER TO forms_user;
+            """)
+        let databases = { try su.exec("SELECT datname FROM pg_database ORDER BY 1").rows.map { $0[0]! } }
+        let before = (try databases(), try MoveTests.checksums(monolith))
+
+        let plan = try MoveTests.mover(project).plan(to: "separated")
+        #expect(plan.journal.blockers.map(\.kind) == [.foreignKey, .view])
+        #expect(plan.journal.blockers.map(\.object) == ["public.export_jobs.export_jobs_user_fk", "public.form_owners"])
+        #expect(plan.journal.blockers.map(\.otherService) == ["auth", "auth"])
+        let cli = try ovudev(["move", "--to", "separated", "--dry-run"], directory: project.directory)
+        #expect(cli.status == 0)
+        #expect(cli.output.contains("foreign key public.export_jobs.export_jobs_user_fk (web) → public.users (auth)"), "\(cli.output)")
+        #expect(cli.output.contains("view public.form_owners (forms) → public.users (auth)"), "\(cli.output)")
+        #expect(throws: MoveError.self) { try MoveTests.mover(project).run(to: "separated") }
+        #expect(try databases() == before.0)
+        #expect(try MoveTests.checksums(monolith) == before.1)
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "monolith")
+    }
+
+    /// kill -9 of `ovudev move` while it copies; `ovudev move` again completes with equal
+    /// checksums and no duplicate rows.
+    @Test func aMoveKilledDuringTheCopyContinues() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try project.stack("monolith")
+        _ = try monolith.up(check: false)
+        try MoveFixture.populate(monolith, scale: 3000)
+        let before = try MoveTests.checksums(monolith)
+
+        let binary = try ovudevBinary()
+        let log = "\(project.directory)/move.log"
+        let pid = try Subprocess.spawnDetached([binary, "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
+                                               directory: project.directory, output: log)
+        // Wait until at least one table is copied and the copy is not finished, then kill -9.
+        let deadline = Date().addingTimeInterval(120)
+        var killedAt: (copied: Int, of: Int)?
+        while Date() < deadline {
+            if let j = try? MoveJournal.load(projectDirectory: project.directory) {
+                let copied = j.tables.filter(\.copied).count
+                if copied > 0 {
+                    kill(pid, SIGKILL)
+                    killedAt = (copied, j.tables.count)
+                    break
+                }
+            }
+            usleep(2_000)
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let at = try #require(killedAt)
+        let journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
+        #expect(journal.step < .switched, "killed at \(at), step \(journal.step)")
+        #expect(Mover.inProgress(projectDirectory: project.directory)?.contains("`ovudev move` continues it") == true)
+
+        let again = try ovudev(["move", "--yes"], directory: project.directory)
+        #expect(again.status == 0, "\(again.output)")
+        let separated = try project.stack("separated")
+        try separated.loadSecrets()
+        #expect(try MoveTests.checksums(separated) == before)
+        print("killed after \(at.copied) of \(at.of) tables copied")
+    }
+}
