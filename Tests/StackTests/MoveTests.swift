@@ -163,6 +163,8 @@ extension MoveTests {
         #expect(journal.step < .switched, "killed at \(at), step \(journal.step)")
         #expect(Mover.inProgress(projectDirectory: project.directory)?.contains("`ovudev move` continues it") == true)
 
+        let up = try ovudev(["up"], directory: project.directory)
+        #expect(up.status == 0 && up.output.contains("a move from scenario monolith to separated stopped at step"), "\(up.output)")
         let again = try ovudev(["move", "--yes"], directory: project.directory)
         #expect(again.status == 0, "\(again.output)")
         let separated = try project.stack("separated")
