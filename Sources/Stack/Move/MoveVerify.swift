@@ -28,43 +28,43 @@ extension Mover {
         return "\(row.first.flatMap { $0 } ?? "0"):\(row.dropFirst().first.flatMap { $0 } ?? "")"
     }
 
-    /// The target side of every moved table, per service in parallel.
-    func targetChecksums() throws -> [String: String] {
+    /// Every moved table's checksum on one side ("source" or "target"), per service in parallel.
+    func checksums(sides: [String]) throws -> [String: String] {
         let mover = self
         let moving = journal.services.filter { !$0.stays }
-        let results = try concurrently(moving, workers: parallelism) { service, _ -> [String: String] in
-            let conn = try mover.targetAdmin(service.to.server, database: service.to.database)
+        let items = sides.flatMap { side in moving.map { (side, $0) } }
+        let results = try concurrently(items, workers: parallelism * sides.count) { item, _ -> [String: String] in
+            let (side, service) = item
+            let conn = side == "source" ? try mover.sourceAdmin(service.from.server, database: service.from.database)
+                : try mover.targetAdmin(service.to.server, database: service.to.database)
+            // The ordered aggregate sorts every row's text: in memory, not on disk.
+            try conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '256MB'")
             var sums: [String: String] = [:]
             for table in mover.journal.tables where table.service == service.service {
-                sums["\(table.service)/\(table.source)"] = try Self.checksum(conn, schema: service.to.schema, table: table.target)
+                let (schema, name) = side == "source" ? (service.from.schema, table.source) : (service.to.schema, table.target)
+                sums["\(side) \(table.service)/\(table.source)"] = try Self.checksum(conn, schema: schema, table: name)
             }
+            try conn.exec("COMMIT")
             return sums
         }
         return results.reduce(into: [:]) { $0.merge($1) { a, _ in a } }
     }
 
+    /// The target side, keyed `service/table`.
+    func targetChecksums() throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try checksums(sides: ["target"]).map { (String($0.key.dropFirst("target ".count)), $0.value) })
+    }
+
     func verifyAll() throws {
         progress("verify: row counts and checksums of \(journal.tables.count) tables on both sides")
-        let mover = self
-        let moving = journal.services.filter { !$0.stays }
-        let sourceSums = try concurrently(moving, workers: parallelism) { service, _ -> [String: String] in
-            let conn = try mover.sourceAdmin(service.from.server, database: service.from.database)
-            try conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            var sums: [String: String] = [:]
-            for table in mover.journal.tables where table.service == service.service {
-                sums["\(table.service)/\(table.source)"] = try Self.checksum(conn, schema: service.from.schema, table: table.source)
-            }
-            try conn.exec("COMMIT")
-            return sums
-        }.reduce(into: [String: String]()) { $0.merge($1) { a, _ in a } }
-        let targetSums = try targetChecksums()
+        let sums = try checksums(sides: ["source", "target"])
         for table in journal.tables {
             let key = "\(table.service)/\(table.source)"
-            let s = sourceSums[key] ?? "?", t = targetSums[key] ?? "?"
+            let s = sums["source \(key)"] ?? "?", t = sums["target \(key)"] ?? "?"
             if s != t { throw MoveError.differs(table: "\(table.service): \(table.source) → \(table.target)", source: s, target: t) }
         }
         try update { j in
-            for i in j.tables.indices { j.tables[i].checksum = sourceSums["\(j.tables[i].service)/\(j.tables[i].source)"] }
+            for i in j.tables.indices { j.tables[i].checksum = sums["source \(j.tables[i].service)/\(j.tables[i].source)"] }
         }
     }
 }
