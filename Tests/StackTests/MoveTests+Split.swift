@@ -34,3 +34,55 @@ extension MoveTests {
         #expect(ActiveStack(projectDirectory: project.directory).scenario == "schemas")
     }
 }
+
+extension MoveTests {
+    /// A copied table that no longer matches its source stops the move before the switch,
+    /// naming the table: `ovudev move` is frozen during the copy, a copied row is changed on the
+    /// target, the move killed and continued.
+    @Test func aDifferenceStopsTheMoveBeforeTheSwitch() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try project.stack("monolith")
+        _ = try monolith.up(check: false)
+        try MoveFixture.populate(monolith, scale: 3000)
+        let before = try MoveTests.checksums(monolith)
+        let pid = try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
+                                               directory: project.directory, output: "\(project.directory)/move.log")
+        let deadline = Date().addingTimeInterval(120)
+        var frozen: MoveJournal?
+        while Date() < deadline {
+            if let j = try? MoveJournal.load(projectDirectory: project.directory), j.tables.contains(where: \.copied) {
+                kill(pid, SIGSTOP)
+                frozen = try MoveJournal.load(projectDirectory: project.directory)
+                break
+            }
+            usleep(2_000)
+        }
+        let j = try #require(frozen)
+        let table = try #require(j.tables.first { $0.copied })
+        let service = try #require(j.services.first { $0.service == table.service })
+        let server = try #require(monolith.plan.servers.first)
+        let su = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: monolith.secrets[server.superuserSecret!.variable], database: service.to.database))
+        let staged = try su.query("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2", [service.from.schema, table.source]).rows[0][0]
+        #expect(staged == "1")
+        try su.exec("DELETE FROM \(service.from.schema).\(table.source) WHERE ctid = (SELECT min(ctid) FROM \(service.from.schema).\(table.source))")
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+
+        let again = try ovudev(["move", "--yes"], directory: project.directory)
+        #expect(again.status == 1)
+        #expect(again.output.contains("table \(table.service): \(table.source) → \(table.target) differs after the copy"), "\(again.output)")
+        #expect(try MoveJournal.load(projectDirectory: project.directory)?.step == .copied)
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "monolith")
+        #expect(try MoveTests.checksums(monolith) == before)
+        let writer = try MoveFixture.connect(monolith, "auth")
+        #expect(try writer.exec("INSERT INTO tenants (name) VALUES ('still writable') RETURNING id").rows.count == 1)
+        // Abandoned before the switch: --rollback drops the copies and ends the move.
+        let back = try ovudev(["move", "--rollback"], directory: project.directory)
+        #expect(back.status == 0, "\(back.output)")
+        let admin = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: monolith.secrets[server.superuserSecret!.variable], database: "postgres"))
+        #expect(try admin.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["suite_db"])
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+    }
+}

@@ -149,7 +149,7 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .targetWritten(tables):
             return "rows were written on the target since the switch (\(tables.joined(separator: ", "))); refusing to roll back, which would lose them"
         case let .differs(table, source, target):
-            return "table \(table) differs after the copy (source \(source), target \(target)); the move stopped before the switch, the source is unchanged"
+            return "table \(table) differs after the copy (source \(source), target \(target)); the move stopped before the switch, the source is unchanged (`ovudev move --rollback` drops the copies)"
         case let .targetHasData(server, folder):
             return "the target scenario already has data of its own for server \(server) (\(folder)): `ovudev down --volumes --scenario <target>` first"
         case let .notPostgres(service, engine):
