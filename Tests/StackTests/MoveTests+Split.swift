@@ -86,3 +86,36 @@ extension MoveTests {
         #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
     }
 }
+
+extension MoveTests {
+    /// To a server per service: auth's server is the monolith's (same port, another name: its
+    /// folder is handed over and renamed), forms and web go to servers of their own.
+    @Test func toAServerPerServiceAndBack() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try project.stack("monolith")
+        _ = try monolith.up(check: false)
+        try MoveFixture.populate(monolith)
+        let before = try MoveTests.checksums(monolith)
+
+        let report = try MoveTests.mover(project).run(to: "dedicated")
+        #expect(report.journal.sharedServers == ["postgres-auth"] && report.journal.sharedSources == ["postgres-auth": "postgres"])
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+        let dedicated = try project.stack("dedicated")
+        try dedicated.loadSecrets()
+        #expect(Set(dedicated.plan.instances.compactMap { $0.database?.server }) == ["postgres-auth", "postgres-forms", "postgres-web"])
+        #expect(try MoveTests.checksums(dedicated) == before)
+
+        let back = try MoveTests.mover(project).rollback()
+        #expect(back.check?.passed == true)
+        #expect(back.done.contains("stopped server postgres-web (scenario dedicated)"))
+        let again = try project.stack("monolith")
+        try again.loadSecrets()
+        #expect(try MoveTests.checksums(again) == before)
+
+        _ = try MoveTests.mover(project).run(to: "dedicated")
+        #expect(try MoveTests.mover(project).finish() == ["database postgres/suite_db"])
+        let auth = try MoveFixture.connect(dedicated, "auth")
+        #expect(try auth.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["auth_db"])
+    }
+}

@@ -11,7 +11,7 @@ public struct MoveLocation: Codable, Equatable, Sendable, CustomStringConvertibl
     public var prefix: String
 
     public var description: String { "\(server)/\(database)\(schema == "public" ? "" : " schema \(schema)")\(prefix.isEmpty ? "" : " prefix \(prefix)")" }
-    func sameDatabase(_ other: MoveLocation) -> Bool { server == other.server && port == other.port && database == other.database }
+    func sameDatabase(_ other: MoveLocation) -> Bool { port == other.port && database == other.database }
 }
 
 /// One table of a moved service: its name at the source and at the target, and what the copy
@@ -88,6 +88,8 @@ public struct MoveJournal: Codable, Equatable, Sendable {
     /// Server names that are one server in both scenarios (same name and port): the move
     /// happens inside it, and its folder goes to the target scenario at the switch.
     public var sharedServers: [String]
+    /// Target server → the source server it is (when their names differ: same port and engine).
+    public var sharedSources: [String: String] = [:]
     public var createdDatabases: [MoveObject] = []
     public var createdSchemas: [MoveObject] = []
     /// Source databases set `default_transaction_read_only` at the switch.
@@ -137,6 +139,8 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
     case differs(table: String, source: String, target: String)
     case targetHasData(server: String, folder: String)
     case notPostgres(service: String, engine: String)
+    case notIncluded(services: [String])
+    case withinOneDatabase(service: String, database: String)
 
     public var description: String {
         switch self {
@@ -152,6 +156,10 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "table \(table) differs after the copy (source \(source), target \(target)); the move stopped before the switch, the source is unchanged (`ovudev move --rollback` drops the copies)"
         case let .targetHasData(server, folder):
             return "the target scenario already has data of its own for server \(server) (\(folder)): `ovudev down --volumes --scenario <target>` first"
+        case let .notIncluded(services):
+            return "the target scenario moves \(services.joined(separator: ", ")) too: name \(services.count == 1 ? "it" : "them") in --only as well, or leave --only out"
+        case let .withinOneDatabase(service, database):
+            return "service \(service) would move inside database \(database) (another schema or prefix): moves within one database are not built yet"
         case let .notPostgres(service, engine):
             return "service \(service) would move on \(engine): only PostgreSQL data moves for now"
         }

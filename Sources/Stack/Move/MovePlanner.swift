@@ -19,9 +19,16 @@ extension Mover {
     /// Each service's source and target location; the services that stay are kept too.
     func locations(source: Plan, target: Plan, only: [String]) throws -> [MoveService] {
         var services: [MoveService] = []
+        var left: [String] = []
         for instance in target.instances {
             guard let to = instance.database, let from = source.instance(instance.name)?.database else { continue }
-            if !only.isEmpty && !only.contains(instance.service) { continue }
+            if !only.isEmpty && !only.contains(instance.service) {
+                let port = { (plan: Plan, server: String) in plan.server(server)?.port }
+                if port(source, from.server) != port(target, to.server) || from.database != to.database || from.schema != to.schema || from.tablePrefix != to.tablePrefix {
+                    left.append(instance.name)
+                }
+                continue
+            }
             guard to.engine == .postgres, from.engine == .postgres else {
                 if to.server != from.server || to.database != from.database { throw MoveError.notPostgres(service: instance.name, engine: to.engine.rawValue) }
                 continue
@@ -31,9 +38,12 @@ extension Mover {
             let t = MoveLocation(server: to.server, port: target.server(to.server)!.port, database: to.database,
                                  schema: to.schema ?? "public", prefix: to.tablePrefix ?? "")
             let exclusive = source.server(from.server)?.databases.first { $0.name == from.database }?.instances == [instance.name]
-            services.append(MoveService(service: instance.name, role: to.role, sourceRole: from.role, from: f, to: t, stays: f == t,
+            let stays = f.port == t.port && f.database == t.database && f.schema == t.schema && f.prefix == t.prefix
+            if !stays && f.port == t.port && f.database == t.database { throw MoveError.withinOneDatabase(service: instance.name, database: f.database) }
+            services.append(MoveService(service: instance.name, role: to.role, sourceRole: from.role, from: f, to: t, stays: stays,
                                         wholeSchema: f.prefix.isEmpty && from.tables == nil && (f.schema != "public" || exclusive)))
         }
+        if !left.isEmpty { throw MoveError.notIncluded(services: left) }
         return services
     }
 
@@ -43,7 +53,8 @@ extension Mover {
         var tables: [MoveTable] = []
         var report = MoveReport(journal: MoveJournal(source: source.scenario, target: target.scenario, only: only, dropCrossForeignKeys: dropCrossFKs,
                                                      step: .planned, services: services, tables: [], blockers: [],
-                                                     sharedServers: sharedServers(source: source, target: target)))
+                                                     sharedServers: Array(sharedServers(source: source, target: target).keys).sorted(),
+                                                     sharedSources: sharedServers(source: source, target: target)))
         // Catalog of each source database involved: its tables by schema.
         let byDatabase = Dictionary(grouping: services) { "\($0.from.server)/\($0.from.database)" }
         for key in byDatabase.keys.sorted() {
@@ -85,9 +96,13 @@ extension Mover {
         return report
     }
 
-    /// Same name and port in both scenarios: one server.
-    func sharedServers(source: Plan, target: Plan) -> [String] {
-        source.servers.filter { s in target.servers.contains { $0.name == s.name && $0.port == s.port && $0.engine == s.engine } }.map(\.name)
+    /// Same port and engine in both scenarios: one server (target name → source name).
+    func sharedServers(source: Plan, target: Plan) -> [String: String] {
+        var shared: [String: String] = [:]
+        for t in target.servers {
+            if let s = source.servers.first(where: { $0.port == t.port && $0.engine == t.engine }) { shared[t.name] = s.name }
+        }
+        return shared
     }
 
     /// Foreign keys, views and sequence defaults of one source database that would cross from

@@ -11,7 +11,7 @@ extension Mover {
         var databases = Set<MoveObject>(), tables: [MoveObject] = []
         for service in journal.services where !service.stays {
             let from = service.from
-            let stillUsed = target.plan.server(from.server).map { s in s.port == from.port && s.databases.contains { $0.name == from.database } } ?? false
+            let stillUsed = target.plan.servers.contains { s in s.port == from.port && s.engine == .postgres && s.databases.contains { $0.name == from.database } }
             if stillUsed {
                 for table in journal.tables where table.service == service.service {
                     tables.append(MoveObject(server: from.server, port: from.port, database: from.database, schema: from.schema, table: table.source, role: service.sourceRole))
@@ -23,21 +23,22 @@ extension Mover {
         return (databases.sorted { $0.database < $1.database }, tables)
     }
 
-    /// Moves a shared server's folder from one scenario's stack to the other's (server stopped).
-    func handOver(_ servers: [String], from: NativeStack, to: NativeStack) throws {
-        guard !servers.isEmpty else { return }
+    /// Moves shared servers' folders from one scenario's stack to the other's (servers stopped):
+    /// `pairs` are (name in `from`, name in `to`).
+    func handOver(_ pairs: [(String, String)], from: NativeStack, to: NativeStack) throws {
+        guard !pairs.isEmpty else { return }
         var plan = from.plan
-        plan.servers = plan.servers.filter { servers.contains($0.name) }
+        plan.servers = plan.servers.filter { s in pairs.contains { $0.0 == s.name } }
         _ = try NativeEngine(plan: plan, paths: from.paths, secrets: from.secrets, progress: progress).stop()
         to.forcePlaced()
-        for name in servers {
+        for (name, newName) in pairs {
             guard let server = plan.server(name), let folder = EngineModules.module(server.engine).dataFolder else { continue }
-            let a = "\(from.paths.root)/\(folder)/\(name)", b = "\(to.paths.root)/\(folder)/\(name)"
+            let a = "\(from.paths.root)/\(folder)/\(name)", b = "\(to.paths.root)/\(folder)/\(newName)"
             guard FileManager.default.fileExists(atPath: a) else { continue }
             try FileManager.default.createDirectory(atPath: "\(to.paths.root)/\(folder)", withIntermediateDirectories: true)
             if Subprocess.isRoot { chmod("\(to.paths.root)/\(folder)", 0o711); chmod(to.paths.root, 0o711) }
             try FileManager.default.moveItem(atPath: a, toPath: b)
-            progress("server \(name): its folder now belongs to scenario \(to.plan.scenario)")
+            progress("server \(name): its folder now belongs to scenario \(to.plan.scenario)\(name == newName ? "" : " as server \(newName)")")
         }
     }
 
@@ -59,7 +60,7 @@ extension Mover {
         }
         if !kept.tables.isEmpty { lines.append("source tables left in place: \(kept.tables.count), write privileges revoked, kept") }
         try update { $0.readOnlyDatabases = kept.databases; $0.revokedTables = kept.tables }
-        try handOver(journal.sharedServers, from: source, to: target)
+        try handOver(journal.sharedServers.map { (sourceName($0), $0) }, from: source, to: target)
         // The copied schema is migrated already: the target's migrations count as run.
         target.forcePlaced()
         var state = target.loadState()
@@ -88,7 +89,7 @@ extension Mover {
             let changed = j.tables.filter { now["\($0.service)/\($0.source)"] != $0.checksum }.map { "\($0.service): \($0.target)" }
             if !changed.isEmpty { throw MoveError.targetWritten(tables: changed) }
             for instance in target.plan.instances.reversed() where target.services.stop(name: instance.name) { report.done.append("stopped \(instance.name) (scenario \(j.target))") }
-            try handOver(j.sharedServers, from: target, to: source)
+            try handOver(j.sharedServers.map { ($0, sourceName($0)) }, from: target, to: source)
             try update { $0.step = .verified }
         }
         _ = try NativeEngine(plan: source.plan, paths: source.paths, secrets: source.secrets, progress: progress).start()
@@ -100,6 +101,12 @@ extension Mover {
             try sourceAdmin(t.server, database: t.database).exec("GRANT INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) TO \(Escape.sqlIdentifier(t.role!))")
         }
         report.done += try dropCopies(j)
+        // The target's own servers (not shared with the source) stop: nothing of theirs is used now.
+        var own = target.plan
+        own.servers = own.servers.filter { !j.sharedServers.contains($0.name) }
+        for state in try NativeEngine(plan: own, paths: target.paths, secrets: target.secrets, progress: progress).stop() {
+            report.done.append("stopped server \(state.name) (scenario \(j.target))")
+        }
         try? FileManager.default.removeItem(atPath: target.paths.applied)
         MoveJournal.remove(projectDirectory: directory)
         let up = try source.up(check: true)
@@ -112,14 +119,13 @@ extension Mover {
     /// keeps using), dropped by a rollback.
     func dropCopies(_ j: MoveJournal) throws -> [String] {
         var lines: [String] = []
-        let sourceDatabases = Set(source.plan.servers.flatMap { s in s.databases.map { "\(s.name)/\($0.name)" } })
-        for db in j.createdDatabases where !sourceDatabases.contains("\(db.server)/\(db.database)") {
-            try sourceAdmin(db.server, database: "postgres").exec(PostgresSQL.dropDatabase(db.database, force: true))
+        let sourceDatabases = Set(source.plan.servers.flatMap { s in s.databases.map { "\(s.port)/\($0.name)" } })
+        for db in j.createdDatabases where !sourceDatabases.contains("\(db.port)/\(db.database)") {
+            try admin(port: db.port, database: "postgres").exec(PostgresSQL.dropDatabase(db.database, force: true))
             lines.append("dropped the copy \(db.server)/\(db.database)")
         }
-        for service in j.services where !service.stays && sourceDatabases.contains("\(service.to.server)/\(service.to.database)") {
-            guard service.to != service.from else { continue }
-            let conn = try sourceAdmin(service.to.server, database: service.to.database)
+        for service in j.services where !service.stays && sourceDatabases.contains("\(service.to.port)/\(service.to.database)") {
+            let conn = try admin(port: service.to.port, database: service.to.database)
             for table in j.tables where table.service == service.service {
                 try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(service.to.schema)).\(Escape.sqlIdentifier(table.target)) CASCADE")
             }
@@ -144,15 +150,15 @@ extension Mover {
         try stacks(source: j.source, target: j.target)
         journal = j
         target.forcePlaced()
-        func admin(_ server: String, _ database: String) throws -> PGConnection {
-            // Shared servers live in the target's folder now; the source's own ones in its.
-            j.sharedServers.contains(server) ? try targetAdmin(server, database: database) : try sourceAdmin(server, database: database)
-        }
+        // The source's own servers (not shared) may have stopped since the switch.
+        var own = source.plan
+        own.servers = own.servers.filter { targetName($0.name) == nil }
+        _ = try NativeEngine(plan: own, paths: source.paths, secrets: source.secrets, progress: progress).start()
         for db in j.readOnlyDatabases {
-            try admin(db.server, "postgres").exec(PostgresSQL.dropDatabase(db.database, force: true))
+            try admin(port: db.port, database: "postgres").exec(PostgresSQL.dropDatabase(db.database, force: true))
         }
         for t in j.revokedTables {
-            let conn = try admin(t.server, t.database)
+            let conn = try admin(port: t.port, database: t.database)
             try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) CASCADE")
         }
         MoveJournal.remove(projectDirectory: directory)

@@ -51,7 +51,25 @@ public final class Mover: @unchecked Sendable {
 
     /// Before the switch a shared server still lives in the source's folder.
     func targetSocket(_ server: String) -> String {
-        journal.sharedServers.contains(server) && journal.step < .switched ? source.paths.pgRun(server) : target.paths.pgRun(server)
+        journal.sharedServers.contains(server) && journal.step < .switched ? source.paths.pgRun(sourceName(server)) : target.paths.pgRun(server)
+    }
+
+    /// The source's name of a shared target server.
+    func sourceName(_ targetServer: String) -> String { journal.sharedSources[targetServer] ?? targetServer }
+
+    /// The target's name of a source server that is shared, if it is.
+    func targetName(_ sourceServer: String) -> String? {
+        journal.sharedServers.first { sourceName($0) == sourceServer }
+    }
+
+    /// The superuser on whichever server listens on `port` now (a rollback or finish).
+    func admin(port: Int, database: String) throws -> PGConnection {
+        if let s = source.plan.servers.first(where: { $0.port == port && $0.engine == .postgres }) {
+            if journal.step == .switched, let t = targetName(s.name) { return try targetAdmin(t, database: database) }
+            return try sourceAdmin(s.name, database: database)
+        }
+        let t = target.plan.servers.first { $0.port == port && $0.engine == .postgres }!
+        return try targetAdmin(t.name, database: database)
     }
 
     func sourceAdmin(_ server: String, database: String) throws -> PGConnection {
