@@ -2,6 +2,7 @@ import Foundation
 import Stack
 import Testing
 import Topology
+import Workspace
 
 extension MoveTests {
     /// One service out and back: schemas → split (forms gets a database of its own) → a
@@ -117,5 +118,43 @@ extension MoveTests {
         #expect(try MoveTests.mover(project).finish() == ["database postgres/suite_db"])
         let auth = try MoveFixture.connect(dedicated, "auth")
         #expect(try auth.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["auth_db"])
+    }
+}
+
+extension MoveTests {
+    /// Under `isolation: none` each role keeps its own seed ledger; a move takes it along, so the
+    /// target's `up` does not load the seeds again.
+    @Test func seedsAreLoadedOnceAcrossAMove() throws {
+        let temp = try TempProject(topology: MoveFixture.topology)
+        defer { temp.close() }
+        let first = try temp.stack("monolith")
+        _ = try first.up(check: false)
+        try MoveFixture.populate(first)
+        // The topology gains seed files once the tables exist.
+        let path = "\(temp.directory)/ovu.topology.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        var services = json["services"] as! [String: [String: Any]]
+        services["auth"]!["seed"] = ["seeds/auth.sql"]
+        services["web"]!["seed"] = ["seeds/web.sql"]
+        json["services"] = services
+        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.createDirectory(atPath: "\(temp.directory)/seeds", withIntermediateDirectories: true)
+        try "INSERT INTO tenants (name) VALUES ('seeded');\n".write(toFile: "\(temp.directory)/seeds/auth.sql", atomically: true, encoding: .utf8)
+        try "INSERT INTO tool_registry (slug) VALUES ('seeded');\n".write(toFile: "\(temp.directory)/seeds/web.sql", atomically: true, encoding: .utf8)
+        let project = try Project.load(topologyPath: path)
+        let monolith = NativeStack(project: project, plan: try project.plan(scenario: "monolith"))
+        let up = try monolith.up(check: false)
+        #expect(up.seeds.filter { $0.outcome == .loaded }.count == 2, "\(up.seeds)")
+        let before = try MoveTests.checksums(monolith)
+        #expect(before["auth.tenants"]?.hasPrefix("4:") == true)
+
+        let report = try Mover(project: project).run(to: "separated")
+        #expect(report.journal.tables.contains { $0.source == "ovudev_seeds_auth_user" && $0.target == "ovudev_seeds" })
+        let separated = NativeStack(project: project, plan: try project.plan(scenario: "separated"))
+        try separated.loadSecrets()
+        #expect(try MoveTests.checksums(separated) == before)
+        let again = try separated.up(check: false)
+        #expect(!again.seeds.contains { $0.outcome == .loaded }, "\(again.seeds)")
+        #expect(try MoveTests.checksums(separated) == before)
     }
 }

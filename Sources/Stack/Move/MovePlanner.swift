@@ -87,8 +87,16 @@ extension Mover {
                     let bare = String(table.dropFirst(service.from.prefix.count))
                     if !service.stays { tables.append(MoveTable(service: service.service, source: table, target: service.to.prefix + bare)) }
                 }
+                // The seed ledger goes along (under its target name), so seeds do not load twice.
+                if let from = source.instance(service.service)?.database, let to = target.instance(service.service)?.database {
+                    let ledger = Seeder.ledgerName(from, in: source)
+                    if present.contains(ledger) && !mine.contains(ledger) {
+                        claimed.insert("\(service.from.schema).\(ledger)")
+                        if !service.stays { tables.append(MoveTable(service: service.service, source: ledger, target: Seeder.ledgerName(to, in: target))) }
+                    }
+                }
             }
-            report.undeclared += rows.filter { !claimed.contains("\($0[0]!).\($0[1]!)") && !($0[1]!.hasSuffix("ovudev_seeds")) }
+            report.undeclared += rows.filter { !claimed.contains("\($0[0]!).\($0[1]!)") && !$0[1]!.contains("ovudev_seeds") }
                 .map { "\(first.database): \($0[0]!).\($0[1]!) (owner \($0[2]!))" }
             report.journal.blockers += try crossings(conn, services: group, allServices: services, tables: tables, dropCrossFKs: dropCrossFKs)
         }

@@ -61,6 +61,13 @@ extension Mover {
         if !kept.tables.isEmpty { lines.append("source tables left in place: \(kept.tables.count), write privileges revoked, kept") }
         try update { $0.readOnlyDatabases = kept.databases; $0.revokedTables = kept.tables }
         try handOver(journal.sharedServers.map { (sourceName($0), $0) }, from: source, to: target)
+        // The source no longer claims the ports the target now runs on (its services are
+        // stopped, its shared servers are the target's): `up` of the target is not refused.
+        if var applied = try AppliedState.load(source.paths.applied) {
+            let taken = Set(AppliedState.ports(of: target.plan))
+            applied.ports.removeAll(where: taken.contains)
+            try applied.save(source.paths.applied)
+        }
         // The copied schema is migrated already: the target's migrations count as run.
         target.forcePlaced()
         var state = target.loadState()
