@@ -49,6 +49,9 @@ struct MoveCommand: ParsableCommand {
             print(Self.describe(try mover.plan(to: to, only: only, dropCrossFKs: dropCrossFks)))
             return
         }
+        if to == nil && Mover.inProgress(projectDirectory: project.directory) == nil {
+            throw ValidationError("no move in progress: name the scenario to move to, --to <scenario>")
+        }
         if let to, Mover.inProgress(projectDirectory: project.directory) == nil {
             let plan = try mover.plan(to: to, only: only, dropCrossFKs: dropCrossFks)
             print(Self.describe(plan))

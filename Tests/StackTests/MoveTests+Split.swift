@@ -15,7 +15,10 @@ extension MoveTests {
         try MoveFixture.populate(schemas)
         let start = try MoveTests.checksums(schemas)
 
-        let split = try MoveTests.mover(project).run(to: "split")
+        // --only must name every service the target moves.
+        #expect(throws: MoveError.notIncluded(services: ["forms"])) { try MoveTests.mover(project).run(to: "split", only: ["auth"]) }
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+        let split = try MoveTests.mover(project).run(to: "split", only: ["forms"])
         #expect(split.journal.services.filter { !$0.stays }.map(\.service) == ["forms"])
         #expect(split.check?.passed == true, "\(split.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
         #expect(try MoveTests.mover(project).finishList().count == 5)
