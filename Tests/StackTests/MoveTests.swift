@@ -69,6 +69,7 @@ import Topology
         }
         _ = server
 
+        #expect(throws: MoveError.alreadySwitched(source: "monolith", target: "separated")) { try Self.mover(project).run(to: nil) }
         // Rollback is refused once the target was written…
         #expect(throws: MoveError.targetWritten(tables: ["auth: api_tokens", "auth: users"])) { try Self.mover(project).rollback() }
         try auth.exec("DELETE FROM users WHERE id = 21; DELETE FROM api_tokens WHERE id = 5")

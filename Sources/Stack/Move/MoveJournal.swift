@@ -135,6 +135,7 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
     case blocked([MoveBlocker])
     case otherMoveInProgress(source: String, target: String)
     case nothingToRollBack
+    case alreadySwitched(source: String, target: String)
     case targetWritten(tables: [String])
     case differs(table: String, source: String, target: String)
     case targetHasData(server: String, folder: String)
@@ -150,6 +151,8 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the move is blocked; nothing was changed:\n" + blockers.map { "  \($0)" }.joined(separator: "\n")
         case let .otherMoveInProgress(source, target): return "a move from \(source) to \(target) is in progress: `ovudev move` continues it, `ovudev move --rollback` undoes it"
         case .nothingToRollBack: return "no switched move to roll back or finish"
+        case let .alreadySwitched(source, target):
+            return "the move from \(source) to \(target) is switched already: `ovudev up` runs \(target), `ovudev move --finish` drops the kept \(source), `ovudev move --rollback` goes back"
         case let .targetWritten(tables):
             return "rows were written on the target since the switch (\(tables.joined(separator: ", "))); refusing to roll back, which would lose them"
         case let .differs(table, source, target):

@@ -106,7 +106,7 @@ public final class Mover: @unchecked Sendable {
         var report: MoveReport
         if let existing = try MoveJournal.load(projectDirectory: directory) {
             if let to, to != existing.target { throw MoveError.otherMoveInProgress(source: existing.source, target: existing.target) }
-            guard existing.step < .switched else { throw MoveError.otherMoveInProgress(source: existing.source, target: existing.target) }
+            guard existing.step < .switched else { throw MoveError.alreadySwitched(source: existing.source, target: existing.target) }
             try stacks(source: existing.source, target: existing.target)
             journal = existing
             progress("continuing the move \(existing.source) → \(existing.target) from step \"\(existing.step.rawValue)\"")
