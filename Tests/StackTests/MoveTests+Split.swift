@@ -161,3 +161,41 @@ extension MoveTests {
         #expect(try MoveTests.checksums(separated) == before)
     }
 }
+
+extension MoveTests {
+    /// kill -9 of the PostgreSQL server during the copy: the move fails, `ovudev move` starts the
+    /// server again and completes with equal checksums.
+    @Test func theServerKilledDuringTheCopy() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try project.stack("monolith")
+        _ = try monolith.up(check: false)
+        try MoveFixture.populate(monolith, scale: 3000)
+        let before = try MoveTests.checksums(monolith)
+        let server = try #require(monolith.plan.servers.first)
+        let postmaster = try #require((try? String(contentsOfFile: "\(monolith.paths.pgData(server.name))/postmaster.pid", encoding: .utf8))
+            .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) })
+        let pid = try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
+                                               directory: project.directory, output: "\(project.directory)/move.log")
+        let deadline = Date().addingTimeInterval(120)
+        var killed = false
+        while Date() < deadline {
+            if let j = try? MoveJournal.load(projectDirectory: project.directory), j.tables.contains(where: { $0.copied }) {
+                KillTarget.kill9([postmaster])
+                killed = true
+                break
+            }
+            usleep(2_000)
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(killed)
+        let journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
+        #expect(journal.step < .switched)
+        let again = try ovudev(["move", "--yes"], directory: project.directory)
+        #expect(again.status == 0, "\(again.output)")
+        let separated = try project.stack("separated")
+        try separated.loadSecrets()
+        #expect(try MoveTests.checksums(separated) == before)
+    }
+}
