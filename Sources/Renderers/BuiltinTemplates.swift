@@ -321,7 +321,8 @@ OVUDEV_SQL
         "migrate": { "type": "string", "minLength": 1 },
         "command": { "type": "string", "minLength": 1 },
         "health": { "type": "string", "pattern": "^/" },
-        "seed": { "type": "array", "items": { "$ref": "#/$defs/relativePath" } }
+        "seed": { "type": "array", "items": { "$ref": "#/$defs/relativePath" } },
+        "tables": { "type": "array", "items": { "$ref": "#/$defs/identifier" }, "uniqueItems": true, "description": "The tables the service owns; required by isolation none, used by ovudev move." }
       }
     },
     "scenario": {
@@ -330,7 +331,7 @@ OVUDEV_SQL
       "required": ["layout"],
       "properties": {
         "layout": { "enum": ["single-db", "db-per-service", "per-tenant", "mixed"] },
-        "isolation": { "enum": ["schema", "prefix"], "description": "single-db only; default schema." },
+        "isolation": { "enum": ["schema", "prefix", "none"], "description": "single-db only; default schema. none: one schema for every service, each owning its declared tables." },
         "servers": { "enum": ["shared", "dedicated"], "description": "db-per-service and mixed; default shared." },
         "secrets": { "enum": ["generated", "external"], "default": "generated" },
         "engines": {
@@ -339,7 +340,8 @@ OVUDEV_SQL
           "additionalProperties": { "enum": ["postgres", "mysql", "mongodb"] }
         },
         "analytics": { "type": "boolean", "default": false, "description": "A read-only analytics role with SELECT on every service's tables." },
-        "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." }
+        "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." },
+        "separate": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "single-db: services with a database of their own on the same server." }
       }
     }
   }

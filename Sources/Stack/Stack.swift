@@ -21,6 +21,9 @@ public final class NativeStack {
         self.progress = progress
     }
 
+    /// Where the stack lives, decided by a caller that placed it (a move's target).
+    func setPaths(_ placed: StackPaths) { paths = placed }
+
     /// Generated secrets from `.ovu/secrets.json` (created on first use); external ones from the environment.
     public func loadSecrets(create: Bool = true) throws {
         if secretsGiven { return }
@@ -115,6 +118,7 @@ public final class NativeStack {
         defer { withExtendedLifetime(lock) {} }
         try loadSecrets()
         let applied = try AppliedState.load(paths.applied)
+        if let move = Mover.inProgress(projectDirectory: project.directory) { progress(move) }
         try active.activate(plan.scenario)
         var report = UpReport()
         report.recovered = try Snapshots(stack: self).recoverIfInterrupted(progress: progress)

@@ -99,8 +99,11 @@ public enum PostgresSQL {
     public static func postMigrateSections(_ server: PlannedServer) -> [SQLSection] {
         let q = Escape.sqlIdentifier
         var sections: [SQLSection] = []
-        for db in server.databases where !db.tableReads.isEmpty || !db.schemaReaders.isEmpty {
+        for db in server.databases where !db.tableReads.isEmpty || !db.schemaReaders.isEmpty || db.tableOwners != nil {
             var s: [String] = []
+            for owned in db.tableOwners ?? [] {
+                s.append(alterTableOwner(owned))
+            }
             let byTable = Dictionary(grouping: db.tableReads) { "\(q($0.schema)).\(q($0.table))" }
             for table in byTable.keys.sorted() {
                 let roles = Set(byTable[table]!.map(\.role)).sorted()

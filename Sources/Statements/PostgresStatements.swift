@@ -138,6 +138,11 @@ extension PostgresSQL {
         "GRANT SELECT ON TABLE \(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier(table)) TO \(roleList(roles));"
     }
 
+    /// A declared table goes to the role of the service that declares it (once it exists).
+    public static func alterTableOwner(_ owned: TableOwner) -> String {
+        "ALTER TABLE IF EXISTS \(Escape.sqlIdentifier(owned.schema)).\(Escape.sqlIdentifier(owned.table)) OWNER TO \(Escape.sqlIdentifier(owned.owner));"
+    }
+
     /// The schema privileges the Plan grants in `db`, schema → role → privileges: `publicCreate`
     /// roles USAGE and CREATE on `public`, readers (analytics, `reads`) USAGE on the schemas they
     /// read. Schema owners are not listed (they hold everything as owners).

@@ -90,6 +90,21 @@ public struct PlannedDatabase: Sendable, Codable, Equatable {
     public var schemaReaders: [SchemaReader]
     /// `reads`: USAGE on the schema at init, SELECT on each table after migrations.
     public var tableReads: [TableRead]
+    /// Declared tables and the role that owns each (`ALTER TABLE … OWNER` after migrations);
+    /// nil when no service of the database declares tables.
+    public var tableOwners: [TableOwner]? = nil
+}
+
+public struct TableOwner: Sendable, Codable, Equatable {
+    public var schema: String
+    public var table: String
+    public var owner: String
+
+    public init(schema: String, table: String, owner: String) {
+        self.schema = schema
+        self.table = table
+        self.owner = owner
+    }
 }
 
 public struct PlannedSchema: Sendable, Codable, Equatable {
@@ -150,6 +165,9 @@ public struct DatabaseAccess: Sendable, Codable, Equatable {
     public var urlScheme: String
     public var pool: Pool
     public var extensions: [String]
+    /// The tables the service declares (`tables`), as named in the database (prefixed in prefix
+    /// isolation); nil when it declares none.
+    public var tables: [String]? = nil
 }
 
 public struct RedisSlot: Sendable, Codable, Equatable {

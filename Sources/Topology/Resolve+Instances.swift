@@ -43,17 +43,22 @@ extension Resolver {
         var dbName: String
         var schema: String?
         var prefix: String?
+        let shared = sharesTheDatabase(service, p)
         switch scenario.layout {
-        case .singleDB where p.engine == .postgres:
+        case .singleDB where shared:
             dbName = "\(sqlName(topology.project))_db"
-            if scenario.isolation == .schema { schema = sqlName(service.name) } else { prefix = "\(sqlName(service.name))_" }
+            switch scenario.isolation {
+            case .schema: schema = sqlName(service.name)
+            case .prefix: prefix = "\(sqlName(service.name))_"
+            case .shared: break
+            }
         case .perTenant:
             dbName = "\(idBase)_db"
         default:
             dbName = db.name ?? "\(idBase)_db"
         }
         var database = b.databases[dbName] ?? .empty(dbName, owner: nil, tenant: tenant)
-        if scenario.layout == .singleDB && p.engine == .postgres {
+        if shared {
             database.owner = nil
         } else {
             if let owner = database.owner, owner != role {
@@ -68,13 +73,24 @@ extension Resolver {
             database.schemas.append(PlannedSchema(name: schema, owner: role))
             database.searchPaths.append(RoleSearchPath(role: role, schemas: [schema, "public"]))
         }
-        if prefix != nil { database.publicCreate.append(role) }
+        if prefix != nil || (shared && scenario.isolation == .shared) { database.publicCreate.append(role) }
+        let tables = service.tables.map { (prefix ?? "") + $0 }
+        if !tables.isEmpty {
+            database.tableOwners = (database.tableOwners ?? []) + tables.map { TableOwner(schema: schema ?? "public", table: $0, owner: role) }
+        }
         b.databases[dbName] = database
         if p.engine != .postgres && !db.extensions.isEmpty {
             fail("services.\(service.name).database.extensions", "extensions are PostgreSQL's; service \"\(service.name)\" runs on \(p.engine.rawValue) here")
         }
         let scheme = urlScheme(db.urlScheme, for: p.engine)
         return DatabaseAccess(server: p.server.name, engine: p.engine, database: dbName, schema: schema, tablePrefix: prefix,
-                              role: role, secret: roleSecret(role), urlScheme: scheme, pool: db.pool, extensions: db.extensions)
+                              role: role, secret: roleSecret(role), urlScheme: scheme, pool: db.pool, extensions: db.extensions,
+                              tables: tables.isEmpty ? nil : tables)
+    }
+
+    /// single-db on PostgreSQL puts the service in the project's database, unless `separate`
+    /// names it.
+    func sharesTheDatabase(_ service: Service, _ p: Placement) -> Bool {
+        scenario.layout == .singleDB && p.engine == .postgres && !scenario.separate.contains(service.name)
     }
 }

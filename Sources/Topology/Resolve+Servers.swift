@@ -27,6 +27,7 @@ final class ServerBuilder {
             db.searchPaths.sort { $0.role < $1.role }
             db.schemaReaders.sort { ($0.schema, $0.role) < ($1.schema, $1.role) }
             db.tableReads.sort { ($0.schema, $0.table, $0.role) < ($1.schema, $1.table, $1.role) }
+            db.tableOwners = db.tableOwners?.sorted { ($0.schema, $0.table) < ($1.schema, $1.table) }
             return db
         }.sorted { $0.name < $1.name }
         s.clients = clients.sorted()

@@ -37,9 +37,11 @@ public struct ServiceSpec: Codable, Sendable, Equatable {
     public var command: String?
     public var health: String?
     public var seed: [String]?
+    /// The tables the service owns (`isolation: none` needs them; `ovudev move` copies them).
+    public var tables: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case port, path, image, database, redis, dependsOn, reads, migrate, command, health, seed
+        case port, path, image, database, redis, dependsOn, reads, migrate, command, health, seed, tables
     }
 }
 
@@ -84,8 +86,10 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var engines: [String: String]?
     public var analytics: Bool?
     public var portStride: Int?
+    /// single-db: services that get a database of their own on the same server.
+    public var separate: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case layout, isolation, servers, secrets, engines, analytics, portStride
+        case layout, isolation, servers, secrets, engines, analytics, portStride, separate
     }
 }

@@ -98,7 +98,7 @@ public enum TopologyLoader {
             let s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
-                analytics: o.bool("analytics"), portStride: o.int("portStride"))
+                analytics: o.bool("analytics"), portStride: o.int("portStride"), separate: o.stringArray("separate"))
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -142,6 +142,7 @@ public enum TopologyLoader {
         s.command = o.string("command")
         s.health = o.string("health")
         s.seed = o.stringArray("seed")
+        s.tables = o.stringArray("tables")
         o.finish(known: ServiceSpec.CodingKeys.allCases.map(\.rawValue))
         return s
     }

@@ -105,12 +105,15 @@ public struct Service: Sendable, Equatable {
     public var command: String?
     public var health: String?
     public var seed: [String]
+    /// The tables the service declares it owns, sorted; empty when none are declared.
+    public var tables: [String] = []
 
     public static func == (a: Service, b: Service) -> Bool {
         a.name == b.name && a.port == b.port && a.path == b.path && a.image == b.image && a.database == b.database
             && a.redisIndex == b.redisIndex && a.redisServer == b.redisServer && a.dependsOn == b.dependsOn
             && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
             && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed
+            && a.tables == b.tables
     }
 }
 
@@ -130,6 +133,9 @@ public enum Layout: String, Sendable, Codable, CaseIterable {
 
 public enum Isolation: String, Sendable, Codable, CaseIterable {
     case schema, prefix
+    /// `none`: one schema (`public`) for every service, as a monolith has; each role owns the
+    /// tables it declares. (Not `none`, which `Isolation?` would confuse with nil.)
+    case shared = "none"
 }
 
 public enum ServerMode: String, Sendable, Codable, CaseIterable {
@@ -151,4 +157,6 @@ public struct Scenario: Sendable, Equatable {
     public var analytics: Bool
     /// Per-tenant: instance ports are the service port + tenant index × stride.
     public var portStride: Int
+    /// single-db: services with a database of their own on the same server, sorted.
+    public var separate: [String] = []
 }

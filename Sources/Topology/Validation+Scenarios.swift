@@ -104,8 +104,10 @@ extension Validator {
             if layout != .perTenant { d.error(path + ".portStride", "applies only to the per-tenant layout") }
             if stride < 1 || stride > 10_000 { d.error(path + ".portStride", "\(stride) is out of range (1-10000)") }
         }
+        let separate = scenarioSeparate(s, layout: layout, path: path)
+        if layout == .singleDB && isolation == .shared { checkDeclaredTables(scenario: name, engines: engines, separate: separate, servers: servers) }
         return Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
-                        engines: engines, analytics: s.analytics ?? false, portStride: stride)
+                        engines: engines, analytics: s.analytics ?? false, portStride: stride, separate: separate)
     }
 
     /// `isolation`, `servers` and `secrets`: known values, for the layouts they apply to.
@@ -113,7 +115,7 @@ extension Validator {
         var isolation = Isolation.schema
         if let value = s.isolation {
             if let i = Isolation(rawValue: value) { isolation = i } else {
-                d.error(path + ".isolation", "unknown isolation \"\(value)\"\(didYouMean(value, among: Isolation.allCases.map(\.rawValue))) (allowed: schema, prefix)")
+                d.error(path + ".isolation", "unknown isolation \"\(value)\"\(didYouMean(value, among: Isolation.allCases.map(\.rawValue))) (allowed: schema, prefix, none)")
             }
             if layout != .singleDB { d.error(path + ".isolation", "applies only to the single-db layout, not \(layout.rawValue)") }
         }

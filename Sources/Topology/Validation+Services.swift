@@ -24,8 +24,10 @@ extension Validator {
             services.append(Service(
                 name: name, port: s.port, path: s.path, image: s.image, database: database,
                 redisIndex: redisIndexes[name], redisServer: redisServer, dependsOn: dependsOn.sorted(), reads: reads,
-                migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? []))
+                migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? [],
+                tables: serviceTables(s, of: name, path: path)))
         }
+        checkTableOwners()
         checkCycles(services)
         return services
     }

@@ -15,14 +15,15 @@ final class TempProject {
 
     /// `edit` may change the topology JSON (a dictionary) before it is written.
     /// `mode`: the folder's permissions; 0700 is what `mktemp -d` and `/root` give (a private folder).
-    init(mode: mode_t = 0o755, edit: (inout [String: Any]) -> Void = { _ in }) throws {
+    /// `topology`: the file to start from, relative to the repository (the example by default).
+    init(mode: mode_t = 0o755, topology: String = "ovu.topology.json", edit: (inout [String: Any]) -> Void = { _ in }) throws {
         var template = "/tmp/ovudev-stack-XXXXXX".utf8CString
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw EngineError("mkdtemp failed") }
         directory = String(cString: made)
         chmod(directory, mode)  // 0755: the servers' account reaches .ovu/ inside
         let fm = FileManager.default
         try fm.copyItem(atPath: "\(repositoryRoot)/examples", toPath: "\(directory)/examples")
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/ovu.topology.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/\(topology)"))
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         // Free ports: servers and services from a block nobody listens on.
         let base = try TempProject.freeBlock(size: 300)
@@ -31,7 +32,7 @@ final class TempProject {
         for (i, name) in servers.keys.sorted().enumerated() { servers[name]!["port"] = base + i * 10 }
         json["servers"] = servers
         var services = json["services"] as! [String: [String: Any]]
-        for (i, name) in services.keys.sorted().enumerated() { services[name]!["port"] = base + 100 + i }
+        for (i, name) in services.keys.sorted().enumerated() where services[name]!["port"] != nil { services[name]!["port"] = base + 100 + i }
         json["services"] = services
         var scenarios = json["scenarios"] as! [String: [String: Any]]
         for name in scenarios.keys where scenarios[name]!["layout"] as? String == "per-tenant" { scenarios[name]!["portStride"] = 100 }

@@ -63,7 +63,7 @@ extension MalformedCase {
     typealias F = Fixture
 
     static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references
-        + engines + scenarios + types + backups + identifiers + syntax
+        + engines + scenarios + types + backups + identifiers + syntax + tables
 
     static let unknownKeys: [MalformedCase] = [
         .init(name: "unknown top-level key", json: F.topology(extra: [#""projct": "x""#]),
@@ -385,3 +385,29 @@ extension MalformedCase {
               path: "", fragment: "expected ',' or '}'", line: 2, column: 20),
     ]
 }
+
+extension MalformedCase {
+    /// `tables`, `separate` and `isolation: none` (issue 11).
+    static let tables: [MalformedCase] = [
+        .init(name: "a table declared by two services",
+              json: F.topology(services: F.services(("auth", #"{ "database": {}, "tables": ["users"] }"#), ("cart", #"{ "database": {}, "tables": ["carts", "users"] }"#))),
+              path: "services.cart.tables[1]", fragment: #"also declared by service "auth""#),
+        .init(name: "separate names an unknown service",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "separate": ["aut"] } }"#),
+              path: "scenarios.dev.separate[0]", fragment: #"unknown service "aut"; did you mean "auth"?"#),
+        .init(name: "separate outside single-db",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "separate": ["auth"] } }"#),
+              path: "scenarios.dev.separate", fragment: "applies only to the single-db layout"),
+        .init(name: "isolation none without tables",
+              json: F.topology(services: F.services(("auth", #"{ "database": {}, "tables": ["users"] }"#), ("cart", #"{ "database": {} }"#)),
+                               scenarios: #"{ "dev": { "layout": "single-db", "isolation": "none" } }"#),
+              path: "services.cart.tables", fragment: #"has "isolation": "none""#),
+        .init(name: "reads a table its owner does not declare",
+              json: F.topology(services: F.services(("auth", #"{ "database": {}, "tables": ["users"] }"#), ("cart", #"{ "database": {}, "reads": { "auth": ["user"] } }"#))),
+              path: "services.cart.reads.auth[0]", fragment: #"declares no table "user""#),
+        .init(name: "tables of a service without a database",
+              json: F.topology(services: F.services(("auth", #"{ "port": 8001, "tables": ["users"] }"#))),
+              path: "services.auth.tables", fragment: "owns no database"),
+    ]
+}
+

@@ -175,6 +175,36 @@ public final class PGConnection {
         return rows
     }
 
+    /// `COPY … TO STDOUT`: `consume` gets each chunk (a row in text format, a message in
+    /// binary) as it arrives; returns rows copied.
+    public func copyOut(_ sql: String, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let start = PQexec(conn, sql)
+        guard PQresultStatus(start) == PGRES_COPY_OUT else { return try self.consume(start).affected ?? 0 }
+        PQclear(start)
+        var failure: Error?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let n = PQgetCopyData(conn, &buffer, 0)
+            if n > 0, let buffer {
+                if failure == nil {
+                    do { try consume(UnsafeRawBufferPointer(start: buffer, count: Int(n))) } catch { failure = error }
+                }
+                PQfreemem(buffer)
+                continue
+            }
+            if n == -2 { throw PGError(message: String(cString: PQerrorMessage(conn))) }
+            break
+        }
+        var rows = 0
+        var firstError: Error?
+        while let result = PQgetResult(conn) {
+            do { rows = try self.consume(result).affected ?? rows } catch { firstError = firstError ?? error }
+        }
+        if let failure { throw failure }
+        if let firstError { throw firstError }
+        return rows
+    }
+
     private func consume(_ result: OpaquePointer?) throws -> PGRows {
         guard let result else { throw PGError(message: String(cString: PQerrorMessage(conn))) }
         defer { PQclear(result) }

@@ -6,7 +6,7 @@ import Topology
 extension Provisioner {
     func applyPostgresPostMigrate(_ server: PlannedServer, progress: (String) -> Void) throws -> ProvisionReport {
         var report = ProvisionReport()
-        let databases = server.databases.filter { !$0.tableReads.isEmpty || !$0.schemaReaders.isEmpty }
+        let databases = server.databases.filter { !$0.tableReads.isEmpty || !$0.schemaReaders.isEmpty || $0.tableOwners != nil }
         if databases.isEmpty { return report }
         progress("post-migrate grants: \(server.name), \(databases.count) database\(databases.count == 1 ? "" : "s")")
         let password = try superuserPassword(server)
@@ -32,6 +32,13 @@ extension Provisioner {
     static func postMigrate(_ db: PlannedDatabase, conn: PGConnection, server: String) throws -> PostMigrateOutcome {
         var outcome = PostMigrateOutcome()
         var statements: [String] = []
+        for owned in try tablesOwnedByOthers(db.tableOwners ?? [], conn: conn) {
+            statements.append(PostgresSQL.alterTableOwner(owned))
+            outcome.changes.append("database \(db.name): table \(owned.schema).\(owned.table) now owned by \(owned.owner)")
+        }
+        // Ownership first: the grants below are then made by (and kept with) the right owner.
+        try conn.execute(statements) { ProvisionError(server: server, database: db.name, message: "table owners failed: \($0)") }
+        statements = []
         if !db.tableReads.isEmpty {
             let rows = try conn.query("""
                 SELECT t.schema, t.tbl, t.reader, c.oid IS NOT NULL,
@@ -68,6 +75,20 @@ extension Provisioner {
         }
         try conn.execute(statements) { ProvisionError(server: server, database: db.name, message: "post-migrate grants failed: \($0)") }
         return outcome
+    }
+
+    /// Declared tables that exist and belong to another role than the one declaring them.
+    static func tablesOwnedByOthers(_ owned: [TableOwner], conn: PGConnection) throws -> [TableOwner] {
+        guard !owned.isEmpty else { return [] }
+        let rows = try conn.query("""
+            SELECT t.schema, t.tbl, t.owner
+            FROM unnest($1::text[], $2::text[], $3::text[]) AS t(schema, tbl, owner)
+            JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema
+            JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.tbl AND c.relkind IN ('r', 'p')
+            WHERE pg_catalog.pg_get_userbyid(c.relowner) <> t.owner
+            ORDER BY 1, 2
+            """, [pgArray(owned.map(\.schema)), pgArray(owned.map(\.table)), pgArray(owned.map(\.owner))])
+        return rows.rows.map { TableOwner(schema: $0[0]!, table: $0[1]!, owner: $0[2]!) }
     }
 
     /// For each schema reader: the tables of its schema it may not SELECT yet.

@@ -7,7 +7,16 @@ extension Seeder {
 
     func recordTable(_ db: DatabaseAccess) -> String {
         let schema = db.schema ?? "public"
-        return "\(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier((db.tablePrefix ?? "") + "ovudev_seeds"))"
+        return "\(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier(Self.ledgerName(db, in: plan)))"
+    }
+
+    /// The seed ledger's table: `ovudev_seeds` in the service's schema (with its prefix); under
+    /// `isolation: none`, where every service shares `public`, one per role
+    /// (`ovudev_seeds_auth_user`), since each role owns its own.
+    public static func ledgerName(_ db: DatabaseAccess, in plan: Plan) -> String {
+        let shared = db.schema == nil && db.tablePrefix == nil
+            && (plan.server(db.server)?.databases.first { $0.name == db.database }?.publicCreate.count ?? 0) > 0
+        return shared ? "ovudev_seeds_\(db.role)" : (db.tablePrefix ?? "") + "ovudev_seeds"
     }
 
     /// Loads one file in one transaction with its record. `emptyFirst` (`seed --force`): a CSV's

@@ -1,0 +1,49 @@
+-- Rendered by ovudev from ovu.topology.json (project suite, scenario separated, layout db-per-service). Do not edit: change the topology and run `ovudev render`.
+-- Runs with psql as the superuser (-v ON_ERROR_STOP=1), and again on every deploy: every
+-- statement is guarded or idempotent, so a second run changes nothing.
+
+-- Roles: one login per service instance
+\connect postgres
+SELECT format('CREATE ROLE %I', 'auth_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'auth_user')\gexec
+ALTER ROLE auth_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'pwAuthDbPassword7';
+SELECT format('CREATE ROLE %I', 'forms_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'forms_user')\gexec
+ALTER ROLE forms_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'pwFormsDbPassword7';
+SELECT format('CREATE ROLE %I', 'web_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'web_user')\gexec
+ALTER ROLE web_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'pwWebDbPassword7';
+
+-- Database auth_db
+SELECT format('CREATE DATABASE %I OWNER %I', 'auth_db', 'auth_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'auth_db')\gexec
+ALTER DATABASE auth_db OWNER TO auth_user;
+REVOKE ALL ON DATABASE auth_db FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE auth_db TO auth_user;
+GRANT CONNECT ON DATABASE auth_db TO forms_user, web_user;
+
+-- Inside auth_db: schemas, extensions, privileges
+\connect auth_db
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO auth_user;
+GRANT USAGE ON SCHEMA public TO forms_user, web_user;
+
+-- Database forms_db
+\connect postgres
+SELECT format('CREATE DATABASE %I OWNER %I', 'forms_db', 'forms_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'forms_db')\gexec
+ALTER DATABASE forms_db OWNER TO forms_user;
+REVOKE ALL ON DATABASE forms_db FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE forms_db TO forms_user;
+
+-- Inside forms_db: schemas, extensions, privileges
+\connect forms_db
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO forms_user;
+
+-- Database web_db
+\connect postgres
+SELECT format('CREATE DATABASE %I OWNER %I', 'web_db', 'web_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'web_db')\gexec
+ALTER DATABASE web_db OWNER TO web_user;
+REVOKE ALL ON DATABASE web_db FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE web_db TO web_user;
+
+-- Inside web_db: schemas, extensions, privileges
+\connect web_db
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO web_user;
