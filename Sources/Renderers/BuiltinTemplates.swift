@@ -339,7 +339,9 @@ OVUDEV_SQL
           "additionalProperties": { "enum": ["postgres", "mysql", "mongodb"] }
         },
         "analytics": { "type": "boolean", "default": false, "description": "A read-only analytics role with SELECT on every service's tables." },
-        "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." }
+        "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." },
+        "services": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "The services this scenario runs (default: all); the others are absent from everything it renders and runs." },
+        "shared": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "per-tenant: services that run once, with one database, for all tenants; the per-tenant services may read them." }
       }
     }
   }

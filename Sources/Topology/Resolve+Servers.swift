@@ -78,7 +78,7 @@ extension Resolver {
         for i in instances.indices {
             let service = topology.service(instances[i].service)!
             for (target, tables) in service.reads {
-                let targetInstance = instances[i].tenant.map { "\(target)-\($0)" } ?? target
+                let targetInstance = instanceName(target, tenant: instances[i].tenant)
                 guard let targetAccess = accessByInstance[targetInstance] else { continue }
                 guard targetAccess.engine == .postgres else {
                     fail("services.\(service.name).reads.\(target)", "service \"\(target)\" runs on \(targetAccess.engine.rawValue) here; table reads are granted on PostgreSQL only")

@@ -97,10 +97,10 @@ struct Resolver {
     /// Which server holds each service's data (dedicated servers are derived per service).
     private func placements() -> [String: Placement] {
         var placements: [String: Placement] = [:]
-        for service in topology.services {
+        for service in services {
             guard var p = placement(of: service) else { continue }
             if scenario.servers == .dedicated {
-                let siblings = topology.services.filter { other in
+                let siblings = services.filter { other in
                     other.database != nil && placement(of: other).map { $0.server.name == p.server.name } == true
                 }
                 let offset = siblings.firstIndex { $0.name == service.name } ?? 0

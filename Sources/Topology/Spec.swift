@@ -84,8 +84,12 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var engines: [String: String]?
     public var analytics: Bool?
     public var portStride: Int?
+    /// The services the scenario runs (nil: all).
+    public var services: [String]?
+    /// Per-tenant: services that stay one instance for all tenants.
+    public var shared: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case layout, isolation, servers, secrets, engines, analytics, portStride
+        case layout, isolation, servers, secrets, engines, analytics, portStride, services, shared
     }
 }

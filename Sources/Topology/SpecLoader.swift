@@ -95,10 +95,12 @@ public enum TopologyLoader {
         }
         spec.scenarios = top.map("scenarios") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ScenarioSpec() }
-            let s = ScenarioSpec(
+            var s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
                 analytics: o.bool("analytics"), portStride: o.int("portStride"))
+            s.services = o.stringArray("services")
+            s.shared = o.stringArray("shared")
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }

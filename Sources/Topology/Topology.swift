@@ -151,4 +151,13 @@ public struct Scenario: Sendable, Equatable {
     public var analytics: Bool
     /// Per-tenant: instance ports are the service port + tenant index × stride.
     public var portStride: Int
+    /// The services the scenario runs, sorted; nil: every service.
+    public var services: [String]? = nil
+    /// Per-tenant: services that run once for all tenants (one instance, one database), sorted.
+    public var shared: [String] = []
+
+    /// Whether the scenario runs `service`.
+    public func runs(_ service: String) -> Bool { services?.contains(service) ?? true }
+    /// Whether `service` runs once for all tenants.
+    public func isShared(_ service: String) -> Bool { shared.contains(service) }
 }

@@ -104,8 +104,9 @@ extension Validator {
             if layout != .perTenant { d.error(path + ".portStride", "applies only to the per-tenant layout") }
             if stride < 1 || stride > 10_000 { d.error(path + ".portStride", "\(stride) is out of range (1-10000)") }
         }
+        let (services, shared) = scenarioServices(s, scenario: name, layout: layout, path: path)
         return Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
-                        engines: engines, analytics: s.analytics ?? false, portStride: stride)
+                        engines: engines, analytics: s.analytics ?? false, portStride: stride, services: services, shared: shared)
     }
 
     /// `isolation`, `servers` and `secrets`: known values, for the layouts they apply to.
