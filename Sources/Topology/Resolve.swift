@@ -99,7 +99,9 @@ struct Resolver {
         var placements: [String: Placement] = [:]
         for service in services {
             guard var p = placement(of: service) else { continue }
-            if scenario.servers == .dedicated {
+            if scenario.servers == .dedicated, let host = p.server.host {
+                fail(scenarioPath + ".servers", "service \"\(service.name)\" is on server \"\(p.server.name)\", an existing server (host \(host)); ovudev cannot make a dedicated server from it: use \"servers\": \"shared\"")
+            } else if scenario.servers == .dedicated {
                 let siblings = services.filter { other in
                     other.database != nil && placement(of: other).map { $0.server.name == p.server.name } == true
                 }

@@ -21,8 +21,10 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var version: String?
     public var port: Int?
     public var image: String?
+    /// An existing server ovudev does not start (managed PostgreSQL, RDS): its host name.
+    public var host: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image }
+    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image, host }
 }
 
 public struct ServiceSpec: Codable, Sendable, Equatable {

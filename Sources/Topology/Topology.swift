@@ -70,6 +70,8 @@ public struct Server: Sendable, Equatable {
     public var port: Int
     /// Container image, e.g. `postgres:15`.
     public var image: String
+    /// An existing server ovudev does not start (`servers.<s>.host`); nil for the servers it runs.
+    public var host: String? = nil
 }
 
 public struct Pool: Sendable, Equatable, Codable {
