@@ -42,7 +42,9 @@ public final class NativeEngine {
                 chmod(dir, 0o711)
             }
         }
-        return try startConcurrently(plan.servers)
+        // An existing server (`servers.<s>.host`) is not started: `up` made sure it answers.
+        let started = try startConcurrently(plan.servers.filter { $0.host == nil })
+        return plan.servers.compactMap { server in server.host == nil ? started.first { $0.name == server.name } : server.existingServerState }
     }
 
     /// Each server on a thread of its own (initdb or a copy, pg_ctl, mariadbd's start wait on
@@ -67,7 +69,7 @@ public final class NativeEngine {
 
     public func stop(removeData: Bool = false) throws -> [ServerState] {
         var states: [ServerState] = []
-        for server in plan.servers {
+        for server in plan.servers where server.host == nil {
             try EngineModules.module(server.engine).stop(server, on: self)
             states.append(ServerState(name: server.name, engine: server.engine, port: server.port, action: .stopped, running: false))
         }
@@ -79,6 +81,7 @@ public final class NativeEngine {
 
     public func status() -> [ServerState] {
         plan.servers.map { server in
+            if server.host != nil { return server.existingServerState }
             let running = EngineModules.module(server.engine).isRunning(server, on: self)
             return ServerState(name: server.name, engine: server.engine, port: server.port,
                                action: running ? .running : .stopped, running: running)

@@ -100,7 +100,8 @@ struct Resolver {
         for service in services {
             guard var p = placement(of: service) else { continue }
             if scenario.servers == .dedicated, let host = p.server.host {
-                fail(scenarioPath + ".servers", "service \"\(service.name)\" is on server \"\(p.server.name)\", an existing server (host \(host)); ovudev cannot make a dedicated server from it: use \"servers\": \"shared\"")
+                let message = "in scenario \"\(scenario.name)\": server \"\(p.server.name)\" is an existing server (host \(host)); ovudev cannot make dedicated servers from it: use \"servers\": \"shared\""
+                if !d.issues.contains(where: { $0.message == message }) { d.error(scenarioPath + ".servers", message) }
             } else if scenario.servers == .dedicated {
                 let siblings = services.filter { other in
                     other.database != nil && placement(of: other).map { $0.server.name == p.server.name } == true

@@ -58,7 +58,7 @@ struct SnapshotPart {
         case .postgres:
             let socket = stack.adminSockets[server.name]
             let su = Superuser(server, secrets: stack.secrets)
-            let conn = try adminConnection(port: server.port, user: su.name, password: su.password, database: "postgres", socket: socket)
+            let conn = try su.connect(database: "postgres", socket: socket)
             _ = try conn.exec("CHECKPOINT")
         case .redis:
             let r = try RedisConnection(port: server.port, timeoutSeconds: 60)
