@@ -272,7 +272,8 @@ OVUDEV_SQL
         "engine": { "$ref": "#/$defs/engine" },
         "version": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$" },
         "port": { "$ref": "#/$defs/port", "description": "Published on 127.0.0.1; default: the engine's port." },
-        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." }
+        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." },
+        "host": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "maxLength": 253, "description": "An existing PostgreSQL server ovudev does not start (managed PostgreSQL, RDS): its host; port is its port. Provisioned with the admin URL in OVU_<SERVER>_ADMIN_URL." }
       }
     },
     "service": {

@@ -16,7 +16,7 @@ struct FixtureScenario: Sendable, CustomTestStringConvertible {
 /// with `OVUDEV_RECORD=1`), the compose file checked by the Compose schema and `docker-compose
 /// config`, the manifests by `kubernetes-validate --strict`, the topology by its own JSON schema.
 @Suite struct FixtureTopologyTests {
-    static let fixtures = ["scenario-services"]
+    static let fixtures = ["scenario-services", "existing-server"]
 
     static func topologyPath(_ fixture: String) -> String { "\(Bundles.repoRoot)/Tests/Fixtures/\(fixture)/ovu.topology.json" }
     static func topology(_ fixture: String) throws -> Topology { try TopologyLoader.load(path: topologyPath(fixture)) }

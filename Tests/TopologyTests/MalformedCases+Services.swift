@@ -37,4 +37,22 @@ extension MalformedCase {
                                scenarios: #"{ "saas": { "layout": "per-tenant", "shared": ["auth"] } }"#),
               path: "services.auth.dependsOn[0]", fragment: #"the shared service "auth" depends on "cart", which runs once per tenant"#),
     ]
+
+    /// `servers.<s>.host`: an existing server ovudev does not start.
+    static let existingServers: [MalformedCase] = [
+        .init(name: "host: not a host name", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "host": "db.example.com/x" }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.host", fragment: #""db.example.com/x" is not a host name or IPv4 address"#),
+        .init(name: "host: a URL instead of a host", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "host": "postgresql://db:5432" }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.host", fragment: "is not a host name"),
+        .init(name: "host on a redis server", json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis", "host": "cache.internal" } }"#),
+              path: "servers.redis.host", fragment: "an existing server is supported for PostgreSQL only"),
+        .init(name: "host with an image", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "host": "db.internal", "image": "postgres:15" }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.image", fragment: "is an existing server (\"host\"): ovudev runs no container for it"),
+        .init(name: "host is a number", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "host": 10 }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.host", fragment: "expected a string, found an integer"),
+        .init(name: "host: dedicated servers from an existing one",
+              json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "host": "db.internal" }, "redis": { "engine": "redis" } }"#,
+                               scenarios: #"{ "prod": { "layout": "db-per-service", "servers": "dedicated" } }"#),
+              path: "scenarios.prod.servers", fragment: #"server "postgres" is an existing server (host db.internal); ovudev cannot make dedicated servers from it"#),
+    ]
 }
