@@ -26,6 +26,9 @@ struct SnapshotPart {
 
     static func parts(of plan: Plan, paths: StackPaths) throws -> [SnapshotPart] {
         try plan.servers.map { server in
+            if let host = server.host {
+                throw SnapshotError.unsupported("server \(server.name) is an existing server at \(host) (servers.\(server.name).host), whose data ovudev does not hold; snapshots cover the servers ovudev runs")
+            }
             switch server.engine {
             case .postgres:
                 return SnapshotPart(server: server, live: paths.pgData(server.name), stored: "postgres/\(server.name)/data", entries: nil,
