@@ -111,7 +111,7 @@ public final class NativeStack {
         let active = ActiveStack(projectDirectory: project.directory)
         if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
         if let refusal = nativeRefusal { throw refusal }
-        try requireExistingServers()
+        try requireExistingServers(plan)
         if !pathsGiven { paths = try StackPaths.placed(projectDirectory: project.directory, project: plan.project, scenario: plan.scenario) }
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }

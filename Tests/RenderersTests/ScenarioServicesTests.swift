@@ -44,4 +44,27 @@ import Topology
         #expect(plan.instances.map(\.name).sorted() == ["auth", "billing", "orders", "web"])
         #expect(plan.servers.map(\.name) == ["mysql", "postgres", "redis"])
     }
+
+    /// `shared: ["auth"]` with three tenants: one auth (no TENANT, its own port), the others per
+    /// tenant, each reading auth_db as its own role and reaching the one auth.
+    @Test func sharedServiceRunsOnceAndTenantsReachIt() throws {
+        let plan = try FixtureTopologyTests.plan(FixtureScenario(fixture: Self.fixture, scenario: "saas"))
+        #expect(plan.instances.map(\.name).sorted() == ["auth", "orders-acme", "orders-globex", "orders-initech", "web-acme", "web-globex", "web-initech"])
+        let auth = try #require(plan.instance("auth"))
+        #expect(auth.tenant == nil && auth.port == 8001 && auth.database?.database == "auth_db" && auth.database?.role == "auth_user")
+        #expect(!auth.environment.contains { $0.key == "TENANT" })
+        for tenant in ["acme", "globex", "initech"] {
+            let orders = try #require(plan.instance("orders-\(tenant)"))
+            #expect(orders.dependsOn == ["auth"])
+            #expect(orders.database?.database == "\(tenant)_orders_db")
+            #expect(orders.reads.map { "\($0.instance) \($0.database) \($0.tables) \($0.role)" } == ["auth auth_db [\"users\"] \(tenant)_orders_user"])
+            let env = Dictionary(uniqueKeysWithValues: orders.environment.map { ($0.key, $0.network) })
+            #expect(env["AUTH_URL"] == .text("http://auth:8001"))
+        }
+        let postgres = try #require(plan.server("postgres"))
+        #expect(postgres.databases.map(\.name) == ["acme_orders_db", "auth_db", "globex_orders_db", "initech_orders_db"])
+        #expect(postgres.databases.first { $0.name == "auth_db" }?.tableReads.map(\.role) == ["acme_orders_user", "globex_orders_user", "initech_orders_user"])
+        let text = GraphText.render(TopologyGraph(plan: plan))
+        #expect(text.contains("auth :8001 shared by all tenants") && text.contains("orders :8003 × 3 tenants"), "\(text)")
+    }
 }

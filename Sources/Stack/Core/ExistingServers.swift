@@ -74,26 +74,26 @@ extension Superuser {
     }
 }
 
-extension NativeStack {
-    /// Every existing server's admin login from the environment, each one tried: the refusal
-    /// for the first that cannot be used, before anything is created.
-    func requireExistingServers(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        for server in plan.servers {
-            guard let host = server.host, let variable = server.adminURLVariable else { continue }
-            func refuse(_ reason: ExistingServerRefusal.Reason) -> ExistingServerRefusal {
-                ExistingServerRefusal(server: server.name, host: host, port: server.port, variable: variable, reason: reason)
-            }
-            guard let url = environment[variable], !url.isEmpty else { throw refuse(.unset) }
-            let login: AdminLogin
-            do { login = try AdminLogin.parse(url, server: server) } catch let reason as ExistingServerRefusal.Reason { throw refuse(reason) }
-            do {
-                _ = try PGConnection(PGConnectionParameters(host: login.host, port: login.port, user: login.user, password: login.password, database: login.database))
-            } catch {
-                throw refuse(.unreachable("\(error)"))
-            }
+/// Every existing server's admin login from the environment, each one tried: the refusal
+/// for the first that cannot be used, before anything is created.
+func requireExistingServers(_ plan: Plan, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    for server in plan.servers {
+        guard let host = server.host, let variable = server.adminURLVariable else { continue }
+        func refuse(_ reason: ExistingServerRefusal.Reason) -> ExistingServerRefusal {
+            ExistingServerRefusal(server: server.name, host: host, port: server.port, variable: variable, reason: reason)
+        }
+        guard let url = environment[variable], !url.isEmpty else { throw refuse(.unset) }
+        let login: AdminLogin
+        do { login = try AdminLogin.parse(url, server: server) } catch let reason as ExistingServerRefusal.Reason { throw refuse(reason) }
+        do {
+            _ = try PGConnection(PGConnectionParameters(host: login.host, port: login.port, user: login.user, password: login.password, database: login.database))
+        } catch {
+            throw refuse(.unreachable("\(error)"))
         }
     }
+}
 
+extension NativeStack {
     /// The admin URLs of the existing servers, from the environment (kept in memory only).
     static func existingServerURLs(_ plan: Plan, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
         var urls: [String: String] = [:]
