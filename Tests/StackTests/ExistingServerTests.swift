@@ -74,6 +74,28 @@ import Topology
         #expect(try pg.query("SELECT 1") == ["1"], "down stopped the existing server")
     }
 
+    /// The refusals as values: unset, not a URL, a login the server does not take; none with the right URL.
+    @Test func refusalsNameServerVariableAndReason() throws {
+        let pg = try PostgresServer.start()
+        defer { pg.stop() }
+        let project = try Self.project(pg)
+        defer { project.close() }
+        let plan = try project.stack("stage").plan
+        let variable = "OVU_POSTGRES_ADMIN_URL"
+        func refusal(_ reason: ExistingServerRefusal.Reason) -> ExistingServerRefusal {
+            ExistingServerRefusal(server: "postgres", host: "127.0.0.1", port: pg.port, variable: variable, reason: reason)
+        }
+        #expect(throws: refusal(.unset)) { try NativeStack.checkExistingServers(plan, environment: [:]) }
+        #expect(throws: refusal(.unset)) { try NativeStack.checkExistingServers(plan, environment: [variable: ""]) }
+        let invalid = #expect(throws: ExistingServerRefusal.self) { try NativeStack.checkExistingServers(plan, environment: [variable: "postgresql://127.0.0.1:\(pg.port)/postgres"]) }
+        #expect(invalid.map { if case .invalid = $0.reason { true } else { false } } == true, "\(String(describing: invalid))")
+        let wrong = #expect(throws: ExistingServerRefusal.self) { try NativeStack.checkExistingServers(plan, environment: [variable: Self.adminURL(pg, password: "wrong")]) }
+        #expect(wrong.map { if case .unreachable = $0.reason { true } else { false } } == true, "\(String(describing: wrong))")
+        #expect(wrong?.exitStatus == 2)
+        try NativeStack.checkExistingServers(plan, environment: [variable: Self.adminURL(pg)])
+        #expect(try databases(pg) == ["postgres"], "checking changed the server")
+    }
+
     /// The bundle's provision-postgres.sh, run with bash against the existing server, provisions
     /// it and is idempotent (twice, the second changes nothing in the catalog); `--grants` after
     /// the migrations; without the variable it refuses naming it.

@@ -53,6 +53,10 @@ public struct ExistingServerRefusal: Error, ExitStatusError, CustomStringConvert
     public var reason: Reason
     public var exitStatus: Int32 { 2 }
 
+    public init(server: String, host: String, port: Int, variable: String, reason: Reason) {
+        (self.server, self.host, self.port, self.variable, self.reason) = (server, host, port, variable, reason)
+    }
+
     public var description: String {
         let what = "server \(server) is an existing PostgreSQL at \(host):\(port) (servers.\(server).host), which ovudev provisions but does not start"
         switch reason {
@@ -94,6 +98,11 @@ func requireExistingServers(_ plan: Plan, environment: [String: String] = Proces
 }
 
 extension NativeStack {
+    /// The refusal `up` gives for `plan`'s existing servers with `environment`, or nothing.
+    public static func checkExistingServers(_ plan: Plan, environment: [String: String]) throws {
+        try requireExistingServers(plan, environment: environment)
+    }
+
     /// The admin URLs of the existing servers, from the environment (kept in memory only).
     static func existingServerURLs(_ plan: Plan, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
         var urls: [String: String] = [:]
