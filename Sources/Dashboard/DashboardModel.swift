@@ -186,7 +186,7 @@ public final class DashboardModel: @unchecked Sendable {
                 continue
             }
             do {
-                let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: stack.secrets[db.secret.variable], database: db.database))
+                let conn = try PGConnection(PGConnectionParameters(host: server.hostAddress, port: server.port, user: db.role, password: stack.secrets[db.secret.variable], database: db.database))
                 let table = "\(db.schema.map { "\"\($0)\"." } ?? "")\"\(db.tablePrefix ?? "")ovudev_seeds\""
                 let rows = try conn.exec("SELECT file, checksum, rows, to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM \(table) ORDER BY file").rows
                 entry.applied = rows.map { SeedsOutput.Record(file: $0[0] ?? "", checksum: $0[1], rows: $0[2].flatMap { Int($0) }, loadedAt: $0[3]) }

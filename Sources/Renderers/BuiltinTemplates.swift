@@ -272,7 +272,8 @@ OVUDEV_SQL
         "engine": { "$ref": "#/$defs/engine" },
         "version": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$" },
         "port": { "$ref": "#/$defs/port", "description": "Published on 127.0.0.1; default: the engine's port." },
-        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." }
+        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." },
+        "host": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "maxLength": 253, "description": "An existing PostgreSQL server ovudev does not start (managed PostgreSQL, RDS): its host; port is its port. Provisioned with the admin URL in OVU_<SERVER>_ADMIN_URL." }
       }
     },
     "service": {
@@ -341,7 +342,9 @@ OVUDEV_SQL
         },
         "analytics": { "type": "boolean", "default": false, "description": "A read-only analytics role with SELECT on every service's tables." },
         "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." },
-        "separate": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "single-db: services with a database of their own on the same server." }
+        "separate": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "single-db: services with a database of their own on the same server." },
+        "services": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "The services this scenario runs (default: all); the others are absent from everything it renders and runs." },
+        "shared": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "per-tenant: services that run once, with one database, for all tenants; the per-tenant services may read them." }
       }
     }
   }

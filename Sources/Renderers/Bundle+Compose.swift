@@ -32,7 +32,8 @@ extension BundleRenderer {
         func flow(_ items: [String]) -> String { "[" + items.map(Escape.composeString).joined(separator: ", ") + "]" }
         func secretEnv(_ ref: SecretRef) -> String { composeValue(secretValue(ref)) }
 
-        for server in plan.servers {
+        // An existing server (`servers.<s>.host`) has no service here: provision-<server>.sh provisions it.
+        for server in plan.servers where server.host == nil {
             let volume = "\(server.name)-data"
             volumes.append(volume)
             var env: [(String, String)] = []
@@ -89,7 +90,7 @@ extension BundleRenderer {
         // idempotent init file the image runs once on an empty volume, run again over TCP, so an
         // existing volume converges to the Plan instead of drifting.
         var provisionOf: [String: String] = [:]
-        for server in plan.servers where server.engine == .postgres {
+        for server in plan.servers where server.engine == .postgres && server.host == nil {
             let name = "\(server.name)-provision"
             provisionOf[server.name] = name
             let superuser = server.superuserName
@@ -122,7 +123,7 @@ extension BundleRenderer {
 
         // One-shot grants after migrations, per PostgreSQL server with table-level grants.
         var grantsOf: [String: String] = [:]
-        for server in plan.servers where server.engine == .postgres && !PostgresSQL.postMigrateSections(server).isEmpty {
+        for server in plan.servers where server.engine == .postgres && server.host == nil && !PostgresSQL.postMigrateSections(server).isEmpty {
             let name = "\(server.name)-grants"
             grantsOf[server.name] = name
             var deps: [(String, String)] = [(server.name, "service_healthy")] + provisionDeps([server.name])
@@ -147,7 +148,7 @@ extension BundleRenderer {
             if let db = instance.database { used.insert(db.server) }
             if let r = instance.redis { used.insert(r.server) }
             for read in instance.reads { used.insert(read.server) }
-            for s in used.sorted() { serverDeps.append((s, "service_healthy")) }
+            for s in used.sorted() where plan.server(s)?.host == nil { serverDeps.append((s, "service_healthy")) }
 
             // Migrations and apps start once their PostgreSQL servers are provisioned.
             let provisioned = provisionDeps([instance.database?.server].compactMap { $0 } + instance.reads.map(\.server))

@@ -57,6 +57,8 @@ public struct BundleRenderer {
         files.append(RenderedFile(path: "docker-compose.yml", contents: try compose(), mode: secretMode))
         for server in plan.servers {
             switch server.engine {
+            case .postgres where server.host != nil:
+                files += existingServerFiles(server)
             case .postgres:
                 if external {
                     files.append(RenderedFile(path: "init/\(server.name)/init-db.sh", contents: postgresInitScript(server), mode: 0o755))

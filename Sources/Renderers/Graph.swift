@@ -48,9 +48,11 @@ public struct TopologyGraph: Sendable, Equatable {
         public var dependsOn: [String]
         /// Service → tables read, sorted by service.
         public var reads: [(service: String, tables: [String])]
+        /// Per-tenant: one instance for all tenants (`scenarios.<s>.shared`).
+        public var shared: Bool = false
 
         public static func == (a: Service, b: Service) -> Bool {
-            a.name == b.name && a.port == b.port && a.dependsOn == b.dependsOn
+            a.name == b.name && a.port == b.port && a.dependsOn == b.dependsOn && a.shared == b.shared
                 && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
         }
     }
@@ -72,6 +74,12 @@ public struct TopologyGraph: Sendable, Equatable {
     }
 
     public func server(holding itemID: String) -> Server? { servers.first { $0.items.contains { $0.id == itemID } } }
+
+    /// ` (but auth: shared by all)` when per-tenant services are shared; else "".
+    public var sharedNote: String {
+        let shared = services.filter(\.shared).map(\.name)
+        return shared.isEmpty ? "" : " (but \(shared.joined(separator: ", ")): shared by all)"
+    }
 
     /// Edges leaving one service, in the graph's order.
     public func edges(from service: String) -> [Edge] { edges.filter { $0.from == service } }
@@ -173,7 +181,8 @@ extension TopologyGraph {
             guard !services.contains(where: { $0.name == name }) else { continue }
             let reads = instance.reads.map { (service: $0.service, tables: $0.tables) }.sorted { $0.service < $1.service }
             services.append(Service(name: name, port: instance.port,
-                                    dependsOn: Array(Set(instance.dependsOn.map { serviceOf[$0] ?? $0 })).sorted(), reads: reads))
+                                    dependsOn: Array(Set(instance.dependsOn.map { serviceOf[$0] ?? $0 })).sorted(), reads: reads,
+                                    shared: plan.layout == .perTenant && instance.tenant == nil))
         }
         self.services = services
         self.edges = edges

@@ -7,7 +7,7 @@ public enum GraphDot {
     public static func render(_ graph: TopologyGraph) -> String {
         var out = ["digraph \(quote("\(graph.project) \(graph.scenario)")) {"]
         var title = "\(graph.project): scenario \(graph.scenario) (\(graph.layout))"
-        if graph.tenants > 0 { title += ", each service × \(graph.tenants) tenants" }
+        if graph.tenants > 0 { title += ", each service × \(graph.tenants) tenants\(graph.sharedNote)" }
         out.append("  graph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\(quote(title))];")
         out.append("  node [shape=box, fontname=\"Helvetica\"];")
         out.append("  edge [fontname=\"Helvetica\", fontsize=10];")
@@ -26,7 +26,7 @@ public enum GraphDot {
         for service in graph.services {
             var lines = [service.name]
             if let port = service.port { lines.append(":\(port)") }
-            if graph.tenants > 0 { lines.append("× \(graph.tenants) tenants") }
+            if graph.tenants > 0 { lines.append(service.shared ? "shared by all tenants" : "× \(graph.tenants) tenants") }
             out.append("  \(quote("service:" + service.name)) [label=\(quote(lines)), style=\"rounded,bold\"];")
         }
         for edge in graph.edges {

@@ -24,7 +24,7 @@ public enum GraphMermaid {
         }
         for service in graph.services {
             var text = service.name + (service.port.map { " :\($0)" } ?? "")
-            if graph.tenants > 0 { text += " × \(graph.tenants) tenants" }
+            if graph.tenants > 0 { text += service.shared ? " shared by all tenants" : " × \(graph.tenants) tenants" }
             out.append("  \(ids.id("service:" + service.name, prefix: "svc_", name: service.name))([\"\(label(text))\"])")
         }
         for edge in graph.edges {
@@ -48,7 +48,7 @@ public enum GraphMermaid {
     public static func document(_ graph: TopologyGraph, header: String) -> String {
         var text = "# \(graph.project): scenario \(graph.scenario)\n\n\(header)\n\n"
         text += "Layout: \(graph.layout)"
-        if graph.tenants > 0 { text += "; each service runs once per tenant (× \(graph.tenants)), drawn once" }
+        if graph.tenants > 0 { text += "; each service runs once per tenant (× \(graph.tenants))\(graph.sharedNote), drawn once" }
         text += ". Arrows: `-->` owns, `-.->` reads (SELECT on the tables named), `==>` starts after.\n\n"
         return text + "```mermaid\n" + render(graph) + "```\n"
     }

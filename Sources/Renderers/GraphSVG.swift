@@ -31,7 +31,7 @@ public enum GraphSVG {
         var out: [String] = []
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"topology\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"13\">")
         var title = "\(graph.project): scenario \(graph.scenario) (\(graph.layout))"
-        if graph.tenants > 0 { title += ", each service × \(graph.tenants) tenants" }
+        if graph.tenants > 0 { title += ", each service × \(graph.tenants) tenants\(graph.sharedNote)" }
         out.append("<title>\(escape(title))</title>")
         out.append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>")
         out.append("<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">\(escape(title))</text>")
@@ -65,7 +65,7 @@ public enum GraphSVG {
         for service in graph.services {
             let sy = serviceY[service.name]!
             var second = service.port.map { ":\($0)" } ?? "no port"
-            if graph.tenants > 0 { second += " × \(graph.tenants) tenants" }
+            if graph.tenants > 0 { second += service.shared ? " shared by all tenants" : " × \(graph.tenants) tenants" }
             out.append("<g class=\"service\" id=\"svc-\(escape(service.name))\" data-service=\"\(escape(service.name))\">")
             out.append("<rect x=\"\(serviceX)\" y=\"\(sy)\" width=\"\(serviceWidth)\" height=\"\(serviceHeight)\" rx=\"10\" fill=\"#e3f2fd\" stroke=\"#1565c0\" stroke-width=\"2\"/>")
             out.append("<text x=\"\(serviceX + 12)\" y=\"\(sy + 20)\" font-weight=\"bold\">\(escape(service.name))</text>")

@@ -8,7 +8,7 @@ public enum GraphText {
         var summary = "\(graph.project) — scenario \(graph.scenario) (\(graph.layout)): "
             + "\(graph.servers.count) server\(graph.servers.count == 1 ? "" : "s"), "
             + "\(graph.services.count) service\(graph.services.count == 1 ? "" : "s")"
-        if graph.tenants > 0 { summary += ", each × \(graph.tenants) tenants" }
+        if graph.tenants > 0 { summary += ", each × \(graph.tenants) tenants\(graph.sharedNote)" }
         out += wrap(summary, width: width)
         out.append("")
         out.append("servers")
@@ -45,7 +45,7 @@ public enum GraphText {
 
     static func serviceBox(_ service: TopologyGraph.Service, graph: TopologyGraph, width: Int) -> [String] {
         var title = service.name + (service.port.map { " :\($0)" } ?? "")
-        if graph.tenants > 0 { title += " × \(graph.tenants) tenants" }
+        if graph.tenants > 0 { title += service.shared ? " shared by all tenants" : " × \(graph.tenants) tenants" }
         func place(_ itemID: String) -> String {
             let server = graph.server(holding: itemID)?.name ?? "?"
             return "\(server): \(graph.item(itemID)?.label ?? itemID)"

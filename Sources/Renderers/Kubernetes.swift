@@ -56,7 +56,8 @@ public struct KubernetesRenderer {
                 "text, like the compose bundle's. Scenarios for shared clusters use \"secrets\": \"external\".",
             ], mode: 0o600)
         }
-        for server in plan.servers {
+        // An existing server (`servers.<s>.host`) runs elsewhere: no StatefulSet, Jobs or backups for it.
+        for server in plan.servers where server.host == nil {
             add("servers/\(server.name).yaml", serverManifests(server))
             if let provision = try provisionManifests(server) {
                 add("provision/\(server.name).yaml", provision, comment: provisionComment(server))

@@ -159,7 +159,7 @@ extension KubernetesRenderer {
 
     /// libpq's variables: psql and pg_isready read them, and tests can point them elsewhere.
     func postgresClientEnv(_ server: PlannedServer, user: String, database: String, secret: SecretRef) -> [YAMLNode] {
-        [env("PGHOST", server.name), env("PGPORT", String(server.containerPort)), env("PGUSER", user),
+        [env("PGHOST", server.networkHost), env("PGPORT", String(server.containerPort)), env("PGUSER", user),
          env("PGDATABASE", database), env("PGPASSWORD", secret: secret), env("PGCONNECT_TIMEOUT", "5")]
     }
 

@@ -331,7 +331,7 @@ extension KubernetesRenderer {
                 "ports": .list([.map(["protocol": .string("UDP"), "port": .int(53)]), tcp(53)]),
             ])]),
         ]
-        for server in plan.servers {
+        for server in plan.servers where server.host == nil {
             var from: [YAMLNode] = []
             let clients = server.clients.filter { name in deployable.contains { $0.name == name } }
             if !clients.isEmpty {
@@ -354,7 +354,9 @@ extension KubernetesRenderer {
             var egress: [YAMLNode] = []
             for name in used.sorted() {
                 guard let server = plan.server(name) else { continue }
-                egress.append(to(matching(serverSelector(server)), port: server.containerPort))
+                // An existing server is outside the cluster: its port, to wherever its host resolves.
+                egress.append(server.host == nil ? to(matching(serverSelector(server)), port: server.containerPort)
+                                                 : .map(["ports": .list([tcp(server.port)])]))
             }
             for dep in instance.dependsOn {
                 guard let target = plan.instance(dep), target.command != nil, deployable.contains(where: { $0.name == dep }),

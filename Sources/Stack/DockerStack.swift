@@ -66,7 +66,7 @@ public final class DockerStack {
             throw EngineError("\(reason). \(NativeStack.containerEngineHint)\(native)")
         }
         let (compose, waits) = try Self.composeCommand()
-        let secrets = try loadSecrets()
+        let secrets = try provisionExistingServers(try loadSecrets())
 
         progress("render")
         let bundle = try render()
@@ -96,6 +96,7 @@ public final class DockerStack {
             throw EngineError("docker compose up failed\(up.status == 0 ? "" : " (exit \(up.status))"); the full output is in \(log):\n\(tail)\(text)")
         }
         var report = UpReport(bundle: bundle, log: log)
+        try grantExistingServers(secrets)
         progress("seed")
         report.seeds = try Seeder(plan: plan, projectDirectory: project.directory, secrets: secrets).seed(progress: progress)
         if runCheck {

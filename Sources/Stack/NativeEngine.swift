@@ -42,7 +42,9 @@ public final class NativeEngine {
                 chmod(dir, 0o711)
             }
         }
-        return try startConcurrently(plan.servers)
+        // An existing server (`servers.<s>.host`) is not started: `up` made sure it answers.
+        let started = try startConcurrently(plan.servers.filter { $0.host == nil })
+        return plan.servers.compactMap { server in server.host == nil ? started.first { $0.name == server.name } : server.existingServerState }
     }
 
     /// Each server on a thread of its own (initdb or a copy, pg_ctl, mariadbd's start wait on
@@ -65,16 +67,18 @@ public final class NativeEngine {
         return states
     }
 
-    /// Stops every server, each on a thread of its own. `discarding`: their data is about to be
-    /// replaced, so nothing is saved on the way down (see `EngineModule.discard`).
+    /// Stops every server ovudev runs (not existing ones), each on a thread of its own.
+    /// `discarding`: their data is about to be replaced, so nothing is saved on the way down
+    /// (see `EngineModule.discard`).
     public func stop(removeData: Bool = false, discarding: Bool = false) throws -> [ServerState] {
         let engine = UncheckedEngine(self)
-        let outcomes = try concurrentlyCollecting(plan.servers, workers: max(1, plan.servers.count)) { server, _ in
+        let own = plan.servers.filter { $0.host == nil }
+        let outcomes = try concurrentlyCollecting(own, workers: max(1, own.count)) { server, _ in
             let module = EngineModules.module(server.engine)
             try discarding ? module.discard(server, on: engine.value) : module.stop(server, on: engine.value)
         }
         for case let .failure(error) in outcomes { throw error }
-        let states = plan.servers.map { ServerState(name: $0.name, engine: $0.engine, port: $0.port, action: .stopped, running: false) }
+        let states = own.map { ServerState(name: $0.name, engine: $0.engine, port: $0.port, action: .stopped, running: false) }
         if removeData {
             for folder in EngineModules.all.compactMap(\.dataFolder) { try? FileManager.default.removeItem(atPath: "\(paths.root)/\(folder)") }
         }
@@ -83,6 +87,7 @@ public final class NativeEngine {
 
     public func status() -> [ServerState] {
         plan.servers.map { server in
+            if server.host != nil { return server.existingServerState }
             let running = EngineModules.module(server.engine).isRunning(server, on: self)
             return ServerState(name: server.name, engine: server.engine, port: server.port,
                                action: running ? .running : .stopped, running: running)

@@ -134,10 +134,12 @@ public struct Provisioner: Sendable {
     func connect(_ server: PlannedServer, password: String, database: String) throws -> PGConnection {
         if let kept = idle.take("\(server.port)/\(database)") { return kept }
         do {
-            return try adminConnection(port: server.port, user: server.superuserName, password: password, database: database, socket: adminSockets[server.name])
+            let superuser = Superuser(server, secrets: secrets)
+            return try superuser.connect(database: database, socket: adminSockets[server.name])
         } catch {
+            let superuser = Superuser(server, secrets: secrets)
             throw ProvisionError(server: server.name, database: database,
-                                 message: "cannot connect to 127.0.0.1:\(server.port) as \(server.superuserName): \(error) (is the server running? `ovudev up` starts it)")
+                                 message: "cannot connect to \(superuser.host):\(superuser.port) as \(superuser.name): \(error) (is the server running? `ovudev up` starts it)")
         }
     }
 }

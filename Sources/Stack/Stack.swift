@@ -27,7 +27,8 @@ public final class NativeStack {
     /// Generated secrets from `.ovu/secrets.json` (created on first use); external ones from the environment.
     public func loadSecrets(create: Bool = true) throws {
         if secretsGiven { return }
-        secrets = try project.loadSecrets(for: plan, save: create)
+        // Existing servers' admin URLs join them in memory only (the store saves the plan's secrets).
+        secrets = try project.loadSecrets(for: plan, save: create).merging(Self.existingServerURLs(plan)) { $1 }
     }
 
     /// Secrets given directly (tests, or a caller that read them elsewhere) instead of loaded.
@@ -113,6 +114,7 @@ public final class NativeStack {
         let active = ActiveStack(projectDirectory: project.directory)
         if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
         if let refusal = nativeRefusal { throw refusal }
+        try requireExistingServers(plan)
         if !pathsGiven { paths = try StackPaths.placed(projectDirectory: project.directory, project: plan.project, scenario: plan.scenario) }
         let lock = try StackLock(path: paths.lock, onWait: progress)
         defer { withExtendedLifetime(lock) {} }

@@ -56,6 +56,11 @@ public struct PlannedServer: Sendable, Codable, Equatable {
     public var databases: [PlannedDatabase]
     /// Instances that use this server (own data, reads or Redis), sorted.
     public var clients: [String]
+    /// An existing server ovudev does not start (`servers.<s>.host`): its host; `port` is its port.
+    public var host: String? = nil
+    /// The environment variable with the admin URL that provisions an existing server
+    /// (`OVU_<SERVER>_ADMIN_URL`); never written into a bundle.
+    public var adminURLVariable: String? = nil
 
     public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
 }

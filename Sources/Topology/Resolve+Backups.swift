@@ -1,7 +1,8 @@
 extension Resolver {
     func backupPlan(_ servers: [PlannedServer]) -> BackupPlan {
         var targets: [BackupTarget] = []
-        for s in servers {
+        // An existing server (`servers.<s>.host`) is backed up by whoever runs it.
+        for s in servers where s.host == nil {
             switch s.engine {
             case .postgres:
                 for db in s.databases {

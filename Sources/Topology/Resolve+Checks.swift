@@ -45,7 +45,7 @@ extension Resolver {
                 used[port] = what
             }
         }
-        for s in servers {
+        for s in servers where s.host == nil {
             let path = topology.server(s.name) != nil ? "servers.\(s.name).port" : "\(scenarioPath).servers"
             claim(s.port, "server \"\(s.name)\"", path)
         }
@@ -61,7 +61,7 @@ extension Resolver {
             if let other = used[name] { fail(path, "the compose service \"\(name)\" (\(what)) collides with \(other); rename one") }
             used[name] = what
         }
-        for s in servers {
+        for s in servers where s.host == nil {
             claim(s.name, "server", "servers.\(s.name)")
             if s.engine == .postgres { claim("\(s.name)-provision", "provisioning of server \(s.name)", "servers.\(s.name)") }
             if s.databases.contains(where: { !$0.tableReads.isEmpty }) { claim("\(s.name)-grants", "grants of server \(s.name)", "servers.\(s.name)") }

@@ -28,9 +28,9 @@ extension Resolver {
         if let port = instance.port { add("PORT", String(port)) }
         if let db = instance.database, let server = servers[db.server] {
             add("DATABASE_URL",
-                url(db.urlScheme, role: db.role, secret: db.secret, host: "127.0.0.1", port: server.port, database: db.database, engine: db.engine),
-                url(db.urlScheme, role: db.role, secret: db.secret, host: server.name, port: server.containerPort, database: db.database, engine: db.engine))
-            add("DB_HOST", .text("127.0.0.1"), .text(server.name))
+                url(db.urlScheme, role: db.role, secret: db.secret, host: server.hostAddress, port: server.port, database: db.database, engine: db.engine),
+                url(db.urlScheme, role: db.role, secret: db.secret, host: server.networkHost, port: server.containerPort, database: db.database, engine: db.engine))
+            add("DB_HOST", .text(server.hostAddress), .text(server.networkHost))
             add("DB_PORT", .text(String(server.port)), .text(String(server.containerPort)))
             add("DB_NAME", db.database)
             add("DB_USER", db.role)
@@ -56,8 +56,8 @@ extension Resolver {
             // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
             let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: .postgres)
             add("\(envName(read.service))_READ_DATABASE_URL",
-                url(scheme, role: read.role, secret: read.secret, host: "127.0.0.1", port: server.port, database: read.database, engine: .postgres),
-                url(scheme, role: read.role, secret: read.secret, host: server.name, port: server.containerPort, database: read.database, engine: .postgres))
+                url(scheme, role: read.role, secret: read.secret, host: server.hostAddress, port: server.port, database: read.database, engine: .postgres),
+                url(scheme, role: read.role, secret: read.secret, host: server.networkHost, port: server.containerPort, database: read.database, engine: .postgres))
         }
         return env
     }

@@ -7,8 +7,11 @@ extension Resolver {
         let tenants = self.tenants
         let redisTenantCount = max(tenants.count, 1)
         for (tenantIndex, tenant) in tenants.enumerated() {
-            for service in topology.services {
-                let instanceName = tenant.map { "\(service.name)-\($0)" } ?? service.name
+            for service in services {
+                // A shared service runs once, as the first tenant's instance without a tenant.
+                if scenario.isShared(service.name) && tenantIndex > 0 { continue }
+                let tenant = scenario.isShared(service.name) ? nil : tenant
+                let instanceName = self.instanceName(service.name, tenant: tenant)
                 var access: DatabaseAccess?
                 if let db = service.database, let p = placements[service.name] {
                     access = provisionDatabase(db, of: service, on: p, instance: instanceName, tenant: tenant, builders)
@@ -25,7 +28,7 @@ extension Resolver {
                     name: instanceName, service: service.name, tenant: tenant, port: port, path: service.path, image: service.image,
                     command: service.command, migrate: service.migrate, health: service.health, seed: service.seed,
                     database: access, redis: redis,
-                    dependsOn: service.dependsOn.map { dep in tenant.map { "\(dep)-\($0)" } ?? dep }.sorted(),
+                    dependsOn: service.dependsOn.map { self.instanceName($0, tenant: tenant) }.sorted(),
                     reads: [], envFile: tenant.map { "env/\(service.name).\($0).env" } ?? "env/\(service.name).env", environment: []))
             }
         }

@@ -43,12 +43,14 @@ final class ServerBuilders {
 
     func builder(_ server: Server) -> ServerBuilder {
         if let b = byName[server.name] { return b }
-        let superuser: String? = server.engine == .redis ? nil : (server.engine == .postgres ? "postgres" : "root")
+        // An existing server's admin login comes from its admin URL, not from ovudev's secrets.
+        let superuser: String? = server.engine == .redis || server.host != nil ? nil : (server.engine == .postgres ? "postgres" : "root")
         let b = ServerBuilder(PlannedServer(
             name: server.name, engine: server.engine, version: server.version, image: server.image, port: server.port,
-            containerPort: server.engine.containerPort, superuser: superuser,
+            containerPort: server.host == nil ? server.engine.containerPort : server.port, superuser: superuser,
             superuserSecret: superuser == nil ? nil : SecretRef(variable: "\(envName(server.name))_SUPERUSER_PASSWORD"),
-            redisDatabases: nil, roles: [], databases: [], clients: []))
+            redisDatabases: nil, roles: [], databases: [], clients: [],
+            host: server.host, adminURLVariable: server.host == nil ? nil : adminURLVariable(server.name)))
         byName[server.name] = b
         return b
     }
@@ -79,7 +81,7 @@ extension Resolver {
         for i in instances.indices {
             let service = topology.service(instances[i].service)!
             for (target, tables) in service.reads {
-                let targetInstance = instances[i].tenant.map { "\(target)-\($0)" } ?? target
+                let targetInstance = instanceName(target, tenant: instances[i].tenant)
                 guard let targetAccess = accessByInstance[targetInstance] else { continue }
                 guard targetAccess.engine == .postgres else {
                     fail("services.\(service.name).reads.\(target)", "service \"\(target)\" runs on \(targetAccess.engine.rawValue) here; table reads are granted on PostgreSQL only")

@@ -97,10 +97,13 @@ struct Resolver {
     /// Which server holds each service's data (dedicated servers are derived per service).
     private func placements() -> [String: Placement] {
         var placements: [String: Placement] = [:]
-        for service in topology.services {
+        for service in services {
             guard var p = placement(of: service) else { continue }
-            if scenario.servers == .dedicated {
-                let siblings = topology.services.filter { other in
+            if scenario.servers == .dedicated, let host = p.server.host {
+                let message = "in scenario \"\(scenario.name)\": server \"\(p.server.name)\" is an existing server (host \(host)); ovudev cannot make dedicated servers from it: use \"servers\": \"shared\""
+                if !d.issues.contains(where: { $0.message == message }) { d.error(scenarioPath + ".servers", message) }
+            } else if scenario.servers == .dedicated {
+                let siblings = services.filter { other in
                     other.database != nil && placement(of: other).map { $0.server.name == p.server.name } == true
                 }
                 let offset = siblings.firstIndex { $0.name == service.name } ?? 0

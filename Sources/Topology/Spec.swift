@@ -21,8 +21,10 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var version: String?
     public var port: Int?
     public var image: String?
+    /// An existing server ovudev does not start (managed PostgreSQL, RDS): its host name.
+    public var host: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image }
+    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image, host }
 }
 
 public struct ServiceSpec: Codable, Sendable, Equatable {
@@ -88,8 +90,12 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var portStride: Int?
     /// single-db: services that get a database of their own on the same server.
     public var separate: [String]?
+    /// The services the scenario runs (nil: all).
+    public var services: [String]?
+    /// Per-tenant: services that stay one instance for all tenants.
+    public var shared: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case layout, isolation, servers, secrets, engines, analytics, portStride, separate
+        case layout, isolation, servers, secrets, engines, analytics, portStride, separate, services, shared
     }
 }

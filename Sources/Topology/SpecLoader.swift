@@ -81,7 +81,8 @@ public enum TopologyLoader {
         // An entry of the wrong type stays as an empty placeholder, so that its name is still known.
         spec.servers = top.map("servers") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ServerSpec() }
-            let s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            var s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            s.host = o.string("host")
             o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -95,10 +96,12 @@ public enum TopologyLoader {
         }
         spec.scenarios = top.map("scenarios") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ScenarioSpec() }
-            let s = ScenarioSpec(
+            var s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
                 analytics: o.bool("analytics"), portStride: o.int("portStride"), separate: o.stringArray("separate"))
+            s.services = o.stringArray("services")
+            s.shared = o.stringArray("shared")
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }

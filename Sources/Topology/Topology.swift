@@ -70,6 +70,8 @@ public struct Server: Sendable, Equatable {
     public var port: Int
     /// Container image, e.g. `postgres:15`.
     public var image: String
+    /// An existing server ovudev does not start (`servers.<s>.host`); nil for the servers it runs.
+    public var host: String? = nil
 }
 
 public struct Pool: Sendable, Equatable, Codable {
@@ -159,4 +161,13 @@ public struct Scenario: Sendable, Equatable {
     public var portStride: Int
     /// single-db: services with a database of their own on the same server, sorted.
     public var separate: [String] = []
+    /// The services the scenario runs, sorted; nil: every service.
+    public var services: [String]? = nil
+    /// Per-tenant: services that run once for all tenants (one instance, one database), sorted.
+    public var shared: [String] = []
+
+    /// Whether the scenario runs `service`.
+    public func runs(_ service: String) -> Bool { services?.contains(service) ?? true }
+    /// Whether `service` runs once for all tenants.
+    public func isShared(_ service: String) -> Bool { shared.contains(service) }
 }

@@ -106,8 +106,10 @@ extension Validator {
         }
         let separate = scenarioSeparate(s, layout: layout, path: path)
         if layout == .singleDB && isolation == .shared { checkDeclaredTables(scenario: name, engines: engines, separate: separate, servers: servers) }
+        let (services, shared) = scenarioServices(s, scenario: name, layout: layout, path: path)
         return Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
-                        engines: engines, analytics: s.analytics ?? false, portStride: stride, separate: separate)
+                        engines: engines, analytics: s.analytics ?? false, portStride: stride, separate: separate,
+                        services: services, shared: shared)
     }
 
     /// `isolation`, `servers` and `secrets`: known values, for the layouts they apply to.

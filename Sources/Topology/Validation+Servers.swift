@@ -37,6 +37,6 @@ extension Validator {
         if s.image != nil && !isImageReference(image) {
             d.error(path + ".image", "image \"\(image)\" is not a valid image reference")
         }
-        return Server(name: name, engine: engine, version: version, port: port, image: image)
+        return Server(name: name, engine: engine, version: version, port: port, image: image, host: existingHost(s, name: name, engine: engine, path: path))
     }
 }

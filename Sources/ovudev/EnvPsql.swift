@@ -104,7 +104,7 @@ struct PsqlCommand: ParsableCommand {
         }
         // The password goes through the environment, never the command line.
         setenv("PGPASSWORD", stack.secrets[db.secret.variable] ?? "", 1)
-        let argv = [psql, "-h", "127.0.0.1", "-p", String(server.port), "-U", db.role, "-d", db.database] + arguments
+        let argv = [psql, "-h", server.hostAddress, "-p", String(server.port), "-U", db.role, "-d", db.database] + arguments
         let cargs = argv.map { strdup($0) } + [nil]
         execv(psql, cargs)
         printError("cannot run psql: \(String(cString: strerror(errno)))")

@@ -29,7 +29,7 @@ struct PlanCommand: ParsableCommand {
         print("scenario \(plan.scenario): \(layout); secrets \(plan.secrets.rawValue)\(plan.analytics ? "; analytics role" : "")")
         print("")
         print(table(["server", "engine", "port", "databases", "roles"], plan.servers.map { s in
-            [s.name, "\(s.engine.rawValue) \(s.version)", "127.0.0.1:\(s.port)",
+            [s.name, "\(s.engine.rawValue) \(s.version)", "\(s.hostAddress):\(s.port)",
              s.engine == .redis ? "\(s.redisDatabases ?? 16) logical" : String(s.databases.count), String(s.roles.count)]
         }))
         print("")

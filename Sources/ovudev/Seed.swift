@@ -16,8 +16,10 @@ struct Seed: ParsableCommand {
 
     func run() throws {
         let stack = try options.stack()
-        if let service, !stack.project.topology.services.contains(where: { $0.name == service }) {
-            throw ValidationError("unknown service \"\(service)\"; services: \(stack.project.topology.services.map(\.name).joined(separator: ", "))")
+        // The scenario's services (`scenarios.<s>.services` may leave some out).
+        let services = Array(Set(stack.plan.instances.map(\.service))).sorted()
+        if let service, !services.contains(service) {
+            throw ValidationError("unknown service \"\(service)\" in scenario \"\(stack.plan.scenario)\"; services: \(services.joined(separator: ", "))")
         }
         let lock = try StackLock(path: stack.paths.lock, onWait: Progress.line)
         try stack.loadSecrets()

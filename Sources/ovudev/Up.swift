@@ -122,7 +122,7 @@ struct Up: ParsableCommand {
         return table(["service", "database", "user", "password", "redis", "port", "status"], stack.plan.instances.map { i in
             let db = i.database.map { d -> String in
                 let server = stack.plan.server(d.server)
-                return "\(d.database)\(d.schema.map { ".\($0)" } ?? "") @127.0.0.1:\(server?.port ?? 0)"
+                return "\(d.database)\(d.schema.map { ".\($0)" } ?? "") @\(server?.hostAddress ?? "127.0.0.1"):\(server?.port ?? 0)"
             } ?? "-"
             let redis = i.redis.map { slot in "redis://127.0.0.1:\(stack.plan.server(slot.server)?.port ?? 0)/\(slot.index)" } ?? "-"
             let state = running[i.name].map { s in s.running ? "running" + (s.health.map { " (health \($0))" } ?? "") : (i.command == nil ? "-" : "stopped") } ?? "-"

@@ -19,9 +19,14 @@ import Topology
 
     @Test(arguments: ["dev", "lean", "stage", "prod", "saas"])
     func realCatalogMatchesTheREADMERules(scenario: String) throws {
-        let expected = try #require(Expected.scenarios[scenario])
         let project = try TempProject()
         defer { project.close() }
+        try verify(scenario, in: project, expected: try #require(Expected.scenarios[scenario]))
+    }
+
+    /// Brings `scenario` of `project` up and compares the observed catalogs, logins and Redis
+    /// indexes with `expected`.
+    func verify(_ scenario: String, in project: TempProject, expected: ExpectedScenario) throws {
         let stack = try project.stack(scenario)
         if stack.plan.secrets == .external {
             // As UpTests.externalSecrets: the deployer's variables, generated here.

@@ -40,18 +40,18 @@ private let own = "OWNER,SELECT,INSERT,UPDATE,DELETE"
 /// PostgreSQL's own maintenance database `postgres` is not a service database: the README makes
 /// no rule for it. What is written here is PostgreSQL's default for it (PUBLIC: CONNECT and
 /// TEMPORARY, USAGE on its public schema), kept visible so that a change shows up.
-private let maintenance = [
+let maintenance = [
     "db postgres CONNECT,TEMPORARY: *, PUBLIC",
     "schema postgres.public USAGE: *",
 ]
 
 /// A database's `public` schema keeps PUBLIC's USAGE (PostgreSQL's default; the README forbids
 /// only CONNECT and TEMPORARY to PUBLIC, CONNECT is the gate, and extensions live there).
-private func publicUsage(_ db: String) -> String { "schema \(db).public USAGE: *" }
+func publicUsage(_ db: String) -> String { "schema \(db).public USAGE: *" }
 
 /// db-per-service and per-tenant: one service's database `db` owned by `owner`, read by `readers`
 /// (its users/roles only, for ulm), every table readable by `analytics` when given.
-private func serviceDB(_ db: String, owner: String, tables: [String], readers: [String] = [], analytics: [String] = []) -> [String] {
+func serviceDB(_ db: String, owner: String, tables: [String], readers: [String] = [], analytics: [String] = []) -> [String] {
     var lines = [
         "db \(db) OWNER,CONNECT,TEMPORARY: \(owner)",
         "schema \(db).public OWNER,USAGE,CREATE: \(owner)",

@@ -36,7 +36,7 @@ public struct AppliedState: Codable, Equatable, Sendable {
     }
 
     public static func ports(of plan: Plan) -> [Int] {
-        Array(Set(plan.servers.map(\.port) + plan.instances.compactMap(\.port))).sorted()
+        Array(Set(plan.servers.filter { $0.host == nil }.map(\.port) + plan.instances.compactMap(\.port))).sorted()
     }
 
     public static func load(_ path: String) throws -> AppliedState? {

@@ -15,8 +15,7 @@ extension NativeStack {
             let dropped = before.filter { !now.contains("\($0.role)\u{0}\($0.schema)\u{0}\($0.table)") }
             if dropped.isEmpty { continue }
             let superuser = Superuser(server, secrets: secrets)
-            let conn = try adminConnection(port: server.port, user: superuser.name, password: superuser.password,
-                                           database: parts[1], socket: adminSockets[server.name])
+            let conn = try superuser.connect(database: parts[1], socket: adminSockets[server.name])
             for read in dropped {
                 // Only what still exists: the table may have gone with its service, the role with its reader.
                 let exists = try conn.query("SELECT to_regclass($1) IS NOT NULL AND EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $2)",

@@ -25,7 +25,7 @@ public struct Maintenance: Sendable {
     /// Server name → socket folder where PostgreSQL's superuser logs in by peer authentication.
     public var adminSockets: [String: String] {
         guard let paths else { return [:] }
-        return Dictionary(uniqueKeysWithValues: plan.servers.filter { $0.engine == .postgres }.map { ($0.name, paths.pgRun($0.name)) })
+        return Dictionary(uniqueKeysWithValues: plan.servers.filter { $0.engine == .postgres && $0.host == nil }.map { ($0.name, paths.pgRun($0.name)) })
     }
 
     /// MySQL server name → ovudev's maintenance login over the server's private socket.

@@ -11,7 +11,7 @@ extension NativeStack {
     /// so none is stopped), with the applied state `up` is about to record.
     func takeSeededSnapshot(applied: AppliedState, seeds: [SeedResult]) throws -> SnapshotManifest? {
         guard seeds.contains(where: { $0.outcome == .loaded }),
-              !plan.servers.contains(where: { $0.engine == .mongodb }) else { return nil }
+              !plan.servers.contains(where: { $0.engine == .mongodb || $0.host != nil }) else { return nil }
         progress("snapshot \(Self.seededSnapshot)")
         return try Snapshots(stack: self).save(Self.seededSnapshot, replace: true, applied: applied, holdingLock: true, progress: progress)
     }

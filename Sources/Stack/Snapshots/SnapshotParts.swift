@@ -26,6 +26,9 @@ struct SnapshotPart {
 
     static func parts(of plan: Plan, paths: StackPaths) throws -> [SnapshotPart] {
         try plan.servers.map { server in
+            if let host = server.host {
+                throw SnapshotError.unsupported("server \(server.name) is an existing server at \(host) (servers.\(server.name).host), whose data ovudev does not hold; snapshots cover the servers ovudev runs")
+            }
             switch server.engine {
             case .postgres:
                 return SnapshotPart(server: server, live: paths.pgData(server.name), stored: "postgres/\(server.name)/data", entries: nil,
@@ -58,7 +61,7 @@ struct SnapshotPart {
         case .postgres:
             let socket = stack.adminSockets[server.name]
             let su = Superuser(server, secrets: stack.secrets)
-            let conn = try adminConnection(port: server.port, user: su.name, password: su.password, database: "postgres", socket: socket)
+            let conn = try su.connect(database: "postgres", socket: socket)
             _ = try conn.exec("CHECKPOINT")
         case .redis:
             let r = try RedisConnection(port: server.port, timeoutSeconds: 60)

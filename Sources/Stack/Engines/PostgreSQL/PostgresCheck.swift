@@ -7,11 +7,12 @@ import Topology
 extension Checker {
     func superuserConnection(_ server: PlannedServer, database: String) throws -> PGConnection {
         let superuser = Superuser(server, secrets: secrets)
-        return try adminConnection(port: server.port, user: superuser.name, password: try superuser.requirePassword(), database: database, socket: adminSockets[server.name])
+        _ = try superuser.requirePassword()
+        return try superuser.connect(database: database, socket: adminSockets[server.name])
     }
 
     func login(_ server: PlannedServer, role: PlannedRole, database: String) throws -> PGConnection {
-        try PGConnection(PGConnectionParameters(port: server.port, user: role.name, password: secrets[role.secret.variable], database: database))
+        try PGConnection(PGConnectionParameters(host: server.hostAddress, port: server.port, user: role.name, password: secrets[role.secret.variable], database: database))
     }
 
     /// The role's probe in its own data, and login attempts to a spread of the databases it may not enter.

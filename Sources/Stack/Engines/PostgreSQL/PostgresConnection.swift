@@ -64,11 +64,11 @@ public struct PGConnectionParameters: Sendable, Hashable {
 /// A superuser connection for ovudev's own maintenance: over the server's socket folder by peer
 /// authentication when ovudev runs the server natively (no password round), else — or when the
 /// server still runs with a configuration from before — over TCP with the password.
-func adminConnection(port: Int, user: String, password: String?, database: String, socket: String?) throws -> PGConnection {
+func adminConnection(host: String = "127.0.0.1", port: Int, user: String, password: String?, database: String, socket: String?) throws -> PGConnection {
     if let socket, let conn = try? PGConnection(PGConnectionParameters(host: socket, port: port, user: user, password: nil, database: database)) {
         return conn
     }
-    return try PGConnection(PGConnectionParameters(port: port, user: user, password: password, database: database))
+    return try PGConnection(PGConnectionParameters(host: host, port: port, user: user, password: password, database: database))
 }
 
 /// One libpq connection. Not Sendable: owned by one task at a time.

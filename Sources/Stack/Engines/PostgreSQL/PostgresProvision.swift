@@ -20,7 +20,8 @@ final class ServerRun {
         prefix = labelled ? "\(server.name): " : ""
     }
 
-    var superuser: String { server.superuserName }
+    /// The admin it provisions as (an existing server: the user of its admin URL).
+    var superuser: String { Superuser(server, secrets: provisioner.secrets).name }
 
     func change(_ line: String) { changes.append(prefix + line) }
 

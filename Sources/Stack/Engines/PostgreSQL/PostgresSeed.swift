@@ -177,7 +177,7 @@ extension PostgreSQLEngine {
         guard let password = seeder.secrets[db.secret.variable] else {
             throw SeedError(instance: instance.name, file: "", line: nil, message: "no password for \(db.role) (\(db.secret.variable))")
         }
-        let conn = try PGConnection(PGConnectionParameters(port: server.port, user: db.role, password: password, database: db.database))
+        let conn = try PGConnection(PGConnectionParameters(host: server.hostAddress, port: server.port, user: db.role, password: password, database: db.database))
         let table = seeder.recordTable(db)
         try conn.exec("CREATE TABLE IF NOT EXISTS \(table) (file text PRIMARY KEY, checksum text NOT NULL, rows bigint, loaded_at timestamptz NOT NULL DEFAULT now())")
         let loaded = Dictionary(uniqueKeysWithValues: try conn.exec("SELECT file, checksum FROM \(table)").rows.map { ($0[0]!, $0[1]!) })

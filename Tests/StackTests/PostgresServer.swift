@@ -1,0 +1,1 @@
+../RenderersTests/Support/PostgresServer.swift
