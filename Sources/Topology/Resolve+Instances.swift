@@ -37,7 +37,7 @@ extension Resolver {
                                    tenant: String?, _ builders: ServerBuilders) -> DatabaseAccess {
         let idBase = tenant.map { "\(sqlName($0))_\(sqlName(service.name))" } ?? sqlName(service.name)
         let b = builders.builder(p.server)
-        let role = "\(idBase)_user"
+        let role = roleName(of: service, tenant: tenant)
         b.addRole(role, instance: instanceName)
         b.clients.insert(instanceName)
         var dbName: String
@@ -45,8 +45,8 @@ extension Resolver {
         var prefix: String?
         switch scenario.layout {
         case .singleDB where p.engine == .postgres:
-            dbName = "\(sqlName(topology.project))_db"
-            if scenario.isolation == .schema { schema = sqlName(service.name) } else { prefix = "\(sqlName(service.name))_" }
+            dbName = scenario.database ?? "\(sqlName(topology.project))_db"
+            if scenario.isolation == .schema { schema = db.schema ?? sqlName(service.name) } else { prefix = "\(sqlName(service.name))_" }
         case .perTenant:
             dbName = "\(idBase)_db"
         default:

@@ -85,7 +85,7 @@ extension Resolver {
                     continue
                 }
                 let b = builders[targetAccess.server]!
-                let role = instances[i].tenant.map { "\(sqlName($0))_\(sqlName(service.name))_user" } ?? "\(sqlName(service.name))_user"
+                let role = roleName(of: service, tenant: instances[i].tenant)
                 b.addRole(role, instance: instances[i].name)
                 b.clients.insert(instances[i].name)
                 var database = b.databases[targetAccess.database]!

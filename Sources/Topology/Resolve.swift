@@ -104,7 +104,7 @@ struct Resolver {
                     other.database != nil && placement(of: other).map { $0.server.name == p.server.name } == true
                 }
                 let offset = siblings.firstIndex { $0.name == service.name } ?? 0
-                p.server = Server(name: "\(p.server.name)-\(service.name)", engine: p.engine, version: p.server.version,
+                p.server = Server(name: scenario.serverNames[service.name] ?? "\(p.server.name)-\(service.name)", engine: p.engine, version: p.server.version,
                                   port: p.server.port + offset, image: p.server.image)
             }
             placements[service.name] = p
@@ -116,6 +116,11 @@ struct Resolver {
         guard scenario.servers == .dedicated else { return }
         for name in Set(placements.values.map(\.server.name)) where topology.server(name) != nil {
             fail(scenarioPath + ".servers", "the dedicated server for a service would be named \"\(name)\", which is already a server's name")
+        }
+        let byServer = Dictionary(grouping: placements, by: { $0.value.server.name })
+        for (name, services) in byServer.sorted(by: { $0.key < $1.key }) where services.count > 1 {
+            let names = services.map(\.key).sorted()
+            fail(scenarioPath + ".serverNames", "services \(quoted(names)) would all get the dedicated server \"\(name)\"; name each with \"serverNames\"")
         }
     }
 

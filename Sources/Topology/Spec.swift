@@ -49,8 +49,13 @@ public struct DatabaseSpec: Codable, Sendable, Equatable {
     public var extensions: [String]?
     public var pool: PoolSpec?
     public var urlScheme: String?
+    public var role: String?
+    public var schema: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case server, name, extensions, pool, urlScheme }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, name, extensions, pool, urlScheme
+        case role, schema
+    }
 }
 
 public struct PoolSpec: Codable, Sendable, Equatable {
@@ -84,8 +89,13 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var engines: [String: String]?
     public var analytics: Bool?
     public var portStride: Int?
+    /// single-db: the name of the shared database (default `<project>_db`).
+    public var database: String?
+    /// `servers: dedicated`: service → the name of its server.
+    public var serverNames: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layout, isolation, servers, secrets, engines, analytics, portStride
+        case database, serverNames
     }
 }

@@ -95,10 +95,11 @@ public enum TopologyLoader {
         }
         spec.scenarios = top.map("scenarios") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ScenarioSpec() }
-            let s = ScenarioSpec(
+            var s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
                 analytics: o.bool("analytics"), portStride: o.int("portStride"))
+            readScenarioNames(o, into: &s)
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -119,6 +120,7 @@ public enum TopologyLoader {
                 spec.pool = PoolSpec(size: pool.int("size"), maxOverflow: pool.int("maxOverflow"), timeout: pool.int("timeout"))
                 pool.finish(known: PoolSpec.CodingKeys.allCases.map(\.rawValue))
             }
+            readDatabaseNames(db, into: &spec)
             db.finish(known: DatabaseSpec.CodingKeys.allCases.map(\.rawValue))
             s.database = spec
         } else if o.has("database") {
@@ -163,6 +165,7 @@ final class ObjectReader {
     let position: SourcePosition
     private let members: [(key: String, keyPosition: SourcePosition, value: JSONNode)]
     private let d: Diagnostics
+    var diagnostics: Diagnostics { d }
 
     init?(_ node: JSONNode, path: String, _ d: Diagnostics) {
         self.d = d

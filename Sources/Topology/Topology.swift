@@ -86,6 +86,10 @@ public struct DatabaseNeed: Sendable, Equatable {
     public var extensions: [String]
     public var pool: Pool
     public var urlScheme: String?
+    /// The role's name as written (`madansara_user`); nil for `<svc>_user`.
+    public var role: String? = nil
+    /// The schema's name as written, where the layout gives schemas; nil for `<svc>`.
+    public var schema: String? = nil
 }
 
 public struct Service: Sendable, Equatable {
@@ -151,4 +155,8 @@ public struct Scenario: Sendable, Equatable {
     public var analytics: Bool
     /// Per-tenant: instance ports are the service port + tenant index × stride.
     public var portStride: Int
+    /// single-db: the shared database's name, when the topology names it.
+    public var database: String? = nil
+    /// `servers: dedicated`: service → its server's name, when the topology names it.
+    public var serverNames: [String: String] = [:]
 }

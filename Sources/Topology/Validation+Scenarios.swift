@@ -104,8 +104,11 @@ extension Validator {
             if layout != .perTenant { d.error(path + ".portStride", "applies only to the per-tenant layout") }
             if stride < 1 || stride > 10_000 { d.error(path + ".portStride", "\(stride) is out of range (1-10000)") }
         }
-        return Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
-                        engines: engines, analytics: s.analytics ?? false, portStride: stride)
+        var scenario = Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
+                                engines: engines, analytics: s.analytics ?? false, portStride: stride)
+        validateScenarioNames(s, into: &scenario, path: path)
+        validateServerNames(s, into: &scenario, path: path)
+        return scenario
     }
 
     /// `isolation`, `servers` and `secrets`: known values, for the layouts they apply to.
@@ -158,7 +161,7 @@ extension Validator {
 
     /// Schema isolation gives each service the schema of its name: it must not be one PostgreSQL has.
     private func checkSystemSchemas(scenario name: String, engines: [String: Engine], servers: [Server]) {
-        for (service, serviceSpec) in specServices where serviceSpec.database != nil && Validator.systemSchemas.contains(sqlName(service)) {
+        for (service, serviceSpec) in specServices where serviceSpec.database != nil && serviceSpec.database?.schema == nil && Validator.systemSchemas.contains(sqlName(service)) {
             let engine = engines[service] ?? serviceSpec.database?.server.flatMap { server in servers.first { $0.name == server }?.engine } ?? .postgres
             guard engine == .postgres else { continue }
             d.error(jsonPath("services", service), "in scenario \"\(name)\": the service would get the schema \"\(sqlName(service))\", which every PostgreSQL database already has; rename the service, or use \"isolation\": \"prefix\"",

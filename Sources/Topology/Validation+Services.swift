@@ -27,6 +27,7 @@ extension Validator {
                 migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? []))
         }
         checkCycles(services)
+        checkRoleAndSchemaCollisions()
         return services
     }
 
@@ -64,7 +65,9 @@ extension Validator {
         if let scheme = db.urlScheme, !isURLScheme(scheme) {
             d.error(path + ".database.urlScheme", "\"\(scheme)\" is not a URL scheme (letters, digits, '+', '.', '-', starting with a letter)")
         }
-        return DatabaseNeed(server: db.server, name: db.name, extensions: (db.extensions ?? []).sorted(), pool: pool, urlScheme: db.urlScheme)
+        var need = DatabaseNeed(server: db.server, name: db.name, extensions: (db.extensions ?? []).sorted(), pool: pool, urlScheme: db.urlScheme)
+        validateDatabaseNames(db, into: &need, path: path + ".database")
+        return need
     }
 
     private func serviceDependencies(_ s: ServiceSpec, of name: String, path: String) -> [String] {

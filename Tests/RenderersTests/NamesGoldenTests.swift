@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import Topology
+@testable import Renderers
+
+/// The fixture Tests/Fixtures/names: chosen names (database, roles, schemas, dedicated servers)
+/// and the env contract, rendered as a compose bundle and as Kubernetes manifests for every
+/// scenario, compared with Golden/extra/names/<scenario>/ and Golden/extra/names/k8s-<scenario>/.
+@Suite struct NamesGoldenTests {
+    static var topologyPath: String { "\(Bundles.repoRoot)/Tests/Fixtures/names/ovu.topology.json" }
+    static var goldenDir: String { "\(Bundles.goldenRoot)/extra/names" }
+    static func topology() throws -> Topology { try TopologyLoader.load(path: topologyPath) }
+
+    static func files(_ scenario: String) throws -> [RenderedFile] {
+        let topology = try topology()
+        let plan = try resolve(topology, scenario: scenario)
+        let secrets = Bundles.secrets(for: plan)
+        let bundle = try BundleRenderer(plan: plan, secrets: secrets, templates: try .builtin(), options: Bundles.goldenOptions(scenario)).render()
+        let k8s = try KubernetesRenderer(plan: plan, secrets: secrets, templates: try .builtin(), topologyFile: "ovu.topology.json").render()
+        return bundle.map { RenderedFile(path: "\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
+            + k8s.map { RenderedFile(path: "k8s-\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
+    }
+
+    @Test(arguments: ["single", "split", "dedicated"])
+    func matchesGolden(scenario: String) throws {
+        let files = try Self.files(scenario)
+        let fm = FileManager.default
+        if GoldenTests.recording {
+            try? fm.removeItem(atPath: "\(Self.goldenDir)/\(scenario)")
+            try? fm.removeItem(atPath: "\(Self.goldenDir)/k8s-\(scenario)")
+            for file in files {
+                let path = "\(Self.goldenDir)/\(file.path)"
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
+            }
+            Issue.record("recorded \(files.count) files for names/\(scenario); rerun without OVUDEV_RECORD=1")
+            return
+        }
+        var stored: [String] = []
+        for top in [scenario, "k8s-\(scenario)"] {
+            if let walker = fm.enumerator(atPath: "\(Self.goldenDir)/\(top)") {
+                while let relative = walker.nextObject() as? String {
+                    var isDir: ObjCBool = false
+                    if fm.fileExists(atPath: "\(Self.goldenDir)/\(top)/\(relative)", isDirectory: &isDir), !isDir.boolValue { stored.append("\(top)/\(relative)") }
+                }
+            }
+        }
+        #expect(stored.sorted() == files.map(\.path).sorted(), "Golden/extra/names holds other files than the render")
+        for file in files {
+            guard let expected = try? String(contentsOfFile: "\(Self.goldenDir)/\(file.path)", encoding: .utf8) else { continue }
+            if let diff = firstDifference(expected: expected, actual: file.contents) { Issue.record("\(file.path) differs: \(diff)") }
+        }
+    }
+
+    /// The names reach the plan: the scenario's database, the roles and schemas, the dedicated server.
+    @Test func namesReachThePlan() throws {
+        let topology = try Self.topology()
+        let single = try resolve(topology, scenario: "single")
+        let pg = try #require(single.server("postgres"))
+        #expect(pg.databases.map(\.name) == ["engarde"])
+        #expect(pg.roles.map(\.name) == ["authservice_user", "madansara_user", "web_user"])
+        #expect(pg.databases[0].schemas.map(\.name) == ["auth", "madansara", "web"])
+        #expect(single.instance("web")?.reads.first?.schema == "madansara")
+        #expect(single.backups.targets.map(\.name).contains("engarde.madansara"))
+        // auth's database.name is not used under single-db: a warning naming the scenario key.
+        #expect(topology.warnings.contains(.databaseNameIgnored(service: "auth", scenario: "single", database: "engarde")))
+        let warning = try #require(topology.warnings.first { $0.path == "services.auth.database.name" })
+        #expect(warning.message.contains("scenarios.single.database"))
+
+        let split = try resolve(topology, scenario: "split")
+        #expect(split.server("postgres")?.databases.map(\.name) == ["authservice", "user_db", "web_db"])
+        #expect(split.instance("web")?.reads.first?.schema == "public")
+
+        let dedicated = try resolve(topology, scenario: "dedicated")
+        #expect(dedicated.servers.map(\.name) == ["postgres-auth", "postgres-web", "redis", "user-db"])
+    }
+}

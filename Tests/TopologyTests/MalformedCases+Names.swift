@@ -1,0 +1,50 @@
+// Malformed topologies for the keys that name things (database, role, schema, dedicated servers)
+// and the env contract (params, env, urlScheme per engine, pool, connection budget). Compiled into
+// TopologyTests and CLITests (Tests/CLITests/MalformedCases+Names.swift is a symbolic link).
+import Testing
+
+extension MalformedCase {
+    static let namesAndEnv: [MalformedCase] = [
+        // scenarios.<s>.database
+        .init(name: "scenario database outside single-db", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "database": "engarde" } }"#),
+              path: "scenarios.dev.database", fragment: "applies only to the single-db layout"),
+        .init(name: "scenario database invalid", json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "database": "En-garde" } }"#),
+              path: "scenarios.dev.database", fragment: #"database name "En-garde" is invalid"#),
+        .init(name: "scenario database is a system database", json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "database": "postgres" } }"#),
+              path: "scenarios.dev.database", fragment: "system database"),
+        .init(name: "scenario database not a string", json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "database": 3 } }"#),
+              path: "scenarios.dev.database", fragment: "expected a string"),
+        // services.<svc>.database.role / .schema
+        .init(name: "role invalid", json: F.topology(services: F.services(("auth", #"{ "database": { "role": "Auth-User" } }"#))),
+              path: "services.auth.database.role", fragment: #"role name "Auth-User" is invalid"#),
+        .init(name: "role reserved", json: F.topology(services: F.services(("auth", #"{ "database": { "role": "postgres" } }"#))),
+              path: "services.auth.database.role", fragment: "reserves"),
+        .init(name: "role pg_ prefix", json: F.topology(services: F.services(("auth", #"{ "database": { "role": "pg_auth" } }"#))),
+              path: "services.auth.database.role", fragment: "reserves"),
+        .init(name: "role of two services", json: F.topology(services: F.services(("auth", #"{ "database": { "role": "app" } }"#), ("cart", #"{ "database": { "role": "app" } }"#))),
+              path: "services.cart.database.role", fragment: #"the role "app" is also service "auth"'s"#),
+        .init(name: "role taking another service's default", json: F.topology(services: F.services(("auth", F.auth), ("cart", #"{ "database": { "role": "auth_user" } }"#))),
+              path: "services.cart.database.role", fragment: #"the role "auth_user" is also service "auth"'s"#),
+        .init(name: "roles sharing a password variable", json: F.topology(services: F.services(("auth", #"{ "database": { "role": "app" } }"#), ("cart", #"{ "database": { "role": "app_user" } }"#))),
+              path: "services.cart.database.role", fragment: "APP_DB_PASSWORD"),
+        .init(name: "schema invalid", json: F.topology(services: F.services(("auth", #"{ "database": { "schema": "my schema" } }"#))),
+              path: "services.auth.database.schema", fragment: #"schema name "my schema" is invalid"#),
+        .init(name: "schema public", json: F.topology(services: F.services(("auth", #"{ "database": { "schema": "public" } }"#))),
+              path: "services.auth.database.schema", fragment: "already has"),
+        .init(name: "schema of two services", json: F.topology(services: F.services(("auth", #"{ "database": { "schema": "core" } }"#), ("cart", #"{ "database": { "schema": "core" } }"#))),
+              path: "services.cart.database.schema", fragment: #"the schema "core" is also service "auth"'s"#),
+        // scenarios.<s>.serverNames
+        .init(name: "serverNames without dedicated servers", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "serverNames": { "auth": "auth-db" } } }"#),
+              path: "scenarios.dev.serverNames", fragment: #"applies only with "servers": "dedicated""#),
+        .init(name: "serverNames unknown service", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "servers": "dedicated", "serverNames": { "auht": "auth-db" } } }"#),
+              path: "scenarios.dev.serverNames.auht", fragment: #"unknown service "auht"; did you mean "auth""#),
+        .init(name: "serverNames invalid name", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "servers": "dedicated", "serverNames": { "auth": "Auth DB" } } }"#),
+              path: "scenarios.dev.serverNames.auth", fragment: #"server name "Auth DB" is invalid"#),
+        .init(name: "serverNames duplicate", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "servers": "dedicated", "serverNames": { "auth": "db1", "cart": "db1" } } }"#),
+              path: "scenarios.dev.serverNames.cart", fragment: #"is also the server name of service "auth""#),
+        .init(name: "serverNames a declared server", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "servers": "dedicated", "serverNames": { "auth": "redis" } } }"#),
+              path: "scenarios.dev.serverNames.auth", fragment: "already a server"),
+        .init(name: "serverNames taking another's default", json: F.topology(scenarios: #"{ "dev": { "layout": "db-per-service", "servers": "dedicated", "serverNames": { "auth": "postgres-cart" } } }"#),
+              path: "scenarios.dev.serverNames", fragment: #"would all get the dedicated server "postgres-cart""#),
+    ]
+}
