@@ -56,6 +56,8 @@ public struct PlannedServer: Sendable, Codable, Equatable {
     public var databases: [PlannedDatabase]
     /// Instances that use this server (own data, reads or Redis), sorted.
     public var clients: [String]
+    /// Query parameters added to every URL of the server; nil when none.
+    public var params: [String: String]? = nil
 
     public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
 }

@@ -105,7 +105,7 @@ struct Resolver {
                 }
                 let offset = siblings.firstIndex { $0.name == service.name } ?? 0
                 p.server = Server(name: scenario.serverNames[service.name] ?? "\(p.server.name)-\(service.name)", engine: p.engine, version: p.server.version,
-                                  port: p.server.port + offset, image: p.server.image)
+                                  port: p.server.port + offset, image: p.server.image, params: p.server.params)
             }
             placements[service.name] = p
         }

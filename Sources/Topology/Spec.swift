@@ -21,8 +21,13 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var version: String?
     public var port: Int?
     public var image: String?
+    /// Query parameters for every URL of this server.
+    public var params: [String: String]?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case engine, version, port, image
+        case params
+    }
 }
 
 public struct ServiceSpec: Codable, Sendable, Equatable {
@@ -51,10 +56,12 @@ public struct DatabaseSpec: Codable, Sendable, Equatable {
     public var urlScheme: String?
     public var role: String?
     public var schema: String?
+    /// Query parameters for this service's URLs (over the server's).
+    public var params: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case server, name, extensions, pool, urlScheme
-        case role, schema
+        case role, schema, params
     }
 }
 

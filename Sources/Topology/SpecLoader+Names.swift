@@ -9,5 +9,10 @@ extension TopologyLoader {
     static func readDatabaseNames(_ o: ObjectReader, into s: inout DatabaseSpec) {
         s.role = o.string("role")
         s.schema = o.string("schema")
+        s.params = o.map("params") { n, p in stringValue(n, p, o.diagnostics) }
+    }
+
+    static func readServerExtras(_ o: ObjectReader, into s: inout ServerSpec) {
+        s.params = o.map("params") { n, p in stringValue(n, p, o.diagnostics) }
     }
 }

@@ -81,7 +81,8 @@ public enum TopologyLoader {
         // An entry of the wrong type stays as an empty placeholder, so that its name is still known.
         spec.servers = top.map("servers") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ServerSpec() }
-            let s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            var s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            readServerExtras(o, into: &s)
             o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }

@@ -70,6 +70,8 @@ public struct Server: Sendable, Equatable {
     public var port: Int
     /// Container image, e.g. `postgres:15`.
     public var image: String
+    /// Query parameters added to every URL of the server.
+    public var params: [String: String] = [:]
 }
 
 public struct Pool: Sendable, Equatable, Codable {
@@ -90,6 +92,8 @@ public struct DatabaseNeed: Sendable, Equatable {
     public var role: String? = nil
     /// The schema's name as written, where the layout gives schemas; nil for `<svc>`.
     public var schema: String? = nil
+    /// Query parameters added to the service's URLs; they override the server's.
+    public var params: [String: String] = [:]
 }
 
 public struct Service: Sendable, Equatable {

@@ -86,6 +86,7 @@ extension Validator {
             }
             need.schema = schema
         }
+        need.params = validateParams(db.params, path + ".params")
     }
 
     /// The role of a service as resolved without tenant: its `database.role`, else `<svc>_user`.

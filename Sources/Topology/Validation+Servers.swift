@@ -37,6 +37,8 @@ extension Validator {
         if s.image != nil && !isImageReference(image) {
             d.error(path + ".image", "image \"\(image)\" is not a valid image reference")
         }
-        return Server(name: name, engine: engine, version: version, port: port, image: image)
+        var server = Server(name: name, engine: engine, version: version, port: port, image: image)
+        server.params = validateParams(s.params, path + ".params")
+        return server
     }
 }

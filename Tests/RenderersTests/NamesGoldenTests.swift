@@ -52,6 +52,18 @@ import Topology
         }
     }
 
+    /// Parameters are percent-encoded per URL rules, the service's over the server's, sorted by key.
+    @Test func paramsArePercentEncoded() throws {
+        let plan = try resolve(try Self.topology(), scenario: "single")
+        func text(_ instance: String, _ key: String) -> String? {
+            plan.instance(instance)?.environment.first { $0.key == key }?.host.parts.compactMap { if case let .text(t) = $0 { return t } else { return nil } }.joined(separator: "•")
+        }
+        #expect(text("user", "DATABASE_URL") == "postgresql://madansara_user:•@127.0.0.1:5532/engarde?application_name=user%20svc%261%2F%C3%BC&options=-c%20search_path%3Dmadansara%2Cpublic&sslmode=disable")
+        #expect(text("auth", "DATABASE_URL") == "postgresql://authservice_user:•@127.0.0.1:5532/engarde?application_name=engarde&sslmode=disable")
+        #expect(urlQueryComponent("a b=c&d+e%f") == "a%20b%3Dc%26d%2Be%25f")
+        #expect(urlQueryComponent("-._~AZaz09") == "-._~AZaz09")
+    }
+
     /// The names reach the plan: the scenario's database, the roles and schemas, the dedicated server.
     @Test func namesReachThePlan() throws {
         let topology = try Self.topology()

@@ -48,3 +48,16 @@ extension MalformedCase {
               path: "scenarios.dev.serverNames", fragment: #"would all get the dedicated server "postgres-cart""#),
     ]
 }
+
+extension MalformedCase {
+    static let params: [MalformedCase] = [
+        .init(name: "server params not an object", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "params": "sslmode=require" }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.params", fragment: "expected an object"),
+        .init(name: "server param name invalid", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "params": { "ssl mode": "require" } }, "redis": { "engine": "redis" } }"#),
+              path: #"servers.postgres.params."ssl mode""#, fragment: #"parameter name "ssl mode" is invalid"#),
+        .init(name: "server param value not a string", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "params": { "connect_timeout": 5 } }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.params.connect_timeout", fragment: "expected a string"),
+        .init(name: "service param value with a line break", json: F.topology(services: F.services(("auth", #"{ "database": { "params": { "options": "-c a=b\n-c c=d" } } }"#))),
+              path: "services.auth.database.params.options", fragment: "on one line"),
+    ]
+}
