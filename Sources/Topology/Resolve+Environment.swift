@@ -5,7 +5,8 @@ extension Resolver {
         let instanceByName = Dictionary(uniqueKeysWithValues: instances.map { ($0.name, $0) })
         var instances = instances
         for i in instances.indices {
-            instances[i].environment = environment(for: instances[i], servers: serverByName, instances: instanceByName)
+            let computed = environment(for: instances[i], servers: serverByName, instances: instanceByName)
+            instances[i].environment = computed + extraEnvironment(for: instances[i], computed: computed)
         }
         return instances
     }

@@ -42,9 +42,12 @@ public struct ServiceSpec: Codable, Sendable, Equatable {
     public var command: String?
     public var health: String?
     public var seed: [String]?
+    /// Extra variables; `${NAME}` refers to a variable ovudev computes.
+    public var env: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case port, path, image, database, redis, dependsOn, reads, migrate, command, health, seed
+        case env
     }
 }
 

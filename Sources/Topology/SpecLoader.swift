@@ -145,6 +145,7 @@ public enum TopologyLoader {
         s.command = o.string("command")
         s.health = o.string("health")
         s.seed = o.stringArray("seed")
+        s.env = o.map("env") { n, p in stringValue(n, p, d) }
         o.finish(known: ServiceSpec.CodingKeys.allCases.map(\.rawValue))
         return s
     }

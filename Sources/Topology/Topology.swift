@@ -113,12 +113,14 @@ public struct Service: Sendable, Equatable {
     public var command: String?
     public var health: String?
     public var seed: [String]
+    /// `env`: extra variables by name, their values as written (with `${NAME}` references).
+    public var env: [String: String] = [:]
 
     public static func == (a: Service, b: Service) -> Bool {
         a.name == b.name && a.port == b.port && a.path == b.path && a.image == b.image && a.database == b.database
             && a.redisIndex == b.redisIndex && a.redisServer == b.redisServer && a.dependsOn == b.dependsOn
             && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
-            && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed
+            && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed && a.env == b.env
     }
 }
 

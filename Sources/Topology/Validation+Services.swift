@@ -21,10 +21,11 @@ extension Validator {
             let dependsOn = serviceDependencies(s, of: name, path: path)
             let reads = serviceReads(s, of: name, path: path)
             checkCommandsAndPaths(s, path: path)
+            let env = validateExtraEnv(s.env, path + ".env")
             services.append(Service(
                 name: name, port: s.port, path: s.path, image: s.image, database: database,
                 redisIndex: redisIndexes[name], redisServer: redisServer, dependsOn: dependsOn.sorted(), reads: reads,
-                migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? []))
+                migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? [], env: env))
         }
         checkCycles(services)
         checkRoleAndSchemaCollisions()

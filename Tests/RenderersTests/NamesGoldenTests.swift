@@ -64,6 +64,43 @@ import Topology
         #expect(urlQueryComponent("-._~AZaz09") == "-._~AZaz09")
     }
 
+    /// Extra variables: references copied (secrets stay references), text kept as written; every
+    /// reader of each format (python-dotenv, sh, docker-compose) gets exactly the Plan's value.
+    @Test func extraEnvironmentReadsAlike() throws {
+        let plan = try resolve(try Self.topology(), scenario: "single")
+        let user = try #require(plan.instance("user"))
+        func value(_ key: String) -> EnvVar? { user.environment.first { $0.key == key } }
+        #expect(value("USER_SERVICE_DATABASE_URL")?.host == value("DATABASE_URL")?.host)
+        #expect(value("USER_SERVICE_DATABASE_URL")?.network == value("DATABASE_URL")?.network)
+        #expect(value("DATABASE_POOL_SIZE")?.host == .text("5"))
+        #expect(value("CACHE_URL")?.network == .text("redis://redis:6379/0/cache?user=madansara_user"))
+        #expect(value("GREETING")?.host == .text(#"a "quoted" $HOME #x & 50% $(date) `id`"#))
+
+        try Tools.require("docker-compose")
+        try Tools.requirePythonModules()
+        let root = try Bundles.temporaryDirectory("names-env")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let bundle = "\(root)/render/single"
+        let secrets = Bundles.secrets(for: plan)
+        let files = try BundleRenderer(plan: plan, secrets: secrets, templates: try .builtin(),
+                                       options: RenderOptions(topologyFile: "ovu.topology.json", bundleDirectory: bundle, projectFromBundle: "../..", backupsDirectory: "\(root)/backups")).render()
+        try BundleWriter.write(files, to: bundle)
+        let values = Bundles.fixedSecretValues(plan)
+        var expected: [String: [String: String]] = [:]
+        for instance in plan.instances {
+            expected["\(bundle)/\(instance.envFile)"] = Dictionary(uniqueKeysWithValues: instance.environment.compactMap { v in Bundles.expectedHostValue(v.host, secrets: values).map { (v.key, $0) } })
+        }
+        let validators = ValidatorTests()
+        try validators.checkReadersAgree(expected, directory: root, label: "names/single")
+        let quiet = try Tools.run(["docker-compose", "-f", "docker-compose.yml", "config", "-q"], in: bundle)
+        #expect(quiet.status == 0, "\(quiet.output)")
+        let environments = try validators.composeEnvironments(directory: bundle)
+        for instance in plan.instances {
+            let want = Dictionary(uniqueKeysWithValues: instance.environment.map { ($0.key, Bundles.expectedHostValue($0.network, secrets: values) ?? "<missing>") })
+            if let d = validators.mapDifference(want: want, got: environments[instance.name]) { Issue.record("\(instance.name): \(d)") }
+        }
+    }
+
     /// The names reach the plan: the scenario's database, the roles and schemas, the dedicated server.
     @Test func namesReachThePlan() throws {
         let topology = try Self.topology()

@@ -61,3 +61,24 @@ extension MalformedCase {
               path: "services.auth.database.params.options", fragment: "on one line"),
     ]
 }
+
+extension MalformedCase {
+    static let env: [MalformedCase] = [
+        .init(name: "env not an object", json: F.topology(services: F.services(("auth", #"{ "env": ["A=1"] }"#))),
+              path: "services.auth.env", fragment: "expected an object"),
+        .init(name: "env name invalid", json: F.topology(services: F.services(("auth", #"{ "env": { "1ST": "x" } }"#))),
+              path: "services.auth.env.1ST", fragment: #"variable name "1ST" is invalid"#),
+        .init(name: "env name OVU_", json: F.topology(services: F.services(("auth", #"{ "env": { "OVU_MINE": "x" } }"#))),
+              path: "services.auth.env.OVU_MINE", fragment: "ovudev's"),
+        .init(name: "env value with a single quote", json: F.topology(services: F.services(("auth", #"{ "env": { "A": "it's" } }"#))),
+              path: "services.auth.env.A", fragment: "single quote"),
+        .init(name: "env value unterminated reference", json: F.topology(services: F.services(("auth", #"{ "database": {}, "env": { "A": "${DATABASE_URL" } }"#))),
+              path: "services.auth.env.A", fragment: "without a closing"),
+        .init(name: "env unknown reference", json: F.topology(services: F.services(("auth", #"{ "database": {}, "env": { "A": "${DATABASE_ULR}" } }"#))),
+              path: "services.auth.env.A", fragment: #"unknown reference ${DATABASE_ULR}; did you mean "DATABASE_URL""#),
+        .init(name: "env reference absent in a layout", json: F.topology(services: F.services(("auth", #"{ "database": {}, "env": { "A": "${TABLE_PREFIX}" } }"#))),
+              path: "services.auth.env.A", fragment: "unknown reference ${TABLE_PREFIX}"),
+        .init(name: "env name computed by ovudev", json: F.topology(services: F.services(("auth", #"{ "database": {}, "env": { "DATABASE_URL": "x" } }"#))),
+              path: "services.auth.env.DATABASE_URL", fragment: "is a variable ovudev computes"),
+    ]
+}
