@@ -50,6 +50,8 @@ extension Resolver {
             add("DB_POOL_SIZE", String(db.pool.size))
             add("DB_MAX_OVERFLOW", String(db.pool.maxOverflow))
             add("DB_POOL_TIMEOUT", String(db.pool.timeout))
+            if let prePing = db.pool.prePing { add("DB_POOL_PRE_PING", prePing ? "true" : "false") }
+            if let recycle = db.pool.recycle { add("DB_POOL_RECYCLE", String(recycle)) }
         }
         if let slot = instance.redis, let server = servers[slot.server] {
             let query = urlQuery(server.params ?? [:])
@@ -65,7 +67,7 @@ extension Resolver {
         for read in instance.reads {
             guard let server = servers[read.server] else { continue }
             // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
-            let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: .postgres)
+            let scheme = urlScheme(topology.service(instance.service)?.database, for: .postgres)
             add("\(envName(read.service))_READ_DATABASE_URL",
                 url(scheme, role: read.role, secret: read.secret, host: "127.0.0.1", port: server.port, database: read.database, engine: .postgres,
                     params: params(server, instance.service)),

@@ -73,7 +73,7 @@ extension Resolver {
         if p.engine != .postgres && !db.extensions.isEmpty {
             fail("services.\(service.name).database.extensions", "extensions are PostgreSQL's; service \"\(service.name)\" runs on \(p.engine.rawValue) here")
         }
-        let scheme = urlScheme(db.urlScheme, for: p.engine)
+        let scheme = urlScheme(db, for: p.engine)
         return DatabaseAccess(server: p.server.name, engine: p.engine, database: dbName, schema: schema, tablePrefix: prefix,
                               role: role, secret: roleSecret(role), urlScheme: scheme, pool: db.pool, extensions: db.extensions)
     }

@@ -127,9 +127,10 @@ struct Resolver {
     /// A service's `urlScheme` applies while its data is on the engine the scheme names
     /// (`postgresql+asyncpg` on PostgreSQL); a scenario that moves it to another engine gets
     /// that engine's plain scheme.
-    func urlScheme(_ requested: String?, for engine: Engine) -> String {
+    func urlScheme(_ db: DatabaseNeed?, for engine: Engine) -> String {
         let plain = engine == .postgres ? "postgresql" : engine.rawValue
-        guard let requested else { return plain }
+        if let db, !db.urlSchemes.isEmpty { return db.urlSchemes[engine] ?? plain }
+        guard let requested = db?.urlScheme else { return plain }
         let family = requested.split(separator: "+").first.map(String.init) ?? requested
         let matches: Bool
         switch engine {

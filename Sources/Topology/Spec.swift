@@ -61,6 +61,8 @@ public struct DatabaseSpec: Codable, Sendable, Equatable {
     public var schema: String?
     /// Query parameters for this service's URLs (over the server's).
     public var params: [String: String]?
+    /// `urlScheme` written as a map: engine → scheme.
+    public var urlSchemes: [String: String]? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case server, name, extensions, pool, urlScheme
@@ -72,8 +74,13 @@ public struct PoolSpec: Codable, Sendable, Equatable {
     public var size: Int?
     public var maxOverflow: Int?
     public var timeout: Int?
+    public var prePing: Bool?
+    public var recycle: Int?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case size, maxOverflow, timeout }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case size, maxOverflow, timeout
+        case prePing, recycle
+    }
 }
 
 public struct RedisSpec: Codable, Sendable, Equatable {

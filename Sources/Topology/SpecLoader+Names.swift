@@ -10,6 +10,14 @@ extension TopologyLoader {
         s.role = o.string("role")
         s.schema = o.string("schema")
         s.params = o.map("params") { n, p in stringValue(n, p, o.diagnostics) }
+        if isObject(o.node("urlScheme")) {
+            s.urlSchemes = o.map("urlScheme") { n, p in stringValue(n, p, o.diagnostics) }
+        }
+    }
+
+    static func isObject(_ node: JSONNode?) -> Bool {
+        if case .object = node?.value { return true }
+        return false
     }
 
     static func readServerExtras(_ o: ObjectReader, into s: inout ServerSpec) {

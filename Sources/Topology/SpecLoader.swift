@@ -116,9 +116,11 @@ public enum TopologyLoader {
         s.path = o.string("path")
         s.image = o.string("image")
         if let db = o.object("database") {
-            var spec = DatabaseSpec(server: db.string("server"), name: db.string("name"), extensions: db.stringArray("extensions"), urlScheme: db.string("urlScheme"))
+            var spec = DatabaseSpec(server: db.string("server"), name: db.string("name"), extensions: db.stringArray("extensions"),
+                                    urlScheme: isObject(db.node("urlScheme")) ? nil : db.string("urlScheme"))
             if let pool = db.object("pool") {
-                spec.pool = PoolSpec(size: pool.int("size"), maxOverflow: pool.int("maxOverflow"), timeout: pool.int("timeout"))
+                spec.pool = PoolSpec(size: pool.int("size"), maxOverflow: pool.int("maxOverflow"), timeout: pool.int("timeout"),
+                                     prePing: pool.bool("prePing"), recycle: pool.int("recycle"))
                 pool.finish(known: PoolSpec.CodingKeys.allCases.map(\.rawValue))
             }
             readDatabaseNames(db, into: &spec)
@@ -187,7 +189,7 @@ final class ObjectReader {
 
     func childPath(_ key: String) -> String { jsonPath(path, key) }
 
-    private func node(_ key: String) -> JSONNode? {
+    func node(_ key: String) -> JSONNode? {
         members.first { $0.key == key }?.value
     }
 

@@ -78,6 +78,10 @@ public struct Pool: Sendable, Equatable, Codable {
     public var size: Int
     public var maxOverflow: Int
     public var timeout: Int
+    /// `DB_POOL_PRE_PING`, when the topology sets it.
+    public var prePing: Bool? = nil
+    /// `DB_POOL_RECYCLE` (seconds), when the topology sets it.
+    public var recycle: Int? = nil
     public static let standard = Pool(size: 5, maxOverflow: 10, timeout: 30)
 }
 
@@ -94,6 +98,8 @@ public struct DatabaseNeed: Sendable, Equatable {
     public var schema: String? = nil
     /// Query parameters added to the service's URLs; they override the server's.
     public var params: [String: String] = [:]
+    /// `urlScheme` per engine (`{"postgres": "postgresql+asyncpg", "mysql": "mysql+aiomysql"}`).
+    public var urlSchemes: [Engine: String] = [:]
 }
 
 public struct Service: Sendable, Equatable {

@@ -87,6 +87,17 @@ extension Validator {
             need.schema = schema
         }
         need.params = validateParams(db.params, path + ".params")
+        for (key, scheme) in (db.urlSchemes ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let at = jsonPath(path + ".urlScheme", key)
+            guard let engine = Engine(rawValue: key), engine.holdsDatabases else {
+                d.error(at, "unknown database engine \"\(key)\"\(didYouMean(key, among: ["postgres", "mysql", "mongodb"])) (allowed: postgres, mysql, mongodb)", at: d.keyPositions[at])
+                continue
+            }
+            if !isURLScheme(scheme) {
+                d.error(at, "\"\(scheme)\" is not a URL scheme (letters, digits, '+', '.', '-', starting with a letter)")
+            }
+            need.urlSchemes[engine] = scheme
+        }
     }
 
     /// The role of a service as resolved without tenant: its `database.role`, else `<svc>_user`.

@@ -56,12 +56,13 @@ extension Validator {
         }
         var pool = Pool.standard
         if let p = db.pool {
-            for (key, value, minimum) in [("size", p.size, 1), ("maxOverflow", p.maxOverflow, 0), ("timeout", p.timeout, 1)] {
+            for (key, value, minimum) in [("size", p.size, 1), ("maxOverflow", p.maxOverflow, 0), ("timeout", p.timeout, 1), ("recycle", p.recycle, 1)] {
                 if let value, value < minimum || value > 100_000 {
                     d.error(path + ".database.pool.\(key)", "\(value) is out of range (\(minimum)-100000)")
                 }
             }
-            pool = Pool(size: p.size ?? pool.size, maxOverflow: p.maxOverflow ?? pool.maxOverflow, timeout: p.timeout ?? pool.timeout)
+            pool = Pool(size: p.size ?? pool.size, maxOverflow: p.maxOverflow ?? pool.maxOverflow, timeout: p.timeout ?? pool.timeout,
+                        prePing: p.prePing, recycle: p.recycle)
         }
         if let scheme = db.urlScheme, !isURLScheme(scheme) {
             d.error(path + ".database.urlScheme", "\"\(scheme)\" is not a URL scheme (letters, digits, '+', '.', '-', starting with a letter)")

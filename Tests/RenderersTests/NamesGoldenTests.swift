@@ -21,7 +21,7 @@ import Topology
             + k8s.map { RenderedFile(path: "k8s-\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
     }
 
-    @Test(arguments: ["single", "split", "dedicated"])
+    @Test(arguments: ["single", "split", "dedicated", "moved"])
     func matchesGolden(scenario: String) throws {
         let files = try Self.files(scenario)
         let fm = FileManager.default
@@ -59,7 +59,7 @@ import Topology
             plan.instance(instance)?.environment.first { $0.key == key }?.host.parts.compactMap { if case let .text(t) = $0 { return t } else { return nil } }.joined(separator: "•")
         }
         #expect(text("user", "DATABASE_URL") == "postgresql://madansara_user:•@127.0.0.1:5532/engarde?application_name=user%20svc%261%2F%C3%BC&options=-c%20search_path%3Dmadansara%2Cpublic&sslmode=disable")
-        #expect(text("auth", "DATABASE_URL") == "postgresql://authservice_user:•@127.0.0.1:5532/engarde?application_name=engarde&sslmode=disable")
+        #expect(text("auth", "DATABASE_URL") == "postgresql+asyncpg://authservice_user:•@127.0.0.1:5532/engarde?application_name=engarde&sslmode=disable")
         #expect(urlQueryComponent("a b=c&d+e%f") == "a%20b%3Dc%26d%2Be%25f")
         #expect(urlQueryComponent("-._~AZaz09") == "-._~AZaz09")
     }
@@ -99,6 +99,20 @@ import Topology
             let want = Dictionary(uniqueKeysWithValues: instance.environment.map { ($0.key, Bundles.expectedHostValue($0.network, secrets: values) ?? "<missing>") })
             if let d = validators.mapDifference(want: want, got: environments[instance.name]) { Issue.record("\(instance.name): \(d)") }
         }
+    }
+
+    /// `urlScheme` per engine follows the service to the engine a scenario puts it on; the pool's
+    /// pre-ping and recycle become variables.
+    @Test func urlSchemePerEngineAndPoolVariables() throws {
+        let topology = try Self.topology()
+        func env(_ scenario: String, _ key: String) throws -> String? {
+            try resolve(topology, scenario: scenario).instance("auth")?.environment.first { $0.key == key }?.host.parts.compactMap { if case let .text(t) = $0 { return t } else { return nil } }.first
+        }
+        #expect(try env("split", "DATABASE_URL") == "postgresql+asyncpg://authservice_user:")
+        #expect(try env("moved", "DATABASE_URL") == "mysql+aiomysql://authservice_user:")
+        #expect(try env("split", "DB_POOL_PRE_PING") == "true")
+        #expect(try env("split", "DB_POOL_RECYCLE") == "1800")
+        #expect(try resolve(topology, scenario: "split").instance("web")?.environment.contains { $0.key == "DB_POOL_PRE_PING" } == false)
     }
 
     /// The names reach the plan: the scenario's database, the roles and schemas, the dedicated server.

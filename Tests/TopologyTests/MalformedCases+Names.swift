@@ -82,3 +82,20 @@ extension MalformedCase {
               path: "services.auth.env.DATABASE_URL", fragment: "is a variable ovudev computes"),
     ]
 }
+
+extension MalformedCase {
+    static let schemesAndPools: [MalformedCase] = [
+        .init(name: "urlScheme map with an unknown engine", json: F.topology(services: F.services(("auth", #"{ "database": { "urlScheme": { "postgress": "postgresql+asyncpg" } } }"#))),
+              path: "services.auth.database.urlScheme.postgress", fragment: #"unknown database engine "postgress"; did you mean "postgres""#),
+        .init(name: "urlScheme map with redis", json: F.topology(services: F.services(("auth", #"{ "database": { "urlScheme": { "redis": "rediss" } } }"#))),
+              path: "services.auth.database.urlScheme.redis", fragment: "unknown database engine"),
+        .init(name: "urlScheme map with a bad scheme", json: F.topology(services: F.services(("auth", #"{ "database": { "urlScheme": { "mysql": "mysql aiomysql" } } }"#))),
+              path: "services.auth.database.urlScheme.mysql", fragment: "is not a URL scheme"),
+        .init(name: "urlScheme map value not a string", json: F.topology(services: F.services(("auth", #"{ "database": { "urlScheme": { "mysql": 1 } } }"#))),
+              path: "services.auth.database.urlScheme.mysql", fragment: "expected a string"),
+        .init(name: "pool prePing not a boolean", json: F.topology(services: F.services(("auth", #"{ "database": { "pool": { "prePing": "yes" } } }"#))),
+              path: "services.auth.database.pool.prePing", fragment: "expected true or false"),
+        .init(name: "pool recycle zero", json: F.topology(services: F.services(("auth", #"{ "database": { "pool": { "recycle": 0 } } }"#))),
+              path: "services.auth.database.pool.recycle", fragment: "out of range"),
+    ]
+}
