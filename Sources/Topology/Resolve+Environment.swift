@@ -73,6 +73,8 @@ extension Resolver {
                     params: params(server, instance.service)),
                 url(scheme, role: read.role, secret: read.secret, host: server.name, port: server.containerPort, database: read.database, engine: .postgres,
                     params: params(server, instance.service)))
+            // The schema that holds the owner's tables in this layout (`ulm` in single-db, `public` in its own database).
+            add("\(envName(read.service))_READ_SCHEMA", read.schema)
         }
         return env
     }
