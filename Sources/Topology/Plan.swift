@@ -58,6 +58,8 @@ public struct PlannedServer: Sendable, Codable, Equatable {
     public var clients: [String]
     /// Query parameters added to every URL of the server; nil when none.
     public var params: [String: String]? = nil
+    /// PostgreSQL/MySQL `max_connections`: at least the roles' connection limits and ovudev's own.
+    public var maxConnections: Int? = nil
 
     public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
 }
@@ -69,6 +71,8 @@ public struct PlannedRole: Sendable, Codable, Equatable {
     public var instance: String?
     /// Read-only roles (analytics) may not own anything.
     public var readOnly: Bool
+    /// `CONNECTION LIMIT` (MySQL `MAX_USER_CONNECTIONS`): the instance's pool size + maxOverflow.
+    public var connectionLimit: Int? = nil
 }
 
 public struct PlannedDatabase: Sendable, Codable, Equatable {

@@ -47,7 +47,8 @@ final class ServerBuilders {
             name: server.name, engine: server.engine, version: server.version, image: server.image, port: server.port,
             containerPort: server.engine.containerPort, superuser: superuser,
             superuserSecret: superuser == nil ? nil : SecretRef(variable: "\(envName(server.name))_SUPERUSER_PASSWORD"),
-            redisDatabases: nil, roles: [], databases: [], clients: [], params: server.params.isEmpty ? nil : server.params))
+            redisDatabases: nil, roles: [], databases: [], clients: [], params: server.params.isEmpty ? nil : server.params,
+            maxConnections: server.maxConnections))
         byName[server.name] = b
         return b
     }

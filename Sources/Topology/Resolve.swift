@@ -80,6 +80,7 @@ struct Resolver {
         grantReads(&instances, made.access, builders)
         if scenario.analytics { grantAnalytics(builders) }
         sizeRedisServers(instances, builders)
+        applyConnectionBudget(builders)
         let servers = builders.frozen()
 
         checkIdentifiers(servers)
@@ -105,7 +106,8 @@ struct Resolver {
                 }
                 let offset = siblings.firstIndex { $0.name == service.name } ?? 0
                 p.server = Server(name: scenario.serverNames[service.name] ?? "\(p.server.name)-\(service.name)", engine: p.engine, version: p.server.version,
-                                  port: p.server.port + offset, image: p.server.image, params: p.server.params)
+                                  port: p.server.port + offset, image: p.server.image, params: p.server.params,
+                                  maxConnections: p.server.maxConnections)
             }
             placements[service.name] = p
         }

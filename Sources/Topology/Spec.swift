@@ -23,10 +23,12 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var image: String?
     /// Query parameters for every URL of this server.
     public var params: [String: String]?
+    /// PostgreSQL/MySQL `max_connections`: the pools of the server's services must fit.
+    public var maxConnections: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case engine, version, port, image
-        case params
+        case params, maxConnections
     }
 }
 

@@ -22,5 +22,6 @@ extension TopologyLoader {
 
     static func readServerExtras(_ o: ObjectReader, into s: inout ServerSpec) {
         s.params = o.map("params") { n, p in stringValue(n, p, o.diagnostics) }
+        s.maxConnections = o.int("maxConnections")
     }
 }

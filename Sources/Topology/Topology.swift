@@ -72,6 +72,8 @@ public struct Server: Sendable, Equatable {
     public var image: String
     /// Query parameters added to every URL of the server.
     public var params: [String: String] = [:]
+    /// `max_connections` as written; nil: 100, or what the pools need when that is more.
+    public var maxConnections: Int? = nil
 }
 
 public struct Pool: Sendable, Equatable, Codable {

@@ -115,6 +115,22 @@ import Topology
         #expect(try resolve(topology, scenario: "split").instance("web")?.environment.contains { $0.key == "DB_POOL_PRE_PING" } == false)
     }
 
+    /// Each role's CONNECTION LIMIT is its pool; the server's max_connections is the one written,
+    /// or 100 grown to what the pools need.
+    @Test func connectionBudget() throws {
+        let topology = try Self.topology()
+        let single = try resolve(topology, scenario: "single")
+        #expect(single.server("postgres")?.maxConnections == 80)
+        #expect(single.server("postgres")?.roles.map { "\($0.name) \($0.connectionLimit ?? -1)" } == ["authservice_user 12", "madansara_user 15", "web_user 15"])
+        let dedicated = try resolve(topology, scenario: "dedicated")
+        #expect(dedicated.server("user-db")?.maxConnections == 80)
+        #expect(try resolve(topology, scenario: "moved").server("mysql")?.maxConnections == 100)
+        #expect(try resolve(topology, scenario: "moved").server("mysql")?.roles.first?.connectionLimit == 12)
+        // The example's per-tenant scenario needs more than 100 without saying so: the server grows.
+        let saas = try resolve(try Bundles.topology(), scenario: "saas")
+        #expect(saas.server("postgres")?.maxConnections == 2 * (30 + 15 + 15 + 15) + ovudevConnections)
+    }
+
     /// The names reach the plan: the scenario's database, the roles and schemas, the dedicated server.
     @Test func namesReachThePlan() throws {
         let topology = try Self.topology()

@@ -99,3 +99,17 @@ extension MalformedCase {
               path: "services.auth.database.pool.recycle", fragment: "out of range"),
     ]
 }
+
+extension MalformedCase {
+    static let budget: [MalformedCase] = [
+        .init(name: "pools over maxConnections", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "maxConnections": 40 }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.maxConnections", fragment: #"the pools on server "postgres" need 50 connections (auth 15, cart 15, and 20 for ovudev), more than its maxConnections 40"#),
+        .init(name: "pools over maxConnections per tenant", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "maxConnections": 60 }, "redis": { "engine": "redis" } }"#,
+                                                                            scenarios: #"{ "dev": { "layout": "per-tenant" } }"#),
+              path: "servers.postgres.maxConnections", fragment: "need 80 connections (auth-acme 15, auth-globex 15, cart-acme 15, cart-globex 15"),
+        .init(name: "maxConnections on redis", json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis", "maxConnections": 50 } }"#),
+              path: "servers.redis.maxConnections", fragment: "applies to postgres and mysql servers"),
+        .init(name: "maxConnections out of range", json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "maxConnections": 5 }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.maxConnections", fragment: "out of range"),
+    ]
+}

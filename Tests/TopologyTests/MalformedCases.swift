@@ -63,7 +63,7 @@ extension MalformedCase {
     typealias F = Fixture
 
     static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references
-        + engines + scenarios + types + backups + identifiers + syntax + namesAndEnv + params + env + schemesAndPools
+        + engines + scenarios + types + backups + identifiers + syntax + namesAndEnv + params + env + schemesAndPools + budget
 
     static let unknownKeys: [MalformedCase] = [
         .init(name: "unknown top-level key", json: F.topology(extra: [#""projct": "x""#]),

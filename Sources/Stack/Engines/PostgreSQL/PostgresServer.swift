@@ -60,7 +60,7 @@ extension NativeEngine {
             listen_addresses = '127.0.0.1'
             port = \(server.port)
             unix_socket_directories = \(quoted(run))
-            max_connections = 200
+            max_connections = \(server.maxConnections ?? 200)
             hba_file = \(quoted("\(data)/ovudev_hba.conf"))
             ident_file = \(quoted("\(data)/ovudev_ident.conf"))
 

@@ -5,7 +5,7 @@
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'authservice_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authservice_user')\gexec
-ALTER ROLE authservice_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'pwAuthserviceDbPassword7';
+ALTER ROLE authservice_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 12 PASSWORD 'pwAuthserviceDbPassword7';
 
 -- Database authservice
 SELECT format('CREATE DATABASE %I OWNER %I', 'authservice', 'authservice_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'authservice')\gexec

@@ -3,7 +3,7 @@
 
 -- Users: one per service instance
 CREATE USER IF NOT EXISTS 'authservice_user'@'%' IDENTIFIED BY 'pwAuthserviceDbPassword7';
-ALTER USER 'authservice_user'@'%' IDENTIFIED BY 'pwAuthserviceDbPassword7';
+ALTER USER 'authservice_user'@'%' IDENTIFIED BY 'pwAuthserviceDbPassword7' WITH MAX_USER_CONNECTIONS 12;
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'authservice_user'@'%';
 
 -- Database authservice
