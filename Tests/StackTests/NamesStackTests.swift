@@ -40,3 +40,72 @@ import Topology
         #expect(try admin.exec("SELECT rolname FROM pg_roles WHERE rolname LIKE '%ulm%' OR rolname = 'identity_user'").column("rolname") == ["identity_user"])
     }
 }
+
+/// URL parameters, extra variables, pool settings and the connection budget on a running stack:
+/// what the service process gets in its environment, what libpq makes of the URL, the roles'
+/// CONNECTION LIMIT and the server's max_connections.
+@Suite struct EnvContractStackTests {
+    static func environ(_ pid: Int32) throws -> [String: String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+        var env: [String: String] = [:]
+        for entry in data.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let eq = text.firstIndex(of: "=") else { continue }
+            env[String(text[..<eq])] = String(text[text.index(after: eq)...])
+        }
+        return env
+    }
+
+    @Test func paramsEnvAndLimitsReachTheRunningStack() throws {
+        let project = try TempProject { json in
+            var servers = json["servers"] as! [String: [String: Any]]
+            servers["postgres"]!["params"] = ["application_name": "ovu dev&1"]
+            servers["postgres"]!["maxConnections"] = 180
+            json["servers"] = servers
+            var services = json["services"] as! [String: [String: Any]]
+            var db = services["ulm"]!["database"] as! [String: Any]
+            db["params"] = ["options": "-c statement_timeout=4321"]
+            var pool = db["pool"] as! [String: Any]
+            pool["prePing"] = true
+            pool["recycle"] = 60
+            db["pool"] = pool
+            services["ulm"]!["database"] = db
+            services["ulm"]!["env"] = ["ULM_DB": "${DATABASE_URL}", "GREETING": "a b $HOME #1", "POOL": "${DB_POOL_SIZE}+${DB_MAX_OVERFLOW}"]
+            json["services"] = services
+        }
+        defer { project.close() }
+        let stack = try project.stack("dev")
+        let report = try stack.up()
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+
+        let status = stack.status().instances
+        let ulmPid = try #require(status.first { $0.instance == "ulm" }?.pid)
+        let aamPid = try #require(status.first { $0.instance == "aam" }?.pid)
+        let ulm = try Self.environ(ulmPid)
+        let url = try #require(ulm["DATABASE_URL"])
+        #expect(url.hasSuffix("/ovu_db?application_name=ovu%20dev%261&options=-c%20statement_timeout%3D4321"), "\(url.split(separator: "@").last ?? "")")
+        #expect(ulm["ULM_DB"] == url)
+        #expect(ulm["GREETING"] == "a b $HOME #1")
+        #expect(ulm["POOL"] == "20+10")
+        #expect(ulm["DB_POOL_PRE_PING"] == "true" && ulm["DB_POOL_RECYCLE"] == "60")
+        let aam = try Self.environ(aamPid)
+        #expect(aam["ULM_READ_SCHEMA"] == "ulm")
+        #expect(aam["ULM_READ_DATABASE_URL"]?.contains("?application_name=ovu%20dev%261") == true)
+
+        // libpq reads the URL as meant: the escaped options and application name arrive.
+        let psql = try Subprocess.run(["psql", "-X", "-At", url, "-c", "SHOW statement_timeout", "-c", "SELECT current_setting('application_name')"])
+        #expect(psql.status == 0, "\(psql.output)")
+        #expect(psql.output.split(separator: "\n").map(String.init) == ["4321ms", "ovu dev&1"])
+
+        // The budget: each role's limit is its pool, the server runs with the written maximum.
+        let server = try #require(stack.plan.servers.first { $0.engine == .postgres })
+        let admin = try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: stack.secrets[server.superuserSecret!.variable], database: "postgres"))
+        #expect(try admin.exec("SHOW max_connections").column("max_connections") == ["180"])
+        let limits = try admin.exec("SELECT rolname || ' ' || rolconnlimit AS r FROM pg_roles WHERE rolname IN ('ulm_user', 'aam_user', 'analytics') ORDER BY 1").column("r")
+        #expect(limits == ["aam_user 15", "analytics 5", "ulm_user 30"])
+        // A limit changed by hand is taken back by the next up.
+        _ = try admin.exec("ALTER ROLE ulm_user CONNECTION LIMIT -1")
+        _ = try stack.up()
+        #expect(try admin.exec("SELECT rolconnlimit::text AS n FROM pg_roles WHERE rolname = 'ulm_user'").column("n") == ["30"])
+    }
+}
