@@ -112,3 +112,35 @@ import Topology
         #expect(try admin.exec("SELECT rolconnlimit::text AS n FROM pg_roles WHERE rolname = 'ulm_user'").column("n") == ["30"])
     }
 }
+
+/// On a real MariaDB: `max_connections` as written, each user's MAX_USER_CONNECTIONS its pool, and
+/// the per-engine `urlScheme` of a service moved to MySQL.
+@Suite struct MySQLBudgetStackTests {
+    @Test func mariaDBStartsWithTheBudgetAndLimitsUsers() throws {
+        if let missing = MySQLTools.missing() {
+            throw EngineError("\(missing) not installed: \(MySQLTools.installCommand) (scripts/install-deps.sh does it)")
+        }
+        let project = try TempProject { json in
+            var servers = json["servers"] as! [String: [String: Any]]
+            servers["mysql"]!["maxConnections"] = 150
+            json["servers"] = servers
+            var services = json["services"] as! [String: [String: Any]]
+            services["sam"]!["database"] = ["urlScheme": ["postgres": "postgresql+asyncpg", "mysql": "mysql+aiomysql"], "pool": ["size": 3, "maxOverflow": 2]]
+            json["services"] = services
+            var scenarios = json["scenarios"] as! [String: [String: Any]]
+            scenarios["mysqlmix"] = ["layout": "mixed", "engines": ["sam": "mysql"]]
+            json["scenarios"] = scenarios
+        }
+        defer { project.close() }
+        let stack = try project.stack("mysqlmix")
+        let mysql = try #require(stack.plan.servers.first { $0.engine == .mysql })
+        let report = try stack.up()
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok && $0.status != .skipped }.map(\.detail) ?? [])")
+        let admin = try #require(stack.mysqlAdmins[mysql.name])
+        #expect(try admin.exec("SELECT @@max_connections;").rows == [["150"]])
+        #expect(try admin.exec("SELECT max_user_connections FROM mysql.user WHERE user = 'sam_user';").rows == [["5"]])
+        let sam = try #require(stack.plan.instance("sam"))
+        let env = ServiceProcesses(plan: stack.plan, paths: stack.paths, projectDirectory: stack.project.directory, secrets: stack.secrets).environment(for: sam)
+        #expect(env["DATABASE_URL"]?.hasPrefix("mysql+aiomysql://sam_user:") == true)
+    }
+}
