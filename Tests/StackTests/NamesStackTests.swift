@@ -38,6 +38,14 @@ import Topology
         let admin = try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: stack.secrets[server.superuserSecret!.variable], database: "postgres"))
         #expect(try admin.exec("SELECT datname FROM pg_database WHERE datname LIKE 'ovu%' OR datname = 'shopdb' ORDER BY 1").column("datname") == ["shopdb"])
         #expect(try admin.exec("SELECT rolname FROM pg_roles WHERE rolname LIKE '%ulm%' OR rolname = 'identity_user'").column("rolname") == ["identity_user"])
+
+        // The backup of the chosen schema holds its tables and verifies.
+        let runner = BackupRunner(stack: stack)
+        let target = try #require(stack.plan.backups.targets.first { $0.schema == "identity" })
+        #expect(target.name == "shopdb.identity" && target.database == "shopdb")
+        let (_, verify) = try runner.backupAndVerify(target)
+        #expect(verify.passed, "\(verify.error ?? "") \(verify.tables)")
+        #expect(verify.tables.map(\.object).contains("identity.users"), "\(verify.tables.map(\.object))")
     }
 }
 
