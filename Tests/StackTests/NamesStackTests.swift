@@ -2,6 +2,7 @@ import Foundation
 import Stack
 import Testing
 import Topology
+import Workspace
 
 /// Chosen names on a running native stack: the scenario's database, a service's role and schema
 /// are what provisioning creates, `check` passes on them, and the services log in with them.
@@ -118,6 +119,27 @@ import Topology
         _ = try admin.exec("ALTER ROLE ulm_user CONNECTION LIMIT -1")
         _ = try stack.up()
         #expect(try admin.exec("SELECT rolconnlimit::text AS n FROM pg_roles WHERE rolname = 'ulm_user'").column("n") == ["30"])
+
+        // A new maxConnections restarts the running server with it; a smaller pool lowers the limit.
+        let path = "\(project.directory)/ovu.topology.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        var servers = json["servers"] as! [String: [String: Any]]
+        servers["postgres"]!["maxConnections"] = 190
+        json["servers"] = servers
+        var services = json["services"] as! [String: [String: Any]]
+        var db = services["ulm"]!["database"] as! [String: Any]
+        db["pool"] = ["size": 4, "maxOverflow": 1]
+        services["ulm"]!["database"] = db
+        json["services"] = services
+        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+        let loaded = try Project.load(topologyPath: path)
+        let changed = NativeStack(project: loaded, plan: try loaded.plan(scenario: "dev"))
+        let again = try changed.up()
+        #expect(again.check?.passed == true)
+        #expect(again.provisioned.contains { $0.hasSuffix("role ulm_user: connection limit 5") }, "\(again.provisioned)")
+        let admin2 = try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres", password: stack.secrets[server.superuserSecret!.variable], database: "postgres"))
+        #expect(try admin2.exec("SHOW max_connections").column("max_connections") == ["190"])
+        #expect(try admin2.exec("SELECT rolconnlimit::text AS n FROM pg_roles WHERE rolname = 'ulm_user'").column("n") == ["5"])
     }
 }
 
