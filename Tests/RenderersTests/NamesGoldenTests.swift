@@ -131,6 +131,20 @@ import Topology
         #expect(saas.server("postgres")?.maxConnections == 2 * (30 + 15 + 15 + 15) + ovudevConnections)
     }
 
+    /// The fixture's compose files pass the Compose Specification schema, and its Kubernetes
+    /// manifests kubernetes-validate --strict (the same real validators as the example's).
+    @Test(arguments: ["single", "split", "dedicated", "moved"])
+    func renderedFilesPassTheRealValidators(scenario: String) throws {
+        try Tools.require("check-jsonschema")
+        try Tools.require("kubernetes-validate")
+        let compose = try Tools.run(["check-jsonschema", "--builtin-schema", "vendor.compose-spec", "\(Self.goldenDir)/\(scenario)/docker-compose.yml"])
+        #expect(compose.status == 0, "\(compose.output)")
+        let k8s = try Self.files(scenario).map(\.path).filter { $0.hasPrefix("k8s-") && $0.hasSuffix(".yaml") && !$0.hasSuffix("kustomization.yaml") }
+        let r = try Tools.run(["kubernetes-validate", "--strict", "-k", KubernetesTests.kubernetesVersions.last!] + k8s, in: Self.goldenDir)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(!r.output.contains("ERROR") && !r.output.contains("WARN"), "\(r.output)")
+    }
+
     /// The names reach the plan: the scenario's database, the roles and schemas, the dedicated server.
     @Test func namesReachThePlan() throws {
         let topology = try Self.topology()
