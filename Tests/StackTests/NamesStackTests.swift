@@ -50,6 +50,28 @@ import Workspace
     }
 }
 
+/// A dedicated server with a chosen name runs natively under that name, and `check` passes.
+@Suite struct DedicatedNamesStackTests {
+    @Test func aNamedDedicatedServerRuns() throws {
+        let project = try TempProject { json in
+            var scenarios = json["scenarios"] as! [String: [String: Any]]
+            scenarios["ded"] = ["layout": "db-per-service", "servers": "dedicated", "serverNames": ["ulm": "ulm-db"]]
+            json["scenarios"] = scenarios
+        }
+        defer { project.close() }
+        let stack = try project.stack("ded")
+        #expect(stack.plan.servers.map(\.name) == ["postgres-aam", "postgres-sam", "postgres-smm", "redis", "ulm-db"])
+        let report = try stack.up()
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+        #expect(report.servers.contains { $0.name == "ulm-db" && $0.running })
+        let server = try #require(stack.plan.server("ulm-db"))
+        let ulm = try #require(stack.plan.instance("ulm")?.database)
+        #expect(ulm.server == "ulm-db")
+        let own = try PGConnection(PGConnectionParameters(port: server.port, user: ulm.role, password: stack.secrets[ulm.secret.variable], database: ulm.database))
+        #expect(try own.exec("SELECT count(*) AS n FROM users").column("n") == ["3"])
+    }
+}
+
 /// URL parameters, extra variables, pool settings and the connection budget on a running stack:
 /// what the service process gets in its environment, what libpq makes of the URL, the roles'
 /// CONNECTION LIMIT and the server's max_connections.
