@@ -264,6 +264,12 @@ OVUDEV_SQL
     "port": { "type": "integer", "minimum": 1, "maximum": 65535 },
     "relativePath": { "type": "string", "minLength": 1, "pattern": "^[^/]" },
     "engine": { "enum": ["postgres", "redis", "mysql", "mongodb"] },
+    "urlScheme": { "type": "string", "pattern": "^[a-z][a-z0-9+.-]*$" },
+    "urlParams": {
+      "type": "object",
+      "propertyNames": { "pattern": "^[A-Za-z0-9_.-]+$" },
+      "additionalProperties": { "type": "string" }
+    },
     "server": {
       "type": "object",
       "additionalProperties": false,
@@ -273,7 +279,9 @@ OVUDEV_SQL
         "version": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$" },
         "port": { "$ref": "#/$defs/port", "description": "Published on 127.0.0.1; default: the engine's port." },
         "image": { "type": "string", "description": "Container image; default <engine image>:<version>." },
-        "host": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "maxLength": 253, "description": "An existing PostgreSQL server ovudev does not start (managed PostgreSQL, RDS): its host; port is its port. Provisioned with the admin URL in OVU_<SERVER>_ADMIN_URL." }
+        "host": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "maxLength": 253, "description": "An existing PostgreSQL server ovudev does not start (managed PostgreSQL, RDS): its host; port is its port. Provisioned with the admin URL in OVU_<SERVER>_ADMIN_URL." },
+        "params": { "$ref": "#/$defs/urlParams", "description": "Query parameters added to every URL of this server (sslmode, options, …)." },
+        "maxConnections": { "type": "integer", "minimum": 10, "maximum": 100000, "default": 100, "description": "PostgreSQL/MySQL max_connections; the pools of its services must fit." }
       }
     },
     "service": {
@@ -297,10 +305,21 @@ OVUDEV_SQL
               "properties": {
                 "size": { "type": "integer", "minimum": 1, "default": 5 },
                 "maxOverflow": { "type": "integer", "minimum": 0, "default": 10 },
-                "timeout": { "type": "integer", "minimum": 1, "default": 30 }
+                "timeout": { "type": "integer", "minimum": 1, "default": 30 },
+                "prePing": { "type": "boolean", "description": "DB_POOL_PRE_PING" },
+                "recycle": { "type": "integer", "minimum": 1, "maximum": 100000, "description": "DB_POOL_RECYCLE, seconds" }
               }
             },
-            "urlScheme": { "type": "string", "pattern": "^[a-z][a-z0-9+.-]*$", "description": "e.g. postgresql+asyncpg" }
+            "urlScheme": {
+              "description": "e.g. postgresql+asyncpg, or one per engine: { \"postgres\": \"postgresql+asyncpg\", \"mysql\": \"mysql+aiomysql\" }",
+              "oneOf": [
+                { "$ref": "#/$defs/urlScheme" },
+                { "type": "object", "propertyNames": { "enum": ["postgres", "mysql", "mongodb"] }, "additionalProperties": { "$ref": "#/$defs/urlScheme" } }
+              ]
+            },
+            "role": { "$ref": "#/$defs/identifier", "description": "The service's database role; default <svc>_user (per tenant: <tenant>_<role>)." },
+            "schema": { "$ref": "#/$defs/identifier", "description": "The service's schema where the layout gives schemas (single-db, schema isolation); default <svc>." },
+            "params": { "$ref": "#/$defs/urlParams", "description": "Query parameters added to this service's URLs; override the server's." }
           }
         },
         "redis": {
@@ -323,7 +342,13 @@ OVUDEV_SQL
         "command": { "type": "string", "minLength": 1 },
         "health": { "type": "string", "pattern": "^/" },
         "seed": { "type": "array", "items": { "$ref": "#/$defs/relativePath" } },
-        "tables": { "type": "array", "items": { "$ref": "#/$defs/identifier" }, "uniqueItems": true, "description": "The tables the service owns; required by isolation none, used by ovudev move." }
+        "tables": { "type": "array", "items": { "$ref": "#/$defs/identifier" }, "uniqueItems": true, "description": "The tables the service owns; required by isolation none, used by ovudev move." },
+        "env": {
+          "type": "object",
+          "description": "Extra variables; ${NAME} refers to a variable ovudev computes for the service (${DATABASE_URL}).",
+          "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
+          "additionalProperties": { "type": "string" }
+        }
       }
     },
     "scenario": {
@@ -344,7 +369,14 @@ OVUDEV_SQL
         "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." },
         "separate": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "single-db: services with a database of their own on the same server." },
         "services": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "The services this scenario runs (default: all); the others are absent from everything it renders and runs." },
-        "shared": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "per-tenant: services that run once, with one database, for all tenants; the per-tenant services may read them." }
+        "shared": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "per-tenant: services that run once, with one database, for all tenants; the per-tenant services may read them." },
+        "database": { "$ref": "#/$defs/identifier", "description": "single-db: the shared database's name; default <project>_db." },
+        "serverNames": {
+          "type": "object",
+          "description": "servers: dedicated: the server of each service; default <server>-<service>.",
+          "propertyNames": { "$ref": "#/$defs/name" },
+          "additionalProperties": { "$ref": "#/$defs/name" }
+        }
       }
     }
   }

@@ -50,6 +50,7 @@ extension BundleRenderer {
                 // No init folder at /docker-entrypoint-initdb.d: `<server>-provision` runs the init
                 // file on every up (the image would run it a second time on an empty volume).
                 mounts = ["\(volume):\(Self.postgresData)"]
+                if let max = server.maxConnections { command = flow(["postgres", "-c", "max_connections=\(max)"]) }
                 // Healthy only once the final server runs: on an empty volume the image's entrypoint
                 // first runs a temporary server (initdb, init scripts), stops it and then execs the
                 // real one as PID 1. A bare `pg_isready` (socket, or TCP with an image whose temporary
@@ -66,6 +67,7 @@ extension BundleRenderer {
                     for role in server.roles { env.append((role.secret.variable, secretEnv(role.secret))) }
                 }
                 mounts = ["\(volume):/var/lib/mysql", "./init/\(server.name):/docker-entrypoint-initdb.d:ro"]
+                if let max = server.maxConnections { command = flow(["--max-connections=\(max)"]) }
                 test = ["CMD-SHELL", "MYSQL_PWD=\"$$MYSQL_ROOT_PASSWORD\" mysqladmin ping -h 127.0.0.1 -uroot --silent"]
             case .mongodb:
                 env.append(("MONGO_INITDB_ROOT_USERNAME", Escape.composeString(server.superuserName)))

@@ -20,7 +20,7 @@ extension KubernetesRenderer {
         let dataPath: String
         switch server.engine {
         case .postgres:
-            container.command = ["docker-entrypoint.sh", "postgres"]
+            container.command = ["docker-entrypoint.sh", "postgres"] + (server.maxConnections.map { ["-c", "max_connections=\($0)"] } ?? [])
             container.env = [env("POSTGRES_USER", server.superuserName), env("POSTGRES_PASSWORD", secret: server.superuserSecret!)]
             // 127.0.0.1: the image's first-start server listens on its socket only, so a socket
             // probe would call it ready before it accepts the connections of the provision Job.
@@ -37,7 +37,7 @@ extension KubernetesRenderer {
             (container.cpu, container.memory) = ("50m", "64Mi")
             dataPath = "/data"
         case .mysql:
-            container.command = ["docker-entrypoint.sh", "mysqld"]
+            container.command = ["docker-entrypoint.sh", "mysqld"] + (server.maxConnections.map { ["--max-connections=\($0)"] } ?? [])
             container.env = [env("MYSQL_ROOT_PASSWORD", secret: server.superuserSecret!)]
             let probe = ["sh", "-c", "MYSQL_PWD=\"$MYSQL_ROOT_PASSWORD\" mysqladmin ping -h 127.0.0.1 -uroot --silent"]  // probes are not expanded
             container.readinessProbe = execProbe(probe, initialDelay: 10, period: 5, failureThreshold: 12)

@@ -12,7 +12,7 @@ public enum MySQLInit {
         for role in server.roles {
             let account = "\(lit(role.name))@'%'"
             users.append("CREATE USER IF NOT EXISTS \(account) IDENTIFIED BY \(password(role.secret));")
-            users.append("ALTER USER \(account) IDENTIFIED BY \(password(role.secret));")
+            users.append("ALTER USER \(account) IDENTIFIED BY \(password(role.secret)) WITH MAX_USER_CONNECTIONS \(role.connectionLimit ?? 0);")
             // Converge privileges to exactly the plan's: what an earlier plan granted goes (the
             // grants below give back what this plan wants).
             users.append("REVOKE ALL PRIVILEGES, GRANT OPTION FROM \(account);")

@@ -33,7 +33,7 @@ public enum PostgresSQL {
         var roleStatements: [String] = []
         for role in server.roles {
             roleStatements.append("SELECT format('CREATE ROLE %I', \(lit(role.name))) WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = \(lit(role.name)))\\gexec")
-            roleStatements.append("ALTER ROLE \(q(role.name)) WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD \(password(role.secret, passwords));")
+            roleStatements.append("ALTER ROLE \(q(role.name)) WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT\(connectionLimitClause(role)) PASSWORD \(password(role.secret, passwords));")
         }
         if !roleStatements.isEmpty {
             sections.append(SQLSection(title: "Roles: one login per service instance\(server.roles.contains { $0.readOnly } ? ", and the read-only analytics role" : "")", database: nil, statements: roleStatements))

@@ -29,8 +29,18 @@ extension PostgresSQL {
     // MARK: - Roles
 
     /// `passwordSQL` is already SQL: a literal (`Escape.sqlLiteral`) or a psql variable.
-    public static func createRole(_ role: String, passwordSQL: String) -> String {
-        "CREATE ROLE \(Escape.sqlIdentifier(role)) WITH \(roleAttributes.joined(separator: " ")) PASSWORD \(passwordSQL);"
+    public static func createRole(_ role: String, passwordSQL: String, connectionLimit: Int? = nil) -> String {
+        "CREATE ROLE \(Escape.sqlIdentifier(role)) WITH \(roleAttributes.joined(separator: " "))\(connectionLimit.map { " CONNECTION LIMIT \($0)" } ?? "") PASSWORD \(passwordSQL);"
+    }
+
+    /// ` CONNECTION LIMIT n`, or "" for a role without one.
+    public static func connectionLimitClause(_ role: PlannedRole) -> String {
+        role.connectionLimit.map { " CONNECTION LIMIT \($0)" } ?? ""
+    }
+
+    /// `pg_roles.rolconnlimit` the role should have (-1: none).
+    public static func alterConnectionLimit(_ role: PlannedRole) -> String {
+        "ALTER ROLE \(Escape.sqlIdentifier(role.name)) WITH CONNECTION LIMIT \(role.connectionLimit ?? -1);"
     }
 
     public static func alterRoleAttributes(_ role: String) -> String {

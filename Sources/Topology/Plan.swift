@@ -61,6 +61,10 @@ public struct PlannedServer: Sendable, Codable, Equatable {
     /// The environment variable with the admin URL that provisions an existing server
     /// (`OVU_<SERVER>_ADMIN_URL`); never written into a bundle.
     public var adminURLVariable: String? = nil
+    /// Query parameters added to every URL of the server; nil when none.
+    public var params: [String: String]? = nil
+    /// PostgreSQL/MySQL `max_connections`: at least the roles' connection limits and ovudev's own.
+    public var maxConnections: Int? = nil
 
     public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
 }
@@ -72,6 +76,8 @@ public struct PlannedRole: Sendable, Codable, Equatable {
     public var instance: String?
     /// Read-only roles (analytics) may not own anything.
     public var readOnly: Bool
+    /// `CONNECTION LIMIT` (MySQL `MAX_USER_CONNECTIONS`): the instance's pool size + maxOverflow.
+    public var connectionLimit: Int? = nil
 }
 
 public struct PlannedDatabase: Sendable, Codable, Equatable {

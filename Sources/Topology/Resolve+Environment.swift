@@ -5,15 +5,23 @@ extension Resolver {
         let instanceByName = Dictionary(uniqueKeysWithValues: instances.map { ($0.name, $0) })
         var instances = instances
         for i in instances.indices {
-            instances[i].environment = environment(for: instances[i], servers: serverByName, instances: instanceByName)
+            let computed = environment(for: instances[i], servers: serverByName, instances: instanceByName)
+            instances[i].environment = computed + extraEnvironment(for: instances[i], computed: computed)
         }
         return instances
     }
 
-    private func url(_ scheme: String, role: String, secret: SecretRef, host: String, port: Int, database: String, engine: Engine) -> EnvValue {
-        var tail = "@\(host):\(port)/\(database)"
-        if engine == .mongodb { tail += "?authSource=\(database)" }
+    private func url(_ scheme: String, role: String, secret: SecretRef, host: String, port: Int, database: String, engine: Engine,
+                     params: [String: String] = [:]) -> EnvValue {
+        var query = engine == .mongodb ? ["authSource": database] : [:]
+        query.merge(params) { $1 }
+        let tail = "@\(host):\(port)/\(database)" + urlQuery(query)
         return EnvValue([.text("\(scheme)://\(role):"), .secret(secret, inURL: true), .text(tail)])
+    }
+
+    /// The server's parameters, then the service's over them.
+    private func params(_ server: PlannedServer, _ service: String) -> [String: String] {
+        (server.params ?? [:]).merging(topology.service(service)?.database?.params ?? [:]) { $1 }
     }
 
     private func environment(for instance: ServiceInstance, servers: [String: PlannedServer], instances: [String: ServiceInstance]) -> [EnvVar] {
@@ -28,8 +36,10 @@ extension Resolver {
         if let port = instance.port { add("PORT", String(port)) }
         if let db = instance.database, let server = servers[db.server] {
             add("DATABASE_URL",
-                url(db.urlScheme, role: db.role, secret: db.secret, host: server.hostAddress, port: server.port, database: db.database, engine: db.engine),
-                url(db.urlScheme, role: db.role, secret: db.secret, host: server.networkHost, port: server.containerPort, database: db.database, engine: db.engine))
+                url(db.urlScheme, role: db.role, secret: db.secret, host: server.hostAddress, port: server.port, database: db.database, engine: db.engine,
+                    params: params(server, instance.service)),
+                url(db.urlScheme, role: db.role, secret: db.secret, host: server.networkHost, port: server.containerPort, database: db.database, engine: db.engine,
+                    params: params(server, instance.service)))
             add("DB_HOST", .text(server.hostAddress), .text(server.networkHost))
             add("DB_PORT", .text(String(server.port)), .text(String(server.containerPort)))
             add("DB_NAME", db.database)
@@ -40,9 +50,12 @@ extension Resolver {
             add("DB_POOL_SIZE", String(db.pool.size))
             add("DB_MAX_OVERFLOW", String(db.pool.maxOverflow))
             add("DB_POOL_TIMEOUT", String(db.pool.timeout))
+            if let prePing = db.pool.prePing { add("DB_POOL_PRE_PING", prePing ? "true" : "false") }
+            if let recycle = db.pool.recycle { add("DB_POOL_RECYCLE", String(recycle)) }
         }
         if let slot = instance.redis, let server = servers[slot.server] {
-            add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)"))
+            let query = urlQuery(server.params ?? [:])
+            add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)\(query)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)\(query)"))
         }
         for dep in instance.dependsOn {
             guard let target = instances[dep] else { continue }
@@ -54,10 +67,14 @@ extension Resolver {
         for read in instance.reads {
             guard let server = servers[read.server] else { continue }
             // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
-            let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: .postgres)
+            let scheme = urlScheme(topology.service(instance.service)?.database, for: .postgres)
             add("\(envName(read.service))_READ_DATABASE_URL",
-                url(scheme, role: read.role, secret: read.secret, host: server.hostAddress, port: server.port, database: read.database, engine: .postgres),
-                url(scheme, role: read.role, secret: read.secret, host: server.networkHost, port: server.containerPort, database: read.database, engine: .postgres))
+                url(scheme, role: read.role, secret: read.secret, host: server.hostAddress, port: server.port, database: read.database, engine: .postgres,
+                    params: params(server, instance.service)),
+                url(scheme, role: read.role, secret: read.secret, host: server.networkHost, port: server.containerPort, database: read.database, engine: .postgres,
+                    params: params(server, instance.service)))
+            // The schema that holds the owner's tables in this layout (`ulm` in single-db, `public` in its own database).
+            add("\(envName(read.service))_READ_SCHEMA", read.schema)
         }
         return env
     }

@@ -40,7 +40,7 @@ extension Resolver {
                                    tenant: String?, _ builders: ServerBuilders) -> DatabaseAccess {
         let idBase = tenant.map { "\(sqlName($0))_\(sqlName(service.name))" } ?? sqlName(service.name)
         let b = builders.builder(p.server)
-        let role = "\(idBase)_user"
+        let role = roleName(of: service, tenant: tenant)
         b.addRole(role, instance: instanceName)
         b.clients.insert(instanceName)
         var dbName: String
@@ -49,9 +49,9 @@ extension Resolver {
         let shared = sharesTheDatabase(service, p)
         switch scenario.layout {
         case .singleDB where shared:
-            dbName = "\(sqlName(topology.project))_db"
+            dbName = scenario.database ?? "\(sqlName(topology.project))_db"
             switch scenario.isolation {
-            case .schema: schema = sqlName(service.name)
+            case .schema: schema = db.schema ?? sqlName(service.name)
             case .prefix: prefix = "\(sqlName(service.name))_"
             case .shared: break
             }
@@ -85,7 +85,7 @@ extension Resolver {
         if p.engine != .postgres && !db.extensions.isEmpty {
             fail("services.\(service.name).database.extensions", "extensions are PostgreSQL's; service \"\(service.name)\" runs on \(p.engine.rawValue) here")
         }
-        let scheme = urlScheme(db.urlScheme, for: p.engine)
+        let scheme = urlScheme(db, for: p.engine)
         return DatabaseAccess(server: p.server.name, engine: p.engine, database: dbName, schema: schema, tablePrefix: prefix,
                               role: role, secret: roleSecret(role), urlScheme: scheme, pool: db.pool, extensions: db.extensions,
                               tables: tables.isEmpty ? nil : tables)

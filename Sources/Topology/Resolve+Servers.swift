@@ -50,7 +50,8 @@ final class ServerBuilders {
             containerPort: server.host == nil ? server.engine.containerPort : server.port, superuser: superuser,
             superuserSecret: superuser == nil ? nil : SecretRef(variable: "\(envName(server.name))_SUPERUSER_PASSWORD"),
             redisDatabases: nil, roles: [], databases: [], clients: [],
-            host: server.host, adminURLVariable: server.host == nil ? nil : adminURLVariable(server.name)))
+            host: server.host, adminURLVariable: server.host == nil ? nil : adminURLVariable(server.name),
+            params: server.params.isEmpty ? nil : server.params, maxConnections: server.maxConnections))
         byName[server.name] = b
         return b
     }
@@ -88,7 +89,7 @@ extension Resolver {
                     continue
                 }
                 let b = builders[targetAccess.server]!
-                let role = instances[i].tenant.map { "\(sqlName($0))_\(sqlName(service.name))_user" } ?? "\(sqlName(service.name))_user"
+                let role = roleName(of: service, tenant: instances[i].tenant)
                 b.addRole(role, instance: instances[i].name)
                 b.clients.insert(instances[i].name)
                 var database = b.databases[targetAccess.database]!

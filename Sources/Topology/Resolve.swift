@@ -80,6 +80,7 @@ struct Resolver {
         grantReads(&instances, made.access, builders)
         if scenario.analytics { grantAnalytics(builders) }
         sizeRedisServers(instances, builders)
+        applyConnectionBudget(builders)
         let servers = builders.frozen()
 
         checkIdentifiers(servers)
@@ -107,8 +108,9 @@ struct Resolver {
                     other.database != nil && placement(of: other).map { $0.server.name == p.server.name } == true
                 }
                 let offset = siblings.firstIndex { $0.name == service.name } ?? 0
-                p.server = Server(name: "\(p.server.name)-\(service.name)", engine: p.engine, version: p.server.version,
-                                  port: p.server.port + offset, image: p.server.image)
+                p.server = Server(name: scenario.serverNames[service.name] ?? "\(p.server.name)-\(service.name)", engine: p.engine, version: p.server.version,
+                                  port: p.server.port + offset, image: p.server.image, params: p.server.params,
+                                  maxConnections: p.server.maxConnections)
             }
             placements[service.name] = p
         }
@@ -120,14 +122,20 @@ struct Resolver {
         for name in Set(placements.values.map(\.server.name)) where topology.server(name) != nil {
             fail(scenarioPath + ".servers", "the dedicated server for a service would be named \"\(name)\", which is already a server's name")
         }
+        let byServer = Dictionary(grouping: placements, by: { $0.value.server.name })
+        for (name, services) in byServer.sorted(by: { $0.key < $1.key }) where services.count > 1 {
+            let names = services.map(\.key).sorted()
+            fail(scenarioPath + ".serverNames", "services \(quoted(names)) would all get the dedicated server \"\(name)\"; name each with \"serverNames\"")
+        }
     }
 
     /// A service's `urlScheme` applies while its data is on the engine the scheme names
     /// (`postgresql+asyncpg` on PostgreSQL); a scenario that moves it to another engine gets
     /// that engine's plain scheme.
-    func urlScheme(_ requested: String?, for engine: Engine) -> String {
+    func urlScheme(_ db: DatabaseNeed?, for engine: Engine) -> String {
         let plain = engine == .postgres ? "postgresql" : engine.rawValue
-        guard let requested else { return plain }
+        if let db, !db.urlSchemes.isEmpty { return db.urlSchemes[engine] ?? plain }
+        guard let requested = db?.urlScheme else { return plain }
         let family = requested.split(separator: "+").first.map(String.init) ?? requested
         let matches: Bool
         switch engine {

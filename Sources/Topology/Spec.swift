@@ -23,8 +23,15 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var image: String?
     /// An existing server ovudev does not start (managed PostgreSQL, RDS): its host name.
     public var host: String?
+    /// Query parameters for every URL of this server.
+    public var params: [String: String]?
+    /// PostgreSQL/MySQL `max_connections`: the pools of the server's services must fit.
+    public var maxConnections: Int?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image, host }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case engine, version, port, image, host
+        case params, maxConnections
+    }
 }
 
 public struct ServiceSpec: Codable, Sendable, Equatable {
@@ -41,9 +48,12 @@ public struct ServiceSpec: Codable, Sendable, Equatable {
     public var seed: [String]?
     /// The tables the service owns (`isolation: none` needs them; `ovudev move` copies them).
     public var tables: [String]?
+    /// Extra variables; `${NAME}` refers to a variable ovudev computes.
+    public var env: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case port, path, image, database, redis, dependsOn, reads, migrate, command, health, seed, tables
+        case env
     }
 }
 
@@ -53,16 +63,30 @@ public struct DatabaseSpec: Codable, Sendable, Equatable {
     public var extensions: [String]?
     public var pool: PoolSpec?
     public var urlScheme: String?
+    public var role: String?
+    public var schema: String?
+    /// Query parameters for this service's URLs (over the server's).
+    public var params: [String: String]?
+    /// `urlScheme` written as a map: engine → scheme.
+    public var urlSchemes: [String: String]? = nil
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case server, name, extensions, pool, urlScheme }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, name, extensions, pool, urlScheme
+        case role, schema, params
+    }
 }
 
 public struct PoolSpec: Codable, Sendable, Equatable {
     public var size: Int?
     public var maxOverflow: Int?
     public var timeout: Int?
+    public var prePing: Bool?
+    public var recycle: Int?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case size, maxOverflow, timeout }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case size, maxOverflow, timeout
+        case prePing, recycle
+    }
 }
 
 public struct RedisSpec: Codable, Sendable, Equatable {
@@ -94,8 +118,13 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var services: [String]?
     /// Per-tenant: services that stay one instance for all tenants.
     public var shared: [String]?
+    /// single-db: the name of the shared database (default `<project>_db`).
+    public var database: String?
+    /// `servers: dedicated`: service → the name of its server.
+    public var serverNames: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layout, isolation, servers, secrets, engines, analytics, portStride, separate, services, shared
+        case database, serverNames
     }
 }

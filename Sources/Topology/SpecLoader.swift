@@ -83,6 +83,7 @@ public enum TopologyLoader {
             guard let o = ObjectReader(node, path: path, d) else { return ServerSpec() }
             var s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
             s.host = o.string("host")
+            readServerExtras(o, into: &s)
             o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -102,6 +103,7 @@ public enum TopologyLoader {
                 analytics: o.bool("analytics"), portStride: o.int("portStride"), separate: o.stringArray("separate"))
             s.services = o.stringArray("services")
             s.shared = o.stringArray("shared")
+            readScenarioNames(o, into: &s)
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -117,11 +119,14 @@ public enum TopologyLoader {
         s.path = o.string("path")
         s.image = o.string("image")
         if let db = o.object("database") {
-            var spec = DatabaseSpec(server: db.string("server"), name: db.string("name"), extensions: db.stringArray("extensions"), urlScheme: db.string("urlScheme"))
+            var spec = DatabaseSpec(server: db.string("server"), name: db.string("name"), extensions: db.stringArray("extensions"),
+                                    urlScheme: isObject(db.node("urlScheme")) ? nil : db.string("urlScheme"))
             if let pool = db.object("pool") {
-                spec.pool = PoolSpec(size: pool.int("size"), maxOverflow: pool.int("maxOverflow"), timeout: pool.int("timeout"))
+                spec.pool = PoolSpec(size: pool.int("size"), maxOverflow: pool.int("maxOverflow"), timeout: pool.int("timeout"),
+                                     prePing: pool.bool("prePing"), recycle: pool.int("recycle"))
                 pool.finish(known: PoolSpec.CodingKeys.allCases.map(\.rawValue))
             }
+            readDatabaseNames(db, into: &spec)
             db.finish(known: DatabaseSpec.CodingKeys.allCases.map(\.rawValue))
             s.database = spec
         } else if o.has("database") {
@@ -146,6 +151,7 @@ public enum TopologyLoader {
         s.health = o.string("health")
         s.seed = o.stringArray("seed")
         s.tables = o.stringArray("tables")
+        s.env = o.map("env") { n, p in stringValue(n, p, d) }
         o.finish(known: ServiceSpec.CodingKeys.allCases.map(\.rawValue))
         return s
     }
@@ -167,6 +173,7 @@ final class ObjectReader {
     let position: SourcePosition
     private let members: [(key: String, keyPosition: SourcePosition, value: JSONNode)]
     private let d: Diagnostics
+    var diagnostics: Diagnostics { d }
 
     init?(_ node: JSONNode, path: String, _ d: Diagnostics) {
         self.d = d
@@ -186,7 +193,7 @@ final class ObjectReader {
 
     func childPath(_ key: String) -> String { jsonPath(path, key) }
 
-    private func node(_ key: String) -> JSONNode? {
+    func node(_ key: String) -> JSONNode? {
         members.first { $0.key == key }?.value
     }
 

@@ -72,12 +72,20 @@ public struct Server: Sendable, Equatable {
     public var image: String
     /// An existing server ovudev does not start (`servers.<s>.host`); nil for the servers it runs.
     public var host: String? = nil
+    /// Query parameters added to every URL of the server.
+    public var params: [String: String] = [:]
+    /// `max_connections` as written; nil: 100, or what the pools need when that is more.
+    public var maxConnections: Int? = nil
 }
 
 public struct Pool: Sendable, Equatable, Codable {
     public var size: Int
     public var maxOverflow: Int
     public var timeout: Int
+    /// `DB_POOL_PRE_PING`, when the topology sets it.
+    public var prePing: Bool? = nil
+    /// `DB_POOL_RECYCLE` (seconds), when the topology sets it.
+    public var recycle: Int? = nil
     public static let standard = Pool(size: 5, maxOverflow: 10, timeout: 30)
 }
 
@@ -88,6 +96,14 @@ public struct DatabaseNeed: Sendable, Equatable {
     public var extensions: [String]
     public var pool: Pool
     public var urlScheme: String?
+    /// The role's name as written (`madansara_user`); nil for `<svc>_user`.
+    public var role: String? = nil
+    /// The schema's name as written, where the layout gives schemas; nil for `<svc>`.
+    public var schema: String? = nil
+    /// Query parameters added to the service's URLs; they override the server's.
+    public var params: [String: String] = [:]
+    /// `urlScheme` per engine (`{"postgres": "postgresql+asyncpg", "mysql": "mysql+aiomysql"}`).
+    public var urlSchemes: [Engine: String] = [:]
 }
 
 public struct Service: Sendable, Equatable {
@@ -109,13 +125,15 @@ public struct Service: Sendable, Equatable {
     public var seed: [String]
     /// The tables the service declares it owns, sorted; empty when none are declared.
     public var tables: [String] = []
+    /// `env`: extra variables by name, their values as written (with `${NAME}` references).
+    public var env: [String: String] = [:]
 
     public static func == (a: Service, b: Service) -> Bool {
         a.name == b.name && a.port == b.port && a.path == b.path && a.image == b.image && a.database == b.database
             && a.redisIndex == b.redisIndex && a.redisServer == b.redisServer && a.dependsOn == b.dependsOn
             && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
             && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed
-            && a.tables == b.tables
+            && a.tables == b.tables && a.env == b.env
     }
 }
 
@@ -165,6 +183,10 @@ public struct Scenario: Sendable, Equatable {
     public var services: [String]? = nil
     /// Per-tenant: services that run once for all tenants (one instance, one database), sorted.
     public var shared: [String] = []
+    /// single-db: the shared database's name, when the topology names it.
+    public var database: String? = nil
+    /// `servers: dedicated`: service → its server's name, when the topology names it.
+    public var serverNames: [String: String] = [:]
 
     /// Whether the scenario runs `service`.
     public func runs(_ service: String) -> Bool { services?.contains(service) ?? true }

@@ -44,11 +44,15 @@ public enum TopologyWarning: Sendable, Equatable, CustomStringConvertible {
     /// moves the others to another database. `services` in name order; `indexes[i]` is the index
     /// `services[i]` has today.
     case positionalRedisIndexes(server: String, services: [String], indexes: [Int])
+    /// A service's `database.name` under a single-db scenario, where every PostgreSQL service shares
+    /// the scenario's one database: the name is not used there.
+    case databaseNameIgnored(service: String, scenario: String, database: String)
 
     /// The JSON path the warning is about: the `redis` of the first service concerned.
     public var path: String {
         switch self {
         case .positionalRedisIndexes(_, let services, _): return jsonPath(jsonPath("services", services.first ?? ""), "redis")
+        case .databaseNameIgnored(let service, _, _): return jsonPath("services", service) + ".database.name"
         }
     }
 
@@ -58,6 +62,9 @@ public enum TopologyWarning: Sendable, Equatable, CustomStringConvertible {
             let pins = zip(services, indexes).map { "\"index\": \($0.1) in \($0.0)" }.joined(separator: ", ")
             return "services \(quoted(services)) take their Redis database on server \"\(server)\" by position (\"redis\": {} without \"index\"), "
                 + "so adding or removing such a service moves the others to another database; pin each where it is today: \(pins)"
+        case let .databaseNameIgnored(service, scenario, database):
+            return "is not used in scenario \"\(scenario)\" (single-db): every service shares the database \"\(database)\" there; "
+                + "name that one with \"\(jsonPath("scenarios", scenario)).database\", or move \"\(service)\" out of single-db"
         }
     }
 

@@ -107,9 +107,12 @@ extension Validator {
         let separate = scenarioSeparate(s, layout: layout, path: path)
         if layout == .singleDB && isolation == .shared { checkDeclaredTables(scenario: name, engines: engines, separate: separate, servers: servers) }
         let (services, shared) = scenarioServices(s, scenario: name, layout: layout, path: path)
-        return Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
-                        engines: engines, analytics: s.analytics ?? false, portStride: stride, separate: separate,
-                        services: services, shared: shared)
+        var scenario = Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
+                                engines: engines, analytics: s.analytics ?? false, portStride: stride, separate: separate,
+                                services: services, shared: shared)
+        validateScenarioNames(s, into: &scenario, path: path)
+        validateServerNames(s, into: &scenario, path: path)
+        return scenario
     }
 
     /// `isolation`, `servers` and `secrets`: known values, for the layouts they apply to.
@@ -162,7 +165,7 @@ extension Validator {
 
     /// Schema isolation gives each service the schema of its name: it must not be one PostgreSQL has.
     private func checkSystemSchemas(scenario name: String, engines: [String: Engine], servers: [Server]) {
-        for (service, serviceSpec) in specServices where serviceSpec.database != nil && Validator.systemSchemas.contains(sqlName(service)) {
+        for (service, serviceSpec) in specServices where serviceSpec.database != nil && serviceSpec.database?.schema == nil && Validator.systemSchemas.contains(sqlName(service)) {
             let engine = engines[service] ?? serviceSpec.database?.server.flatMap { server in servers.first { $0.name == server }?.engine } ?? .postgres
             guard engine == .postgres else { continue }
             d.error(jsonPath("services", service), "in scenario \"\(name)\": the service would get the schema \"\(sqlName(service))\", which every PostgreSQL database already has; rename the service, or use \"isolation\": \"prefix\"",

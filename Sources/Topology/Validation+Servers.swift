@@ -37,6 +37,16 @@ extension Validator {
         if s.image != nil && !isImageReference(image) {
             d.error(path + ".image", "image \"\(image)\" is not a valid image reference")
         }
-        return Server(name: name, engine: engine, version: version, port: port, image: image, host: existingHost(s, name: name, engine: engine, path: path))
+        var server = Server(name: name, engine: engine, version: version, port: port, image: image, host: existingHost(s, name: name, engine: engine, path: path))
+        server.params = validateParams(s.params, path + ".params")
+        if let max = s.maxConnections {
+            if engine != .postgres && engine != .mysql {
+                d.error(path + ".maxConnections", "applies to postgres and mysql servers, not \(engine.rawValue)")
+            } else if max < 10 || max > 100_000 {
+                d.error(path + ".maxConnections", "\(max) is out of range (10-100000)")
+            }
+            server.maxConnections = max
+        }
+        return server
     }
 }

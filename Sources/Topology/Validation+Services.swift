@@ -21,14 +21,16 @@ extension Validator {
             let dependsOn = serviceDependencies(s, of: name, path: path)
             let reads = serviceReads(s, of: name, path: path)
             checkCommandsAndPaths(s, path: path)
+            let env = validateExtraEnv(s.env, path + ".env")
             services.append(Service(
                 name: name, port: s.port, path: s.path, image: s.image, database: database,
                 redisIndex: redisIndexes[name], redisServer: redisServer, dependsOn: dependsOn.sorted(), reads: reads,
                 migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? [],
-                tables: serviceTables(s, of: name, path: path)))
+                tables: serviceTables(s, of: name, path: path), env: env))
         }
         checkTableOwners()
         checkCycles(services)
+        checkRoleAndSchemaCollisions()
         return services
     }
 
@@ -56,17 +58,20 @@ extension Validator {
         }
         var pool = Pool.standard
         if let p = db.pool {
-            for (key, value, minimum) in [("size", p.size, 1), ("maxOverflow", p.maxOverflow, 0), ("timeout", p.timeout, 1)] {
+            for (key, value, minimum) in [("size", p.size, 1), ("maxOverflow", p.maxOverflow, 0), ("timeout", p.timeout, 1), ("recycle", p.recycle, 1)] {
                 if let value, value < minimum || value > 100_000 {
                     d.error(path + ".database.pool.\(key)", "\(value) is out of range (\(minimum)-100000)")
                 }
             }
-            pool = Pool(size: p.size ?? pool.size, maxOverflow: p.maxOverflow ?? pool.maxOverflow, timeout: p.timeout ?? pool.timeout)
+            pool = Pool(size: p.size ?? pool.size, maxOverflow: p.maxOverflow ?? pool.maxOverflow, timeout: p.timeout ?? pool.timeout,
+                        prePing: p.prePing, recycle: p.recycle)
         }
         if let scheme = db.urlScheme, !isURLScheme(scheme) {
             d.error(path + ".database.urlScheme", "\"\(scheme)\" is not a URL scheme (letters, digits, '+', '.', '-', starting with a letter)")
         }
-        return DatabaseNeed(server: db.server, name: db.name, extensions: (db.extensions ?? []).sorted(), pool: pool, urlScheme: db.urlScheme)
+        var need = DatabaseNeed(server: db.server, name: db.name, extensions: (db.extensions ?? []).sorted(), pool: pool, urlScheme: db.urlScheme)
+        validateDatabaseNames(db, into: &need, path: path + ".database")
+        return need
     }
 
     private func serviceDependencies(_ s: ServiceSpec, of name: String, path: String) -> [String] {

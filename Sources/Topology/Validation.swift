@@ -102,7 +102,7 @@ struct Validator {
         guard d.isEmpty else { return nil }
         let topology = Topology(project: project, servers: servers, services: services, tenants: tenants, backups: backups,
                                 scenarios: scenarios, defaultScenario: spec.defaultScenario,
-                                warnings: positionalRedisWarnings(services))
+                                warnings: positionalRedisWarnings(services) + ignoredDatabaseNameWarnings(services, scenarios))
         resolveEveryScenario(topology)
         return d.isEmpty ? topology : nil
     }

@@ -31,6 +31,13 @@ import Testing
         #expect(rejected.output.contains("Shop"))
     }
 
+    /// The fixture with every naming and env-contract key passes the schema too.
+    @Test func namesFixturePassesTheSchema() throws {
+        let schema = "\(Self.root)/Templates/topology.schema.json"
+        let ok = try run(["check-jsonschema", "--schemafile", schema, "\(Self.root)/Tests/Fixtures/names/ovu.topology.json"])
+        #expect(ok.status == 0, "\(ok.output)")
+    }
+
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

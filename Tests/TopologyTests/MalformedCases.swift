@@ -64,7 +64,7 @@ extension MalformedCase {
 
     static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references
         + engines + scenarios + types + backups + identifiers + syntax + tables
-        + scenarioServices + existingServers
+        + scenarioServices + existingServers + namesAndEnv + params + env + schemesAndPools + budget
 
     static let unknownKeys: [MalformedCase] = [
         .init(name: "unknown top-level key", json: F.topology(extra: [#""projct": "x""#]),

@@ -81,7 +81,7 @@ extension NativeEngine {
             mysqld, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--socket=\(socket)", "--port=\(server.port)",
             "--bind-address=127.0.0.1", "--pid-file=\(paths.mysqlPid(server.name))", "--log-error=\(log)",
             "--skip-name-resolve", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
-        ]
+        ] + (server.maxConnections.map { ["--max-connections=\($0)"] } ?? [])
         // As root: become the server's account before mariadbd runs (setpriv execs, so the
         // pid is mariadbd's own and the server never runs as root, not even to switch users).
         if let account, let pw = SystemAccount.named(account) {

@@ -57,7 +57,7 @@ final class ServerRun {
     func provisionRoles(state: inout ProvisionState, saveState: (ProvisionState) throws -> Void) throws {
         let columns = PostgresSQL.roleAttributeColumns
         let rows = try admin.query("""
-            SELECT rolname, \(columns.map(\.column).joined(separator: ", ")), coalesce(rolpassword, '')
+            SELECT rolname, \(columns.map(\.column).joined(separator: ", ")), coalesce(rolpassword, ''), rolconnlimit::text
             FROM pg_catalog.pg_authid WHERE rolname = ANY($1::text[])
             """, [pgArray(server.roles.map(\.name))])
         var existing: [String: [String?]] = [:]
@@ -69,7 +69,7 @@ final class ServerRun {
             let password = try rolePassword(role)
             let literal = Escape.sqlLiteral(password)
             guard let row = existing[role.name] else {
-                statements.append(PostgresSQL.createRole(role.name, passwordSQL: literal))
+                statements.append(PostgresSQL.createRole(role.name, passwordSQL: literal, connectionLimit: role.connectionLimit))
                 change("role \(role.name) created")
                 passwordsSet.append(role.name)
                 continue
@@ -82,6 +82,10 @@ final class ServerRun {
             if !wrong.isEmpty {
                 statements.append(PostgresSQL.alterRoleAttributes(role.name))
                 change("role \(role.name): set \(wrong.joined(separator: " "))")
+            }
+            if row[columns.count + 2] != String(role.connectionLimit ?? -1) {
+                statements.append(PostgresSQL.alterConnectionLimit(role))
+                change("role \(role.name): connection limit \(role.connectionLimit.map(String.init) ?? "none")")
             }
             let verifier = row[columns.count + 1] ?? ""
             if recorded[role.name] != Self.fingerprint(role: role.name, password: password, verifier: verifier) {

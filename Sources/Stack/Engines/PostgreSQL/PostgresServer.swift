@@ -35,7 +35,12 @@ extension NativeEngine {
 
     func startPostgres(_ server: PlannedServer) throws -> ServerState {
         if isPostgresRunning(server), PGConnection.ping(host: "127.0.0.1", port: server.port) == .ok {
-            return ServerState(name: server.name, engine: .postgres, port: server.port, action: .running, running: true)
+            // max_connections takes a restart: a running server started with another value is restarted.
+            guard let running = runningMaxConnections(server), let planned = server.maxConnections, running != planned else {
+                return ServerState(name: server.name, engine: .postgres, port: server.port, action: .running, running: true)
+            }
+            progress("restart \(server.name): max_connections \(running) → \(planned)")
+            try stopPostgres(server)
         }
         guard let bin = Self.postgresBinDir() else {
             throw EngineError("PostgreSQL server binaries not found (initdb, pg_ctl): install them with `apt-get install postgresql`")
@@ -61,7 +66,7 @@ extension NativeEngine {
             listen_addresses = '127.0.0.1'
             port = \(server.port)
             unix_socket_directories = \(quoted(run))
-            max_connections = 200
+            max_connections = \(server.maxConnections ?? 200)
             # A local stack streams no WAL to replicas: with minimal WAL, a seed's COPY into a
             # table emptied in its own transaction writes its rows once, not twice (87 MB of WAL
             # for 1M rows becomes 39 kB).
@@ -116,6 +121,15 @@ extension NativeEngine {
         try waitForPostgres(server, pid: pid, log: log)
         try setCopiedSuperuserPassword(server, data: data, run: run)
         return ServerState(name: server.name, engine: .postgres, port: server.port, action: action, running: true)
+    }
+
+    /// The `max_connections` the running server was started with, from the settings ovudev wrote.
+    func runningMaxConnections(_ server: PlannedServer) -> Int? {
+        guard let text = try? String(contentsOfFile: "\(paths.pgData(server.name))/ovudev.conf", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.trimmingCharacters(in: .whitespaces).hasPrefix("max_connections") {
+            return line.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        return nil
     }
 
     /// The socket's lock files (`.s.PGSQL.<port>.lock`) of a postmaster that is gone: PostgreSQL

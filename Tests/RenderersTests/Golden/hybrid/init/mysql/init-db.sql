@@ -3,7 +3,7 @@
 
 -- Users: one per service instance
 CREATE USER IF NOT EXISTS 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7';
-ALTER USER 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7';
+ALTER USER 'sam_user'@'%' IDENTIFIED BY 'pwSamDbPassword7' WITH MAX_USER_CONNECTIONS 15;
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'sam_user'@'%';
 
 -- Database sam_db

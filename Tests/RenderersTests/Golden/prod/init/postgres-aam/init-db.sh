@@ -12,7 +12,7 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --db
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'aam_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'aam_user')\gexec
-ALTER ROLE aam_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD :'aam_db_password';
+ALTER ROLE aam_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD :'aam_db_password';
 
 -- Database aam_db
 SELECT format('CREATE DATABASE %I OWNER %I', 'aam_db', 'aam_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'aam_db')\gexec

@@ -12,7 +12,7 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --db
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'sam_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'sam_user')\gexec
-ALTER ROLE sam_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD :'sam_db_password';
+ALTER ROLE sam_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD :'sam_db_password';
 
 -- Database sam_db
 SELECT format('CREATE DATABASE %I OWNER %I', 'sam_db', 'sam_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'sam_db')\gexec

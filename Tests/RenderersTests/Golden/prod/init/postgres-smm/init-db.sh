@@ -12,7 +12,7 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --db
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'smm_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'smm_user')\gexec
-ALTER ROLE smm_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD :'smm_db_password';
+ALTER ROLE smm_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD :'smm_db_password';
 
 -- Database smm_db
 SELECT format('CREATE DATABASE %I OWNER %I', 'smm_db', 'smm_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'smm_db')\gexec

@@ -11,7 +11,7 @@ MYSQL_PWD="${MYSQL_ROOT_PASSWORD}" mysql --protocol=socket -uroot <<OVUDEV_SQL
 
 -- Users: one per service instance
 CREATE USER IF NOT EXISTS 'sam_user'@'%' IDENTIFIED BY '${SAM_DB_PASSWORD_SQL}';
-ALTER USER 'sam_user'@'%' IDENTIFIED BY '${SAM_DB_PASSWORD_SQL}';
+ALTER USER 'sam_user'@'%' IDENTIFIED BY '${SAM_DB_PASSWORD_SQL}' WITH MAX_USER_CONNECTIONS 15;
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'sam_user'@'%';
 
 -- Database sam_db

@@ -5,9 +5,9 @@
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'auth_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'auth_user')\gexec
-ALTER ROLE auth_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD :'auth_db_password';
+ALTER ROLE auth_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD :'auth_db_password';
 SELECT format('CREATE ROLE %I', 'orders_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'orders_user')\gexec
-ALTER ROLE orders_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD :'orders_db_password';
+ALTER ROLE orders_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD :'orders_db_password';
 
 -- Database auth_db
 SELECT format('CREATE DATABASE %I OWNER %I', 'auth_db', 'auth_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'auth_db')\gexec

@@ -5,7 +5,7 @@
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'forms_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'forms_user')\gexec
-ALTER ROLE forms_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'pwFormsDbPassword7';
+ALTER ROLE forms_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD 'pwFormsDbPassword7';
 
 -- Database forms_db
 SELECT format('CREATE DATABASE %I OWNER %I', 'forms_db', 'forms_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'forms_db')\gexec

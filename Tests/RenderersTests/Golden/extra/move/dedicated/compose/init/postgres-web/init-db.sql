@@ -5,7 +5,7 @@
 -- Roles: one login per service instance
 \connect postgres
 SELECT format('CREATE ROLE %I', 'web_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'web_user')\gexec
-ALTER ROLE web_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD 'pwWebDbPassword7';
+ALTER ROLE web_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD 'pwWebDbPassword7';
 
 -- Database web_db
 SELECT format('CREATE DATABASE %I OWNER %I', 'web_db', 'web_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'web_db')\gexec
