@@ -272,7 +272,8 @@ OVUDEV_SQL
         "engine": { "$ref": "#/$defs/engine" },
         "version": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$" },
         "port": { "$ref": "#/$defs/port", "description": "Published on 127.0.0.1; default: the engine's port." },
-        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." }
+        "image": { "type": "string", "description": "Container image; default <engine image>:<version>." },
+        "acl": { "type": "boolean", "default": false, "description": "Redis only: one ACL user per service (keys and channels under its prefix, admin commands denied), the default user off." }
       }
     },
     "service": {
@@ -308,7 +309,8 @@ OVUDEV_SQL
           "additionalProperties": false,
           "properties": {
             "index": { "type": "integer", "minimum": 0 },
-            "server": { "$ref": "#/$defs/name" }
+            "server": { "$ref": "#/$defs/name" },
+            "prefix": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[!#%&()+,./0-9:;<=>@A-Z^_a-z|~-]+$", "description": "REDIS_KEY_PREFIX and, on an ACL server, the keys and channels its user may touch; default <service>:." }
           }
         },
         "dependsOn": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true },

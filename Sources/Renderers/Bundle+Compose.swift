@@ -55,6 +55,11 @@ extension BundleRenderer {
                 // server listens on TCP) can pass during that phase and let a one-shot connect to a
                 // server about to restart; the postmaster pid file names PID 1 only for the real one.
                 test = ["CMD-SHELL", "[ \"$$(head -n 1 \"$${PGDATA:-\(Self.postgresData)}/postmaster.pid\" 2>/dev/null)\" = 1 ] && pg_isready -h 127.0.0.1 -U \(server.superuserName) -d postgres"]
+            case .redis where server.redisUsers != nil:
+                command = flow(["sh", "-c", RedisACLContainer.script(server)])
+                for ref in RedisACLContainer.secrets(server) { env.append((ref.variable, secretEnv(ref))) }
+                mounts = ["\(volume):/data"]
+                test = ["CMD"] + RedisACLContainer.probe
             case .redis:
                 command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
                 mounts = ["\(volume):/data"]

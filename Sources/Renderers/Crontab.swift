@@ -32,7 +32,7 @@ extension BundleRenderer {
                 switch credentials.kind {
                 case .pgpass:
                     if seen.insert(text).inserted { pgpass.append(text) }
-                case .myCnf, .mongodumpConfig:
+                case .myCnf, .mongodumpConfig, .redisPassword:
                     if seen.insert(credentials.path).inserted { files.append(RenderedFile(path: credentials.path, contents: text, mode: 0o600)) }
                 }
             }

@@ -141,7 +141,7 @@ public final class BackupRunner {
         var environment = Self.cleanEnvironment()
         environment.merge(command.environment(credentials: credentials)) { $1 }
         progress("backup \(target.name): \(command.program) from \(server.name) (127.0.0.1:\(server.port))")
-        let restoreDelay = module.prepareDump(server)
+        let restoreDelay = module.prepareDump(server, secrets: secrets)
         defer { restoreDelay?() }
         let start = Date()
         let result = try runWatching(argv, environment: environment, file: written, label: target.name)

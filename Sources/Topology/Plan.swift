@@ -21,10 +21,7 @@ public struct Plan: Sendable, Codable, Equatable {
     /// Every secret the plan needs, sorted by variable.
     public var secretRefs: [SecretRef] {
         var all = Set<SecretRef>()
-        for s in servers {
-            if let su = s.superuserSecret { all.insert(su) }
-            for r in s.roles { all.insert(r.secret) }
-        }
+        for s in servers { all.formUnion(s.secretRefs) }
         return all.sorted { $0.variable < $1.variable }
     }
 }
@@ -56,8 +53,29 @@ public struct PlannedServer: Sendable, Codable, Equatable {
     public var databases: [PlannedDatabase]
     /// Instances that use this server (own data, reads or Redis), sorted.
     public var clients: [String]
+    /// Redis with `acl`: one user per instance, sorted by name (ovudev's own is the superuser);
+    /// nil without ACL.
+    public var redisUsers: [RedisUser]? = nil
 
     public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
+
+    /// The secrets of this server: superuser, roles, Redis users.
+    public var secretRefs: [SecretRef] {
+        [superuserSecret].compactMap { $0 } + roles.map(\.secret) + (redisUsers ?? []).map(\.secret)
+    }
+}
+
+/// A Redis ACL user of one instance: its keys and channels under `keyPrefix`, its index fixed.
+public struct RedisUser: Sendable, Codable, Equatable {
+    /// ovudev's own users: every command (provisioning, checks, backups), and PING only (health).
+    public static let admin = "ovudev.admin"
+    public static let health = "ovudev.health"
+
+    /// The instance's name (`sam`, `sam-acme`).
+    public var name: String
+    public var secret: SecretRef
+    public var keyPrefix: String
+    public var index: Int
 }
 
 public struct PlannedRole: Sendable, Codable, Equatable {
@@ -155,6 +173,11 @@ public struct DatabaseAccess: Sendable, Codable, Equatable {
 public struct RedisSlot: Sendable, Codable, Equatable {
     public var server: String
     public var index: Int
+    /// On an ACL server: the instance's user (its password in `secret`).
+    public var user: String? = nil
+    public var secret: SecretRef? = nil
+    /// `REDIS_KEY_PREFIX`: on an ACL server, or when `redis.prefix` is set.
+    public var keyPrefix: String? = nil
 }
 
 public struct ReadAccess: Sendable, Codable, Equatable {

@@ -42,7 +42,15 @@ extension Resolver {
             add("DB_POOL_TIMEOUT", String(db.pool.timeout))
         }
         if let slot = instance.redis, let server = servers[slot.server] {
-            add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)"))
+            if let user = slot.user, let secret = slot.secret {
+                func redisURL(_ host: String, _ port: Int) -> EnvValue {
+                    EnvValue([.text("redis://\(user):"), .secret(secret, inURL: true), .text("@\(host):\(port)/\(slot.index)")])
+                }
+                add("REDIS_URL", redisURL("127.0.0.1", server.port), redisURL(server.name, server.containerPort))
+            } else {
+                add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)"))
+            }
+            if let prefix = slot.keyPrefix { add("REDIS_KEY_PREFIX", prefix) }
         }
         for dep in instance.dependsOn {
             guard let target = instances[dep] else { continue }

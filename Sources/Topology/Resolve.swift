@@ -80,6 +80,7 @@ struct Resolver {
         grantReads(&instances, made.access, builders)
         if scenario.analytics { grantAnalytics(builders) }
         sizeRedisServers(instances, builders)
+        redisACLUsers(&instances, builders)
         let servers = builders.frozen()
 
         checkIdentifiers(servers)

@@ -21,8 +21,9 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var version: String?
     public var port: Int?
     public var image: String?
+    public var acl: Bool?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image }
+    enum CodingKeys: String, CodingKey, CaseIterable { case engine, version, port, image, acl }
 }
 
 public struct ServiceSpec: Codable, Sendable, Equatable {
@@ -64,8 +65,9 @@ public struct PoolSpec: Codable, Sendable, Equatable {
 public struct RedisSpec: Codable, Sendable, Equatable {
     public var index: Int?
     public var server: String?
+    public var prefix: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case index, server }
+    enum CodingKeys: String, CodingKey, CaseIterable { case index, server, prefix }
 }
 
 public struct BackupSpec: Codable, Sendable, Equatable {

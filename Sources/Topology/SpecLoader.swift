@@ -81,7 +81,8 @@ public enum TopologyLoader {
         // An entry of the wrong type stays as an empty placeholder, so that its name is still known.
         spec.servers = top.map("servers") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ServerSpec() }
-            let s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            let s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"),
+                               acl: o.bool("acl"))
             o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -125,7 +126,7 @@ public enum TopologyLoader {
             s.database = DatabaseSpec()  // of the wrong type (reported): still "owns a database"
         }
         if let r = o.object("redis") {
-            s.redis = RedisSpec(index: r.int("index"), server: r.string("server"))
+            s.redis = RedisSpec(index: r.int("index"), server: r.string("server"), prefix: r.string("prefix"))
             r.finish(known: RedisSpec.CodingKeys.allCases.map(\.rawValue))
         } else if o.has("redis") {
             s.redis = RedisSpec()

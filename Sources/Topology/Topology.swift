@@ -70,6 +70,8 @@ public struct Server: Sendable, Equatable {
     public var port: Int
     /// Container image, e.g. `postgres:15`.
     public var image: String
+    /// Redis: one ACL user per service, the default user off (`servers.<s>.acl`).
+    public var acl: Bool = false
 }
 
 public struct Pool: Sendable, Equatable, Codable {
@@ -105,12 +107,15 @@ public struct Service: Sendable, Equatable {
     public var command: String?
     public var health: String?
     public var seed: [String]
+    /// `redis.prefix`: the key and channel prefix of its ACL user (default `<service>:`).
+    public var redisPrefix: String? = nil
 
     public static func == (a: Service, b: Service) -> Bool {
         a.name == b.name && a.port == b.port && a.path == b.path && a.image == b.image && a.database == b.database
             && a.redisIndex == b.redisIndex && a.redisServer == b.redisServer && a.dependsOn == b.dependsOn
             && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
             && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed
+            && a.redisPrefix == b.redisPrefix
     }
 }
 

@@ -37,6 +37,7 @@ extension Validator {
         if s.image != nil && !isImageReference(image) {
             d.error(path + ".image", "image \"\(image)\" is not a valid image reference")
         }
-        return Server(name: name, engine: engine, version: version, port: port, image: image)
+        checkACL(s, engine: engine, path: path)
+        return Server(name: name, engine: engine, version: version, port: port, image: image, acl: s.acl ?? false)
     }
 }

@@ -24,9 +24,11 @@ extension Validator {
             services.append(Service(
                 name: name, port: s.port, path: s.path, image: s.image, database: database,
                 redisIndex: redisIndexes[name], redisServer: redisServer, dependsOn: dependsOn.sorted(), reads: reads,
-                migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? []))
+                migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? [],
+                redisPrefix: s.redis?.prefix.flatMap { redisPrefix($0, path: path + ".redis.prefix") }))
         }
         checkCycles(services)
+        checkRedisPrefixes(services, servers: servers)
         return services
     }
 

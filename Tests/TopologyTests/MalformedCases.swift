@@ -177,6 +177,20 @@ extension MalformedCase {
               path: "services.auth.redis.server", fragment: #"unknown server "rediss"; did you mean "redis""#),
         .init(name: "redis.server is not redis", json: F.topology(services: F.services(("auth", #"{ "redis": { "server": "postgres" } }"#))),
               path: "services.auth.redis.server", fragment: "not redis"),
+        .init(name: "acl on a postgres server",
+              json: F.topology(servers: #"{ "postgres": { "engine": "postgres", "acl": true }, "redis": { "engine": "redis" } }"#),
+              path: "servers.postgres.acl", fragment: "is a postgres server"),
+        .init(name: "acl not a boolean",
+              json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis", "acl": "yes" } }"#),
+              path: "servers.redis.acl", fragment: "expected true or false"),
+        .init(name: "redis prefix with a glob character", json: F.topology(services: F.services(("auth", #"{ "redis": { "prefix": "auth*" } }"#))),
+              path: "services.auth.redis.prefix", fragment: #"prefix "auth*" is invalid"#),
+        .init(name: "redis prefix empty", json: F.topology(services: F.services(("auth", #"{ "redis": { "prefix": "" } }"#))),
+              path: "services.auth.redis.prefix", fragment: "is invalid"),
+        .init(name: "redis prefix that starts another's on an ACL server",
+              json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis", "acl": true } }"#,
+                               services: F.services(("auth", #"{ "redis": { "prefix": "a" } }"#), ("cart", #"{ "redis": { "prefix": "ab:" } }"#))),
+              path: "services.cart.redis.prefix", fragment: #"starts with "a", the prefix of service "auth""#),
     ]
 
     static let references: [MalformedCase] = [

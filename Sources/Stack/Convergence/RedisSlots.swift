@@ -92,9 +92,9 @@ struct RedisSlots {
 
 extension NativeStack {
     func redisSlots(_ applied: AppliedState) -> RedisSlots {
-        RedisSlots(applied: applied, plan: plan) { [plan] server, index in
-            guard let port = plan.server(server)?.port else { return 0 }
-            let conn = try RedisConnection(port: port)
+        RedisSlots(applied: applied, plan: plan) { [plan, secrets] server, index in
+            guard let server = plan.server(server) else { return 0 }
+            let conn = try RedisConnection.admin(server, secrets: secrets)
             try conn.select(index)
             guard case let .integer(n) = try conn.command(["DBSIZE"]) else { return 0 }
             return Int64(n)
@@ -106,21 +106,21 @@ extension NativeStack {
     func moveRedisKeys(_ applied: AppliedState) throws -> [String] {
         let slots = redisSlots(applied)
         let used = Set(applied.redisSlots.values.map { "\($0.server)/\($0.index)" } + plan.instances.compactMap { $0.redis.map { "\($0.server)/\($0.index)" } })
-        let moves = try slots.moves { [plan] server in
-            guard let port = plan.server(server)?.port else { return nil }
-            let conn = try RedisConnection(port: port)
+        let moves = try slots.moves { [plan, secrets] server in
+            guard let server = plan.server(server) else { return nil }
+            let conn = try RedisConnection.admin(server, secrets: secrets)
             let reply = try conn.command(["CONFIG", "GET", "databases"])
             guard case let .array(items) = reply, items.count == 2, let count = items[1].text.flatMap(Int.init) else { return nil }
             return try (0..<count).reversed().first { index in
-                guard !used.contains("\(server)/\(index)") else { return false }
-                return try slots.keys(server, index) == 0
+                guard !used.contains("\(server.name)/\(index)") else { return false }
+                return try slots.keys(server.name, index) == 0
             }
         }
         var done: [String] = []
         for move in moves {
             guard let source = plan.server(move.from.server), let target = plan.server(move.to.server) else { continue }
             progress("redis: \(move.instance) \(move.from.server) DB \(move.from.index) → \(move.to.server) DB \(move.to.index)")
-            let conn = try RedisConnection(port: source.port)
+            let conn = try RedisConnection.admin(source, secrets: secrets)
             try conn.select(move.from.index)
             var moved = 0
             var cursor = "0"

@@ -61,7 +61,7 @@ struct SnapshotPart {
             let conn = try adminConnection(port: server.port, user: su.name, password: su.password, database: "postgres", socket: socket)
             _ = try conn.exec("CHECKPOINT")
         case .redis:
-            let r = try RedisConnection(port: server.port, timeoutSeconds: 60)
+            let r = try RedisConnection.admin(server, secrets: stack.secrets, timeoutSeconds: 60)
             _ = try r.command(["SAVE"])
         default:
             break

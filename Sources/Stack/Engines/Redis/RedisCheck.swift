@@ -7,8 +7,9 @@ extension RedisEngine {
     func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
         let slots = checker.plan.instances.compactMap { i in i.redis.flatMap { $0.server == server.name ? (i.name, $0.index) : nil } }
         guard !slots.isEmpty else { return [] }
+        let acl = checkACL(server, by: checker)
         do {
-            let conn = try RedisConnection(port: server.port)
+            let conn = try RedisConnection.admin(server, secrets: checker.secrets)
             let token = "ovudev-check-\(getpid())-\(Int(Date().timeIntervalSince1970))"
             for (instance, index) in slots {
                 try conn.select(index)
@@ -37,7 +38,7 @@ extension RedisEngine {
                 try conn.select(index)
                 try conn.command(["DEL", "ovudev:probe:\(instance)"])
             }
-            return findings
+            return findings + acl
         } catch {
             return [CheckFinding(subject: server.name, check: "redis", status: .fail, kind: .redisFailed(server: server.name, error: "\(error)"))]
         }
