@@ -340,7 +340,21 @@ OVUDEV_SQL
           "propertyNames": { "$ref": "#/$defs/name" },
           "additionalProperties": { "enum": ["postgres", "mysql", "mongodb"] }
         },
-        "analytics": { "type": "boolean", "default": false, "description": "A read-only analytics role with SELECT on every service's tables." },
+        "analytics": {
+          "description": "A read-only analytics role: true for SELECT on every service's tables, or an object naming the role and exactly which services it may read.",
+          "default": false,
+          "oneOf": [
+            { "type": "boolean" },
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "role": { "$ref": "#/$defs/identifier", "description": "Default analytics." },
+                "services": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "Default: every service." }
+              }
+            }
+          ]
+        },
         "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." }
       }
     }

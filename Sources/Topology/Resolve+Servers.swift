@@ -8,7 +8,7 @@ final class ServerBuilder {
 
     func addRole(_ name: String, instance: String?, readOnly: Bool = false) {
         if roles[name] == nil {
-            roles[name] = PlannedRole(name: name, secret: readOnly ? SecretRef(variable: "ANALYTICS_ROLE_PASSWORD") : roleSecret(name),
+            roles[name] = PlannedRole(name: name, secret: readOnly ? SecretRef(variable: "\(envName(name))_ROLE_PASSWORD") : roleSecret(name),
                                       instance: instance, readOnly: readOnly)
         }
     }
@@ -97,27 +97,6 @@ extension Resolver {
                 instances[i].reads.append(ReadAccess(service: target, instance: targetInstance, server: targetAccess.server,
                                                      database: targetAccess.database, schema: schema, tables: realTables,
                                                      role: role, secret: roleSecret(role)))
-            }
-        }
-    }
-
-    /// The analytics role: SELECT on every service's tables, nothing else.
-    func grantAnalytics(_ builders: ServerBuilders) {
-        for b in builders.byName.values where b.server.engine != .redis {
-            b.addRole("analytics", instance: nil, readOnly: true)
-            for (name, var database) in b.databases {
-                database.connect.append("analytics")
-                if b.server.engine == .postgres {
-                    if database.schemas.isEmpty {
-                        let owners = database.publicCreate.isEmpty ? [database.owner].compactMap { $0 } : database.publicCreate
-                        database.schemaReaders.append(SchemaReader(role: "analytics", schema: "public", owners: owners.sorted()))
-                    } else {
-                        for schema in database.schemas {
-                            database.schemaReaders.append(SchemaReader(role: "analytics", schema: schema.name, owners: [schema.owner]))
-                        }
-                    }
-                }
-                b.databases[name] = database
             }
         }
     }

@@ -78,7 +78,7 @@ struct Resolver {
         let made = makeInstances(placements, builders)
         var instances = made.instances
         grantReads(&instances, made.access, builders)
-        if scenario.analytics { grantAnalytics(builders) }
+        if scenario.analytics { grantAnalytics(instances, builders) }
         sizeRedisServers(instances, builders)
         redisACLUsers(&instances, builders)
         let servers = builders.frozen()

@@ -86,8 +86,18 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var engines: [String: String]?
     public var analytics: Bool?
     public var portStride: Int?
+    /// `analytics` written as an object (then `analytics` is true).
+    public var analyticsAccess: AnalyticsSpec? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layout, isolation, servers, secrets, engines, analytics, portStride
     }
+}
+
+/// `"analytics": { "role": "analytics_readonly", "services": ["a", "b"] }`.
+public struct AnalyticsSpec: Codable, Sendable, Equatable {
+    public var role: String?
+    public var services: [String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case role, services }
 }

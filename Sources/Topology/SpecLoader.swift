@@ -96,10 +96,15 @@ public enum TopologyLoader {
         }
         spec.scenarios = top.map("scenarios") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ScenarioSpec() }
-            let s = ScenarioSpec(
+            let analytics = o.isObject("analytics") ? o.object("analytics") : nil
+            var s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
-                analytics: o.bool("analytics"), portStride: o.int("portStride"))
+                analytics: analytics != nil ? true : o.bool("analytics"), portStride: o.int("portStride"))
+            if let analytics {
+                s.analyticsAccess = AnalyticsSpec(role: analytics.string("role"), services: analytics.stringArray("services"))
+                analytics.finish(known: AnalyticsSpec.CodingKeys.allCases.map(\.rawValue))
+            }
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -188,6 +193,11 @@ final class ObjectReader {
     }
 
     func has(_ key: String) -> Bool { node(key) != nil }
+
+    func isObject(_ key: String) -> Bool {
+        if case .object = node(key)?.value { return true }
+        return false
+    }
 
     func string(_ key: String) -> String? {
         guard let n = node(key) else { return nil }

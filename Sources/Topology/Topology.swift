@@ -156,4 +156,7 @@ public struct Scenario: Sendable, Equatable {
     public var analytics: Bool
     /// Per-tenant: instance ports are the service port + tenant index × stride.
     public var portStride: Int
+    /// The analytics role's name and the services it may read (nil: every service).
+    public var analyticsRole: String = "analytics"
+    public var analyticsServices: [String]? = nil
 }

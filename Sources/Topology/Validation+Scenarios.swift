@@ -104,8 +104,10 @@ extension Validator {
             if layout != .perTenant { d.error(path + ".portStride", "applies only to the per-tenant layout") }
             if stride < 1 || stride > 10_000 { d.error(path + ".portStride", "\(stride) is out of range (1-10000)") }
         }
-        return Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
-                        engines: engines, analytics: s.analytics ?? false, portStride: stride)
+        var scenario = Scenario(name: name, layout: layout, isolation: isolation, servers: mode, secrets: secrets,
+                                engines: engines, analytics: s.analytics ?? false, portStride: stride)
+        if let access = s.analyticsAccess { (scenario.analyticsRole, scenario.analyticsServices) = analyticsAccess(access, path: path + ".analytics") }
+        return scenario
     }
 
     /// `isolation`, `servers` and `secrets`: known values, for the layouts they apply to.

@@ -62,7 +62,7 @@ enum Fixture {
 extension MalformedCase {
     typealias F = Fixture
 
-    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references
+    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + analytics
         + engines + scenarios + types + backups + identifiers + syntax
 
     static let unknownKeys: [MalformedCase] = [
@@ -191,6 +191,31 @@ extension MalformedCase {
               json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis", "acl": true } }"#,
                                services: F.services(("auth", #"{ "redis": { "prefix": "a" } }"#), ("cart", #"{ "redis": { "prefix": "ab:" } }"#))),
               path: "services.cart.redis.prefix", fragment: #"starts with "a", the prefix of service "auth""#),
+    ]
+
+    static let analytics: [MalformedCase] = [
+        .init(name: "analytics names an unknown service",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "analytics": { "services": ["auht"] } } }"#),
+              path: "scenarios.dev.analytics.services[0]", fragment: #"unknown service "auht"; did you mean "auth""#),
+        .init(name: "analytics role name invalid",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "analytics": { "role": "Analytics-RO" } } }"#),
+              path: "scenarios.dev.analytics.role", fragment: #"role name "Analytics-RO" is invalid"#),
+        .init(name: "analytics role is a service's role",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "analytics": { "role": "auth_user" } } }"#),
+              path: "scenarios.dev.analytics.role", fragment: "is a service's role"),
+        .init(name: "analytics services empty",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "analytics": { "services": [] } } }"#),
+              path: "scenarios.dev.analytics.services", fragment: "is empty"),
+        .init(name: "analytics reads a service without a database",
+              json: F.topology(services: F.services(("auth", F.auth), ("web", #"{ "port": 8003 }"#)),
+                               scenarios: #"{ "dev": { "layout": "single-db", "analytics": { "services": ["web"] } } }"#),
+              path: "scenarios.dev.analytics.services[0]", fragment: "owns no database"),
+        .init(name: "analytics unknown key",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "analytics": { "roles": "x" } } }"#),
+              path: "scenarios.dev.analytics.roles", fragment: #"did you mean "role""#),
+        .init(name: "analytics services under prefix isolation",
+              json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "isolation": "prefix", "analytics": { "services": ["auth"] } } }"#),
+              path: "scenarios.dev.analytics.services", fragment: "share schema public"),
     ]
 
     static let references: [MalformedCase] = [
