@@ -141,6 +141,20 @@ extension BundleRenderer {
                 healthcheck: nil, restart: "no", tmpfs: [Escape.composeString(Self.postgresData)]))
         }
 
+        // MySQL: the same one-shot, with the mysql client as root.
+        for server in plan.servers where server.engine == .mysql && !MySQLInit.postMigrateSections(server).isEmpty {
+            let name = "\(server.name)-grants"
+            grantsOf[server.name] = name
+            let migrations = plan.instances.filter { i in i.migrate != nil && server.clients.contains(i.name) && i.database?.server == server.name }
+            let deps: [(String, String)] = [(server.name, "service_healthy")] + migrations.map { ("\($0.name)-migrate", "service_completed_successfully") }
+            services.append(service(
+                name: name, image: server.image, build: nil,
+                command: flow(["sh", "-c", "exec mysql -h \(server.name) -u\(server.superuserName) < /ovu/grants.sql"]),
+                environment: [("MYSQL_PWD", secretEnv(server.superuserSecret!))], ports: [],
+                volumes: [Escape.composeString("./init/\(server.name)/post-migrate/grants.sql:/ovu/grants.sql:ro")], dependsOn: deps,
+                healthcheck: nil, restart: "no", tmpfs: []))
+        }
+
         let healthy = Set(plan.instances.filter { $0.health != nil }.map(\.name))
         for instance in plan.instances {
             let image = instance.image ?? (instance.path == nil ? nil : "\(sqlName(plan.project))-\(instance.service):\(plan.scenario)")

@@ -74,6 +74,10 @@ public struct BundleRenderer {
                 } else {
                     files.append(RenderedFile(path: "init/\(server.name)/init-db.sql", contents: mysqlInitSQL(server), mode: 0o644))
                 }
+                let post = MySQLInit.postMigrateSections(server)
+                if !post.isEmpty {
+                    files.append(RenderedFile(path: "init/\(server.name)/post-migrate/grants.sql", contents: MySQLInit.postMigrateScript(post, header: header), mode: 0o644))
+                }
             case .mongodb:
                 files.append(RenderedFile(path: "init/\(server.name)/init-db.js", contents: mongoInit(server), mode: 0o644))
             case .redis:

@@ -61,11 +61,12 @@ extension Resolver {
         }
         for read in instance.reads {
             guard let server = servers[read.server] else { continue }
-            // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
-            let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: .postgres)
+            // The reader's code uses the URL: its own driver's scheme, when that is one of the
+            // target's engine.
+            let scheme = urlScheme(topology.service(instance.service)?.database?.urlScheme, for: server.engine)
             add("\(envName(read.service))_READ_DATABASE_URL",
-                url(scheme, role: read.role, secret: read.secret, host: "127.0.0.1", port: server.port, database: read.database, engine: .postgres),
-                url(scheme, role: read.role, secret: read.secret, host: server.name, port: server.containerPort, database: read.database, engine: .postgres))
+                url(scheme, role: read.role, secret: read.secret, host: "127.0.0.1", port: server.port, database: read.database, engine: server.engine),
+                url(scheme, role: read.role, secret: read.secret, host: server.name, port: server.containerPort, database: read.database, engine: server.engine))
         }
         return env
     }

@@ -80,17 +80,19 @@ extension Resolver {
             for (target, tables) in service.reads {
                 let targetInstance = instances[i].tenant.map { "\(target)-\($0)" } ?? target
                 guard let targetAccess = accessByInstance[targetInstance] else { continue }
-                guard targetAccess.engine == .postgres else {
-                    fail("services.\(service.name).reads.\(target)", "service \"\(target)\" runs on \(targetAccess.engine.rawValue) here; table reads are granted on PostgreSQL only")
+                guard targetAccess.engine == .postgres || targetAccess.engine == .mysql else {
+                    fail("services.\(service.name).reads.\(target)", "service \"\(target)\" runs on \(targetAccess.engine.rawValue) here; table reads are granted on PostgreSQL and MySQL only")
                     continue
                 }
+                let mysql = targetAccess.engine == .mysql
                 let b = builders[targetAccess.server]!
                 let role = instances[i].tenant.map { "\(sqlName($0))_\(sqlName(service.name))_user" } ?? "\(sqlName(service.name))_user"
                 b.addRole(role, instance: instances[i].name)
                 b.clients.insert(instances[i].name)
                 var database = b.databases[targetAccess.database]!
-                if !database.connect.contains(role) { database.connect.append(role) }
-                let schema = targetAccess.schema ?? "public"
+                // MySQL: no database-wide grant (it would be SELECT on every table), table grants only.
+                if !mysql && !database.connect.contains(role) { database.connect.append(role) }
+                let schema = targetAccess.schema ?? (mysql ? targetAccess.database : "public")
                 let realTables = tables.map { (targetAccess.tablePrefix ?? "") + $0 }
                 for table in realTables { database.tableReads.append(TableRead(role: role, schema: schema, table: table)) }
                 b.databases[targetAccess.database] = database

@@ -62,7 +62,7 @@ enum Fixture {
 extension MalformedCase {
     typealias F = Fixture
 
-    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + analytics
+    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + analytics + engineReads
         + engines + scenarios + types + backups + identifiers + syntax
 
     static let unknownKeys: [MalformedCase] = [
@@ -216,6 +216,13 @@ extension MalformedCase {
         .init(name: "analytics services under prefix isolation",
               json: F.topology(scenarios: #"{ "dev": { "layout": "single-db", "isolation": "prefix", "analytics": { "services": ["auth"] } } }"#),
               path: "scenarios.dev.analytics.services", fragment: "share schema public"),
+    ]
+
+    static let engineReads: [MalformedCase] = [
+        .init(name: "reads into a service on MongoDB",
+              json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis" }, "mongodb": { "engine": "mongodb" } }"#,
+                               scenarios: #"{ "dev": { "layout": "mixed", "engines": { "auth": "mongodb" } } }"#),
+              path: "services.cart.reads.auth", fragment: "granted on PostgreSQL and MySQL only"),
     ]
 
     static let references: [MalformedCase] = [
