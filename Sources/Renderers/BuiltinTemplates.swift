@@ -247,7 +247,8 @@ OVUDEV_SQL
       "properties": {
         "schedule": { "type": "string", "description": "A five-field cron schedule or an @-macro.", "default": "0 2 * * *" },
         "keepDays": { "type": "integer", "minimum": 1, "maximum": 3650, "default": 7 },
-        "dir": { "$ref": "#/$defs/relativePath", "default": "backups" }
+        "dir": { "$ref": "#/$defs/relativePath", "default": "backups" },
+        "upload": { "type": "string", "minLength": 1, "pattern": "\\{file\\}", "description": "A shell command run after each successful dump, {file} (unquoted) standing for its path, e.g. aws s3 cp {file} s3://bucket/. Its failure is logged and fails the backup." }
       }
     },
     "scenarios": {

@@ -268,6 +268,7 @@ extension KubernetesRenderer {
             case .mongodump:
                 script.append("mongodump --host=\"$OVU_HOST\" --port=\"$OVU_PORT\" --username=\(Escape.shellWord(server.superuserName)) --password=\"$OVU_ROOT_PASSWORD\" --authenticationDatabase=admin --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\"")
             }
+            if let upload = plan.backups.uploadCommand(file: "\"\(file)\"") { script.append(upload) }
             script.append("find \(Escape.shellWord(dir)) -type f -name \(Escape.shellWord("\(t.name)-*.\(t.fileExtension)")) -mtime +\(plan.backups.keepDays - 1) -delete")
         }
         var container = K8sContainer(name: "backup", image: server.image, command: shell(script.joined(separator: "\n") + "\n"))

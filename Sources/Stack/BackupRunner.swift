@@ -156,7 +156,9 @@ public final class BackupRunner {
         let bytes = Self.size(part)
         guard bytes > 0 else { throw EngineError("backup \(target.name): \(command.program) wrote nothing:\n\(result.output)") }
         guard rename(part, path) == 0 else { throw EngineError("cannot rename \(part): \(String(cString: strerror(errno)))") }
-        return BackupFile(target: target.name, server: target.server, kind: target.kind.rawValue, path: path, bytes: bytes, seconds: seconds)
+        let file = BackupFile(target: target.name, server: target.server, kind: target.kind.rawValue, path: path, bytes: bytes, seconds: seconds)
+        try upload(file)
+        return file
     }
 
     /// Dumps and verifies, each engine its own way (PostgreSQL from an exported snapshot, the

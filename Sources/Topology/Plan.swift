@@ -251,6 +251,8 @@ public struct BackupPlan: Sendable, Codable, Equatable {
     public var keepDays: Int
     public var dir: String
     public var targets: [BackupTarget]
+    /// A shell command run after each successful dump; `{file}` stands for the dump's path.
+    public var upload: String? = nil
 }
 
 public struct BackupTarget: Sendable, Codable, Equatable {

@@ -74,8 +74,9 @@ public struct BackupSpec: Codable, Sendable, Equatable {
     public var schedule: String?
     public var keepDays: Int?
     public var dir: String?
+    public var upload: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case schedule, keepDays, dir }
+    enum CodingKeys: String, CodingKey, CaseIterable { case schedule, keepDays, dir, upload }
 }
 
 public struct ScenarioSpec: Codable, Sendable, Equatable {

@@ -90,7 +90,7 @@ public enum TopologyLoader {
         spec.tenants = top.stringArray("tenants")
         if let node = top.object("backups") {
             let path = top.childPath("backups")
-            spec.backups = BackupSpec(schedule: node.string("schedule"), keepDays: node.int("keepDays"), dir: node.string("dir"))
+            spec.backups = BackupSpec(schedule: node.string("schedule"), keepDays: node.int("keepDays"), dir: node.string("dir"), upload: node.string("upload"))
             node.finish(known: BackupSpec.CodingKeys.allCases.map(\.rawValue))
             _ = path
         }

@@ -123,6 +123,8 @@ public struct Backups: Sendable, Equatable {
     public var schedule: String
     public var keepDays: Int
     public var dir: String
+    /// `backups.upload`: a shell command run after each dump, `{file}` standing for its path.
+    public var upload: String? = nil
     public static let standard = Backups(schedule: "0 2 * * *", keepDays: 7, dir: "backups")
 }
 

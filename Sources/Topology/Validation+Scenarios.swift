@@ -65,6 +65,7 @@ extension Validator {
                 }
                 backups.dir = dir
             }
+            if let upload = b.upload { backups.upload = backupUpload(upload, path: "backups.upload") }
         }
         return backups
     }

@@ -62,7 +62,7 @@ enum Fixture {
 extension MalformedCase {
     typealias F = Fixture
 
-    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + analytics + engineReads
+    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + analytics + engineReads + upload
         + engines + scenarios + types + backups + identifiers + syntax
 
     static let unknownKeys: [MalformedCase] = [
@@ -223,6 +223,19 @@ extension MalformedCase {
               json: F.topology(servers: #"{ "postgres": { "engine": "postgres" }, "redis": { "engine": "redis" }, "mongodb": { "engine": "mongodb" } }"#,
                                scenarios: #"{ "dev": { "layout": "mixed", "engines": { "auth": "mongodb" } } }"#),
               path: "services.cart.reads.auth", fragment: "granted on PostgreSQL and MySQL only"),
+    ]
+
+    static let upload: [MalformedCase] = [
+        .init(name: "backups.upload without {file}", json: F.topology(backups: #"{ "upload": "aws s3 sync . s3://b/" }"#),
+              path: "backups.upload", fragment: "does not name the dump"),
+        .init(name: "backups.upload with {file} quoted", json: F.topology(backups: #"{ "upload": "cp '{file}' /x/" }"#),
+              path: "backups.upload", fragment: "without quotes"),
+        .init(name: "backups.upload empty", json: F.topology(backups: #"{ "upload": "  " }"#),
+              path: "backups.upload", fragment: "is empty"),
+        .init(name: "backups.upload on two lines", json: F.topology(backups: #"{ "upload": "cp {file} /x/\nrm {file}" }"#),
+              path: "backups.upload", fragment: "must be one line"),
+        .init(name: "backups.upload not a string", json: F.topology(backups: #"{ "upload": true }"#),
+              path: "backups.upload", fragment: "expected a string"),
     ]
 
     static let references: [MalformedCase] = [
