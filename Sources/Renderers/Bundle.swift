@@ -91,6 +91,7 @@ public struct BundleRenderer {
             files.append(RenderedFile(path: ".env.example", contents: templates.render("env.example.mustache", ["header": header, "variables": plan.secretRefs.map(\.variable)]), mode: 0o644))
         }
         files.append(RenderedFile(path: "TOPOLOGY.md", contents: GraphMermaid.document(TopologyGraph(plan: plan), header: header), mode: 0o644))
+        files += DatabaseDoc.files(plan: plan, header: header)
         files += try crontab()
         files.append(RenderedFile(path: "manifest.json", contents: try manifest(), mode: 0o644))
         return files.sorted { $0.path < $1.path }
