@@ -43,6 +43,8 @@ import Topology
         #expect(check.passed, "\(check.findings.filter { $0.status == .leak || $0.status == .fail }.map(\.detail))")
         #expect(check.findings.contains { $0.status == .ok && $0.kind == .reads(role: "aam_user", database: "ulm_db", table: "users") })
 
+        // `ovudev docs`: ulm's tables on MySQL with their rows and primary keys.
+        #expect(try stack.liveCatalog(service: "ulm").contains { $0.name == "ulm_db.users" && $0.rows == 1 && $0.indexes == ["PRIMARY"] })
         let aam = try #require(mysql.role("aam_user"))
         let reader = MySQLLogin(route: .tcp(port: mysql.port), user: "aam_user", password: stack.secrets[aam.secret.variable])
         #expect(try reader.exec("SELECT COUNT(*) FROM ulm_db.users").rows == [["1"]])

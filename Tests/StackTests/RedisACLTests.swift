@@ -70,6 +70,8 @@ import Topology
         #expect(refused(ulm, ["FLUSHALL"]) && refused(ulm, ["FLUSHDB"]) && refused(ulm, ["KEYS", "*"]) && refused(ulm, ["CONFIG", "GET", "*"]))
         #expect(refused(ulm, ["SELECT", "1"]))
         #expect(try aam.command(["GET", "aam:secret"]) == .string("x"))
+        // `ovudev docs`: the keys under the instance's prefix.
+        #expect(try stack.liveCatalog(service: "aam").contains { $0.name == "redis db 1 keys aam:*" && $0.rows == 1 })
         // Without a login: nothing.
         let anonymous = try RedisConnection(port: server.port)
         #expect(throws: RedisError.self) { try anonymous.command(["GET", "aam:secret"]) }

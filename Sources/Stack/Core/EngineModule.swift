@@ -43,6 +43,9 @@ protocol EngineModule: Sendable {
     func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport)
     func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport
     func restore(file: String, target: BackupTarget, into: String?, by runner: BackupRunner) throws -> RestoreReport
+
+    /// `ovudev docs`: the tables of an instance's data now.
+    func catalog(_ instance: ServiceInstance, access: DatabaseAccess, on server: PlannedServer, maintenance: Maintenance) throws -> [CatalogTable]
 }
 
 /// What an engine does not do, in one place.
@@ -75,6 +78,8 @@ extension EngineModule {
     func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
         throw EngineError("\(target.name): only PostgreSQL, MySQL and Redis dumps can be verified natively")
     }
+
+    func catalog(_ instance: ServiceInstance, access: DatabaseAccess, on server: PlannedServer, maintenance: Maintenance) throws -> [CatalogTable] { [] }
 
     func restore(file: String, target: BackupTarget, into: String?, by runner: BackupRunner) throws -> RestoreReport {
         throw EngineError("\(target.name): ovudev restore restores PostgreSQL and MySQL dumps; \(target.kind.rawValue) files are restored by hand (see the README)")
