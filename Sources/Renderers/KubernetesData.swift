@@ -206,6 +206,7 @@ extension KubernetesRenderer {
     /// grants.sql (the compose bundle's post-migrate file) and a Job that waits until every table
     /// it grants exists, then applies it; nil when the server has no such grants.
     func grantsManifests(_ server: PlannedServer) -> [YAMLNode]? {
+        if server.engine == .mysql { return mysqlGrantsManifests(server) }
         let sections = PostgresSQL.postMigrateSections(server)
         guard server.engine == .postgres, !sections.isEmpty else { return nil }
         let labels = serverJobLabels(server, component: "grants")
