@@ -2,6 +2,7 @@ import Foundation
 import Stack
 import Testing
 import Topology
+import Workspace
 
 /// `servers.<redis>.acl`: a real redis-server with one ACL user per service. A service's client
 /// is refused (NOPERM) another's keys and channels and the admin commands; `check` proves it and
@@ -114,5 +115,37 @@ import Topology
         let (file, report) = try runner.backupAndVerify(target)
         #expect(report.error == nil && report.tables.allSatisfy { $0.status == .same }, "\(report)")
         #expect(file.bytes > 0)
+    }
+
+    /// `acl` set on a server that runs without it: the next `up` restarts it with the ACL file
+    /// (its data kept); taken off again: restarted without, the default user back.
+    @Test func turningACLOnAndOffOnARunningServer() throws {
+        let project = try Self.project()
+        defer { project.close() }
+        let path = "\(project.directory)/ovu.topology.json"
+        func stack(acl: Bool) throws -> NativeStack {
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+            var servers = json["servers"] as! [String: [String: Any]]
+            servers["redis"]!["acl"] = acl
+            json["servers"] = servers
+            try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
+            let reloaded = try Project.load(topologyPath: path)
+            return NativeStack(project: reloaded, plan: try reloaded.plan(scenario: "dev"))
+        }
+        let open = try stack(acl: false)
+        #expect(try open.up().check?.passed == true)
+        let port = try #require(open.plan.server("redis")).port
+        let plain = try RedisConnection(port: port)
+        try plain.command(["SET", "ulm:kept", "1"])
+
+        let closed = try stack(acl: true)
+        let report = try #require(try closed.up().check)
+        #expect(report.passed, "\(report.findings.filter { $0.status != .ok }.map(\.detail))")
+        #expect(report.findings.contains { $0.kind == .redisDefaultUserOff(server: "redis") })
+        #expect(try login(closed, "ulm").command(["GET", "ulm:kept"]) == .string("1"))
+
+        let reopened = try stack(acl: false)
+        #expect(try reopened.up().check?.passed == true)
+        #expect(try RedisConnection(port: port).command(["GET", "ulm:kept"]) == .string("1"))
     }
 }
