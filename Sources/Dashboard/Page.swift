@@ -148,7 +148,7 @@ enum Page {
     function renderCheck(c) {
       if (!c) return;
       $('check-summary').textContent = `${c.findings.length} checks: ${c.leaks} leaks, ${c.failures} failures`;
-      const checks = ['own-data', 'isolation', 'reads', 'public', 'redis', 'health'].filter(k => c.findings.some(f => f.check === k));
+      const checks = ['own-data', 'isolation', 'reads', 'public', 'redis', 'redis-acl', 'health'].filter(k => c.findings.some(f => f.check === k));
       const subjects = [], cells = {};
       c.findings.forEach(f => { if (!subjects.includes(f.subject)) subjects.push(f.subject); (cells[f.subject + '\0' + f.check] ||= []).push(f); });
       const cell = (list) => !list ? '' : list.some(f => f.status === 'leak') ? 'LEAK' : list.some(f => f.status === 'fail') ? 'FAIL' : list.every(f => f.status === 'skipped') ? 'skip' : 'ok';

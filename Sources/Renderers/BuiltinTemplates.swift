@@ -247,7 +247,8 @@ OVUDEV_SQL
       "properties": {
         "schedule": { "type": "string", "description": "A five-field cron schedule or an @-macro.", "default": "0 2 * * *" },
         "keepDays": { "type": "integer", "minimum": 1, "maximum": 3650, "default": 7 },
-        "dir": { "$ref": "#/$defs/relativePath", "default": "backups" }
+        "dir": { "$ref": "#/$defs/relativePath", "default": "backups" },
+        "upload": { "type": "string", "minLength": 1, "pattern": "\\{file\\}", "description": "A shell command run after each successful dump, {file} (unquoted) standing for its path, e.g. aws s3 cp {file} s3://bucket/. Its failure is logged and fails the backup." }
       }
     },
     "scenarios": {
@@ -281,7 +282,8 @@ OVUDEV_SQL
         "image": { "type": "string", "description": "Container image; default <engine image>:<version>." },
         "host": { "type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "maxLength": 253, "description": "An existing PostgreSQL server ovudev does not start (managed PostgreSQL, RDS): its host; port is its port. Provisioned with the admin URL in OVU_<SERVER>_ADMIN_URL." },
         "params": { "$ref": "#/$defs/urlParams", "description": "Query parameters added to every URL of this server (sslmode, options, …)." },
-        "maxConnections": { "type": "integer", "minimum": 10, "maximum": 100000, "default": 100, "description": "PostgreSQL/MySQL max_connections; the pools of its services must fit." }
+        "maxConnections": { "type": "integer", "minimum": 10, "maximum": 100000, "default": 100, "description": "PostgreSQL/MySQL max_connections; the pools of its services must fit." },
+        "acl": { "type": "boolean", "default": false, "description": "Redis only: one ACL user per service (keys and channels under its prefix, admin commands denied), the default user off." }
       }
     },
     "service": {
@@ -328,7 +330,8 @@ OVUDEV_SQL
           "additionalProperties": false,
           "properties": {
             "index": { "type": "integer", "minimum": 0 },
-            "server": { "$ref": "#/$defs/name" }
+            "server": { "$ref": "#/$defs/name" },
+            "prefix": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[!#%&()+,./0-9:;<=>@A-Z^_a-z|~-]+$", "description": "REDIS_KEY_PREFIX and, on an ACL server, the keys and channels its user may touch; default <service>:." }
           }
         },
         "dependsOn": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true },
@@ -365,7 +368,21 @@ OVUDEV_SQL
           "propertyNames": { "$ref": "#/$defs/name" },
           "additionalProperties": { "enum": ["postgres", "mysql", "mongodb"] }
         },
-        "analytics": { "type": "boolean", "default": false, "description": "A read-only analytics role with SELECT on every service's tables." },
+        "analytics": {
+          "description": "A read-only analytics role: true for SELECT on every service's tables, or an object naming the role and exactly which services it may read.",
+          "default": false,
+          "oneOf": [
+            { "type": "boolean" },
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "role": { "$ref": "#/$defs/identifier", "description": "Default analytics." },
+                "services": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "Default: every service." }
+              }
+            }
+          ]
+        },
         "portStride": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "per-tenant: instance port = port + tenant index × stride." },
         "separate": { "type": "array", "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "single-db: services with a database of their own on the same server." },
         "services": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/name" }, "uniqueItems": true, "description": "The services this scenario runs (default: all); the others are absent from everything it renders and runs." },

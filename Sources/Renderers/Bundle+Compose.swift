@@ -57,6 +57,11 @@ extension BundleRenderer {
                 // server listens on TCP) can pass during that phase and let a one-shot connect to a
                 // server about to restart; the postmaster pid file names PID 1 only for the real one.
                 test = ["CMD-SHELL", "[ \"$$(head -n 1 \"$${PGDATA:-\(Self.postgresData)}/postmaster.pid\" 2>/dev/null)\" = 1 ] && pg_isready -h 127.0.0.1 -U \(server.superuserName) -d postgres"]
+            case .redis where server.redisUsers != nil:
+                command = flow(["sh", "-c", RedisACLContainer.script(server)])
+                for ref in RedisACLContainer.secrets(server) { env.append((ref.variable, secretEnv(ref))) }
+                mounts = ["\(volume):/data"]
+                test = ["CMD"] + RedisACLContainer.probe
             case .redis:
                 command = flow(["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"])
                 mounts = ["\(volume):/data"]
@@ -137,6 +142,20 @@ extension BundleRenderer {
                 environment: [("PGPASSWORD", secretEnv(server.superuserSecret!))], ports: [],
                 volumes: [Escape.composeString("./init/\(server.name)/post-migrate/grants.sql:/ovu/grants.sql:ro")], dependsOn: deps,
                 healthcheck: nil, restart: "no", tmpfs: [Escape.composeString(Self.postgresData)]))
+        }
+
+        // MySQL: the same one-shot, with the mysql client as root.
+        for server in plan.servers where server.engine == .mysql && !MySQLInit.postMigrateSections(server).isEmpty {
+            let name = "\(server.name)-grants"
+            grantsOf[server.name] = name
+            let migrations = plan.instances.filter { i in i.migrate != nil && server.clients.contains(i.name) && i.database?.server == server.name }
+            let deps: [(String, String)] = [(server.name, "service_healthy")] + migrations.map { ("\($0.name)-migrate", "service_completed_successfully") }
+            services.append(service(
+                name: name, image: server.image, build: nil,
+                command: flow(["sh", "-c", "exec mysql -h \(server.name) -u\(server.superuserName) < /ovu/grants.sql"]),
+                environment: [("MYSQL_PWD", secretEnv(server.superuserSecret!))], ports: [],
+                volumes: [Escape.composeString("./init/\(server.name)/post-migrate/grants.sql:/ovu/grants.sql:ro")], dependsOn: deps,
+                healthcheck: nil, restart: "no", tmpfs: []))
         }
 
         let healthy = Set(plan.instances.filter { $0.health != nil }.map(\.name))

@@ -76,6 +76,10 @@ public struct BundleRenderer {
                 } else {
                     files.append(RenderedFile(path: "init/\(server.name)/init-db.sql", contents: mysqlInitSQL(server), mode: 0o644))
                 }
+                let post = MySQLInit.postMigrateSections(server)
+                if !post.isEmpty {
+                    files.append(RenderedFile(path: "init/\(server.name)/post-migrate/grants.sql", contents: MySQLInit.postMigrateScript(post, header: header), mode: 0o644))
+                }
             case .mongodb:
                 files.append(RenderedFile(path: "init/\(server.name)/init-db.js", contents: mongoInit(server), mode: 0o644))
             case .redis:
@@ -89,6 +93,7 @@ public struct BundleRenderer {
             files.append(RenderedFile(path: ".env.example", contents: templates.render("env.example.mustache", ["header": header, "variables": plan.secretRefs.map(\.variable)]), mode: 0o644))
         }
         files.append(RenderedFile(path: "TOPOLOGY.md", contents: GraphMermaid.document(TopologyGraph(plan: plan), header: header), mode: 0o644))
+        files += DatabaseDoc.files(plan: plan, header: header)
         files += try crontab()
         files.append(RenderedFile(path: "manifest.json", contents: try manifest(), mode: 0o644))
         return files.sorted { $0.path < $1.path }

@@ -32,7 +32,7 @@ extension BundleRenderer {
                 switch credentials.kind {
                 case .pgpass:
                     if seen.insert(text).inserted { pgpass.append(text) }
-                case .myCnf, .mongodumpConfig:
+                case .myCnf, .mongodumpConfig, .redisPassword:
                     if seen.insert(credentials.path).inserted { files.append(RenderedFile(path: credentials.path, contents: text, mode: 0o600)) }
                 }
             }
@@ -97,6 +97,10 @@ extension BundleRenderer {
         if command.gzip { steps.append("gzip -c \"$f.raw\" > \"$f.part\"") }
         steps.append("mv \"$f.part\" \"$f\"")
         steps.append("echo \"\(now) ok $f\"")
+        if let upload = plan.backups.uploadCommand(file: "\"$f\"") {
+            // After the dump is complete; a failed upload is logged with its status and fails the line.
+            steps.append("{ { \(upload); } || { s=$?; echo \"\(now) FAILED upload $f (exit $s)\"; false; }; }")
+        }
         let body = head + steps.joined(separator: " && ") + " || { echo \"\(now) FAILED \(t.name)\"; false; }"
         return "umask 077 && mkdir -p \"\(dir)\" && { \(body); } >> \"$OVU_BACKUPS/backup.log\" 2>&1"
     }

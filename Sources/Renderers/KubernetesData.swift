@@ -31,7 +31,12 @@ extension KubernetesRenderer {
             dataPath = "/var/lib/postgresql/data"
         case .redis:
             container.command = ["redis-server", "--databases", String(server.redisDatabases ?? 16), "--appendonly", "yes"]
-            let probe = ["redis-cli", "ping"]
+            var probe = ["redis-cli", "ping"]
+            if server.redisUsers != nil {
+                container.command = shell(RedisACLContainer.script(server))
+                container.env = RedisACLContainer.secrets(server).map { env($0.variable, secret: $0) }
+                probe = RedisACLContainer.probe
+            }
             container.readinessProbe = execProbe(probe, initialDelay: 2, period: 5, failureThreshold: 6)
             container.livenessProbe = execProbe(probe, initialDelay: 30, period: 10, failureThreshold: 6)
             (container.cpu, container.memory) = ("50m", "64Mi")
@@ -201,6 +206,7 @@ extension KubernetesRenderer {
     /// grants.sql (the compose bundle's post-migrate file) and a Job that waits until every table
     /// it grants exists, then applies it; nil when the server has no such grants.
     func grantsManifests(_ server: PlannedServer) -> [YAMLNode]? {
+        if server.engine == .mysql { return mysqlGrantsManifests(server) }
         let sections = PostgresSQL.postMigrateSections(server)
         guard server.engine == .postgres, !sections.isEmpty else { return nil }
         let labels = serverJobLabels(server, component: "grants")
@@ -241,7 +247,9 @@ extension KubernetesRenderer {
         case .postgres: environment = postgresClientEnv(server, user: server.superuserName, database: "postgres", secret: server.superuserSecret!)
         case .mysql: environment = mysqlClientEnv(server, secret: server.superuserSecret!)
         case .mongodb: environment = [env("OVU_HOST", server.name), env("OVU_PORT", String(server.containerPort)), env("OVU_ROOT_PASSWORD", secret: server.superuserSecret!)]
-        case .redis: environment = [env("OVU_HOST", server.name), env("OVU_PORT", String(server.containerPort))]
+        case .redis:
+            environment = [env("OVU_HOST", server.name), env("OVU_PORT", String(server.containerPort))]
+            if let admin = server.superuserSecret { environment.append(env("OVU_ADMIN_PASSWORD", secret: admin)) }
         }
         for t in targets {
             let dir = "/backups/\(t.name)"
@@ -253,7 +261,7 @@ extension KubernetesRenderer {
                 if let schema = t.schema { command += " -n \(Escape.shellWord(schema))" }
                 script.append(command + " --format=custom -f \"\(file)\"")
             case .redisRDB:
-                script.append("redis-cli -h \"$OVU_HOST\" -p \"$OVU_PORT\" --rdb \"\(file)\"")
+                script.append(server.redisUsers != nil ? "\(RedisACLContainer.dump) \"\(file)\"" : "redis-cli -h \"$OVU_HOST\" -p \"$OVU_PORT\" --rdb \"\(file)\"")
             case .mysqldump:
                 let plain = String(file.dropLast(t.fileExtension.hasSuffix(".gz") ? 3 : 0))
                 script.append("mysqldump -h \"$MYSQL_HOST\" -P \"$MYSQL_TCP_PORT\" -u\(Escape.shellWord(server.superuserName)) --single-transaction --routines --result-file=\"\(plain)\" --databases \(Escape.shellWord(t.database ?? ""))")
@@ -261,6 +269,7 @@ extension KubernetesRenderer {
             case .mongodump:
                 script.append("mongodump --host=\"$OVU_HOST\" --port=\"$OVU_PORT\" --username=\(Escape.shellWord(server.superuserName)) --password=\"$OVU_ROOT_PASSWORD\" --authenticationDatabase=admin --db=\(Escape.shellWord(t.database ?? "")) --gzip --archive=\"\(file)\"")
             }
+            if let upload = plan.backups.uploadCommand(file: "\"\(file)\"") { script.append(upload) }
             script.append("find \(Escape.shellWord(dir)) -type f -name \(Escape.shellWord("\(t.name)-*.\(t.fileExtension)")) -mtime +\(plan.backups.keepDays - 1) -delete")
         }
         var container = K8sContainer(name: "backup", image: server.image, command: shell(script.joined(separator: "\n") + "\n"))

@@ -141,7 +141,7 @@ public final class BackupRunner {
         var environment = Self.cleanEnvironment()
         environment.merge(command.environment(credentials: credentials)) { $1 }
         progress("backup \(target.name): \(command.program) from \(server.name) (127.0.0.1:\(server.port))")
-        let restoreDelay = module.prepareDump(server)
+        let restoreDelay = module.prepareDump(server, secrets: secrets)
         defer { restoreDelay?() }
         let start = Date()
         let result = try runWatching(argv, environment: environment, file: written, label: target.name)
@@ -156,7 +156,9 @@ public final class BackupRunner {
         let bytes = Self.size(part)
         guard bytes > 0 else { throw EngineError("backup \(target.name): \(command.program) wrote nothing:\n\(result.output)") }
         guard rename(part, path) == 0 else { throw EngineError("cannot rename \(part): \(String(cString: strerror(errno)))") }
-        return BackupFile(target: target.name, server: target.server, kind: target.kind.rawValue, path: path, bytes: bytes, seconds: seconds)
+        let file = BackupFile(target: target.name, server: target.server, kind: target.kind.rawValue, path: path, bytes: bytes, seconds: seconds)
+        try upload(file)
+        return file
     }
 
     /// Dumps and verifies, each engine its own way (PostgreSQL from an exported snapshot, the

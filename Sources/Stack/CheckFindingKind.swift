@@ -1,4 +1,5 @@
 import Foundation
+import Statements
 
 /// What a finding of `ovudev check` found, with the names involved. The sentence of the matrix
 /// (`CheckFinding.detail`) is written from it here, and nowhere else; `check --json` adds it as
@@ -88,6 +89,19 @@ public enum FindingKind: Sendable, Equatable, Codable {
     case redisSeesKeys(instance: String, index: Int, others: [String])
     /// The Redis server could not be probed.
     case redisFailed(server: String, error: String)
+    /// ACL: the user's real login used its own prefix and was refused `others` instances' keys
+    /// and channels, another index and the denied commands.
+    case redisACLHolds(user: String, server: String, prefix: String, others: Int)
+    /// A leak: the user's login ran what its ACL must refuse.
+    case redisACLReached(user: String, server: String, reached: [String])
+    /// The user's login or its own prefix failed.
+    case redisACLLoginFailed(user: String, server: String, error: String)
+    /// A connection without login is refused data (the default user is off).
+    case redisDefaultUserOff(server: String)
+    /// A leak: a connection without login read data.
+    case redisDefaultUserReads(server: String)
+    /// A leak: users the plan does not have.
+    case redisUnknownUsers(server: String, users: [String])
     /// The health endpoint answered `status`.
     case health(instance: String, url: String, status: Int)
     /// The health endpoint did not answer.
@@ -137,6 +151,13 @@ public enum FindingKind: Sendable, Equatable, Codable {
         case let .redisKeyLost(_, index): "index \(index) did not keep a key"
         case let .redisSeesKeys(_, index, others): "index \(index) sees keys of \(others.joined(separator: ", "))"
         case let .redisFailed(_, error): error
+        case let .redisACLHolds(_, server, prefix, others):
+            "ACL on \(server): reads and writes \(prefix)*; NOPERM on \(others) other users' keys and channels, other indexes, \((RedisACL.deniedProbes + RedisACL.deniedDryRuns).map { (c: [String]) in c[0] }.joined(separator: ", "))"
+        case let .redisACLReached(_, server, reached): "ACL on \(server) let it run \(reached.joined(separator: "; "))"
+        case let .redisACLLoginFailed(_, server, error): "ACL login on \(server): \(error)"
+        case let .redisDefaultUserOff(server): "\(server): the default user is off (no data without a login)"
+        case let .redisDefaultUserReads(server): "\(server): a connection without login reads data (the default user is on)"
+        case let .redisUnknownUsers(server, users): "\(server) has users the plan does not: \(users.joined(separator: ", "))"
         case let .health(_, url, status): "\(url) → \(status)"
         case let .healthUnanswered(_, url, error): "\(url): \(error)"
         case let .notChecked(_, engine): "\(engine) is not checked by ovudev"
@@ -223,6 +244,12 @@ extension FindingKind {
         case "redisKeyLost": self = .redisKeyLost(instance: try s("instance"), index: try i("index"))
         case "redisSeesKeys": self = .redisSeesKeys(instance: try s("instance"), index: try i("index"), others: try a("others"))
         case "redisFailed": self = .redisFailed(server: try s("server"), error: try s("error"))
+        case "redisACLHolds": self = .redisACLHolds(user: try s("user"), server: try s("server"), prefix: try s("prefix"), others: try i("others"))
+        case "redisACLReached": self = .redisACLReached(user: try s("user"), server: try s("server"), reached: try a("reached"))
+        case "redisACLLoginFailed": self = .redisACLLoginFailed(user: try s("user"), server: try s("server"), error: try s("error"))
+        case "redisDefaultUserOff": self = .redisDefaultUserOff(server: try s("server"))
+        case "redisDefaultUserReads": self = .redisDefaultUserReads(server: try s("server"))
+        case "redisUnknownUsers": self = .redisUnknownUsers(server: try s("server"), users: try a("users"))
         case "health": self = .health(instance: try s("instance"), url: try s("url"), status: try i("status"))
         case "healthUnanswered": self = .healthUnanswered(instance: try s("instance"), url: try s("url"), error: try s("error"))
         case "notChecked": self = .notChecked(server: try s("server"), engine: try s("engine"))

@@ -6,7 +6,7 @@ import Topology
 /// cron line itself from an environment variable with external ones; written to a private
 /// temporary file by `ovudev backup`.
 public struct CredentialFile: Sendable, Equatable {
-    public enum Kind: String, Sendable { case pgpass, myCnf, mongodumpConfig }
+    public enum Kind: String, Sendable { case pgpass, myCnf, mongodumpConfig, redisPassword }
     public var kind: Kind
     /// In the bundle, e.g. `backup/pgpass`.
     public var path: String
@@ -26,6 +26,7 @@ public struct CredentialFile: Sendable, Equatable {
         case .pgpass: return text(field: Self.pgpassField(password))
         case .myCnf: return text(field: Escape.mysqlOptionValue(password))
         case .mongodumpConfig: return text(field: Escape.yamlDoubleQuoted(password))
+        case .redisPassword: return text(field: password)
         }
     }
 
@@ -35,6 +36,7 @@ public struct CredentialFile: Sendable, Equatable {
         case .pgpass: return "127.0.0.1:\(port):*:\(Self.pgpassField(user)):\(field)\n"
         case .myCnf: return "[client]\nuser=\(Escape.mysqlOptionValue(user))\npassword=\(field)\n"
         case .mongodumpConfig: return "password: \(field)\n"
+        case .redisPassword: return "\(field)\n"
         }
     }
 
@@ -43,7 +45,7 @@ public struct CredentialFile: Sendable, Equatable {
     /// .env.example), which every one of these formats takes as it is.
     public var printfFormat: String {
         let marker = "OVUSECRETVALUE"
-        let text = text(field: kind == .pgpass ? marker : "\"\(marker)\"")
+        let text = text(field: kind == .pgpass || kind == .redisPassword ? marker : "\"\(marker)\"")
         var out = ""
         for ch in text {
             switch ch {
@@ -114,6 +116,13 @@ public struct BackupCommand: Sendable, Equatable {
             args += ["--format=custom", "-f", out]
             return BackupCommand(target: t, arguments: args, environment: [("PGPASSFILE", cred)],
                                  credentials: CredentialFile(kind: .pgpass, path: "backup/pgpass", port: server.port, user: user),
+                                 secret: server.superuserSecret, gzip: false)
+        case .redisRDB where server.redisUsers != nil:
+            // ACL: as ovudev's user, its password from the credential file into redis-cli's
+            // environment (never on a command line).
+            let script = "REDISCLI_AUTH=$(cat \"$1\") && export REDISCLI_AUTH && exec redis-cli --no-auth-warning --user \(RedisUser.admin) -h \(host) -p \(port) --rdb \"$2\""
+            return BackupCommand(target: t, arguments: ["sh", "-c", script, "sh", cred, out], environment: [],
+                                 credentials: CredentialFile(kind: .redisPassword, path: "backup/\(server.name).redis-auth", port: server.port, user: RedisUser.admin),
                                  secret: server.superuserSecret, gzip: false)
         case .redisRDB:
             return BackupCommand(target: t, arguments: ["redis-cli", "-h", host, "-p", port, "--rdb", out], environment: [],

@@ -30,6 +30,26 @@ public enum MySQLInit {
         return sections
     }
 
+    /// `reads`: SELECT on each named table, once the migrations have created it (MySQL refuses
+    /// a grant on a table that does not exist). `existing`: the tables that exist (`db.table`);
+    /// nil renders every grant (the bundle's post-migrate file).
+    public static func postMigrateSections(_ server: PlannedServer, existing: Set<String>? = nil) -> [SQLSection] {
+        let q = Escape.mysqlIdentifier, lit = Escape.mysqlLiteral
+        return server.databases.filter { !$0.tableReads.isEmpty }.compactMap { db in
+            let grants = db.tableReads.filter { existing?.contains("\(db.name).\($0.table)") ?? true }.map {
+                "GRANT SELECT ON \(q(db.name)).\(q($0.table)) TO \(lit($0.role))@'%';"
+            }
+            return grants.isEmpty ? nil : SQLSection(title: "Database \(db.name): reads", database: db.name, statements: grants)
+        }
+    }
+
+    /// The post-migrate file: the header, then each database's grants.
+    public static func postMigrateScript(_ sections: [SQLSection], header: String) -> String {
+        var text = "-- \(header)\n-- Run after the migrations (the tables must exist); re-runnable.\n"
+        for section in sections { text += "\n-- \(section.title)\n" + section.statements.map { $0 + "\n" }.joined() }
+        return text
+    }
+
     /// The password SQL with the secrets' values: `'…'` literals.
     public static func literalPasswords(_ secrets: [String: String]) -> (SecretRef) -> String {
         { Escape.mysqlLiteral(secrets[$0.variable] ?? "") }

@@ -21,10 +21,7 @@ public struct Plan: Sendable, Codable, Equatable {
     /// Every secret the plan needs, sorted by variable.
     public var secretRefs: [SecretRef] {
         var all = Set<SecretRef>()
-        for s in servers {
-            if let su = s.superuserSecret { all.insert(su) }
-            for r in s.roles { all.insert(r.secret) }
-        }
+        for s in servers { all.formUnion(s.secretRefs) }
         return all.sorted { $0.variable < $1.variable }
     }
 }
@@ -65,8 +62,29 @@ public struct PlannedServer: Sendable, Codable, Equatable {
     public var params: [String: String]? = nil
     /// PostgreSQL/MySQL `max_connections`: at least the roles' connection limits and ovudev's own.
     public var maxConnections: Int? = nil
+    /// Redis with `acl`: one user per instance, sorted by name (ovudev's own is the superuser);
+    /// nil without ACL.
+    public var redisUsers: [RedisUser]? = nil
 
     public func role(_ name: String) -> PlannedRole? { roles.first { $0.name == name } }
+
+    /// The secrets of this server: superuser, roles, Redis users.
+    public var secretRefs: [SecretRef] {
+        [superuserSecret].compactMap { $0 } + roles.map(\.secret) + (redisUsers ?? []).map(\.secret)
+    }
+}
+
+/// A Redis ACL user of one instance: its keys and channels under `keyPrefix`, its index fixed.
+public struct RedisUser: Sendable, Codable, Equatable {
+    /// ovudev's own users: every command (provisioning, checks, backups), and PING only (health).
+    public static let admin = "ovudev.admin"
+    public static let health = "ovudev.health"
+
+    /// The instance's name (`sam`, `sam-acme`).
+    public var name: String
+    public var secret: SecretRef
+    public var keyPrefix: String
+    public var index: Int
 }
 
 public struct PlannedRole: Sendable, Codable, Equatable {
@@ -184,6 +202,11 @@ public struct DatabaseAccess: Sendable, Codable, Equatable {
 public struct RedisSlot: Sendable, Codable, Equatable {
     public var server: String
     public var index: Int
+    /// On an ACL server: the instance's user (its password in `secret`).
+    public var user: String? = nil
+    public var secret: SecretRef? = nil
+    /// `REDIS_KEY_PREFIX`: on an ACL server, or when `redis.prefix` is set.
+    public var keyPrefix: String? = nil
 }
 
 public struct ReadAccess: Sendable, Codable, Equatable {
@@ -257,6 +280,8 @@ public struct BackupPlan: Sendable, Codable, Equatable {
     public var keepDays: Int
     public var dir: String
     public var targets: [BackupTarget]
+    /// A shell command run after each successful dump; `{file}` stands for the dump's path.
+    public var upload: String? = nil
 }
 
 public struct BackupTarget: Sendable, Codable, Equatable {

@@ -26,6 +26,7 @@ extension Resolver {
                 }
             }
         }
-        return BackupPlan(schedule: topology.backups.schedule, keepDays: topology.backups.keepDays, dir: topology.backups.dir, targets: targets)
+        return BackupPlan(schedule: topology.backups.schedule, keepDays: topology.backups.keepDays, dir: topology.backups.dir, targets: targets,
+                          upload: topology.backups.upload)
     }
 }

@@ -55,7 +55,15 @@ extension Resolver {
         }
         if let slot = instance.redis, let server = servers[slot.server] {
             let query = urlQuery(server.params ?? [:])
-            add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)\(query)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)\(query)"))
+            if let user = slot.user, let secret = slot.secret {
+                func redisURL(_ host: String, _ port: Int) -> EnvValue {
+                    EnvValue([.text("redis://\(user):"), .secret(secret, inURL: true), .text("@\(host):\(port)/\(slot.index)\(query)")])
+                }
+                add("REDIS_URL", redisURL("127.0.0.1", server.port), redisURL(server.name, server.containerPort))
+            } else {
+                add("REDIS_URL", .text("redis://127.0.0.1:\(server.port)/\(slot.index)\(query)"), .text("redis://\(server.name):\(server.containerPort)/\(slot.index)\(query)"))
+            }
+            if let prefix = slot.keyPrefix { add("REDIS_KEY_PREFIX", prefix) }
         }
         for dep in instance.dependsOn {
             guard let target = instances[dep] else { continue }
@@ -66,12 +74,12 @@ extension Resolver {
         }
         for read in instance.reads {
             guard let server = servers[read.server] else { continue }
-            // The reader's code uses the URL: its own driver's scheme, when that is a PostgreSQL one.
-            let scheme = urlScheme(topology.service(instance.service)?.database, for: .postgres)
+            // The reader's code uses the URL: its own driver's scheme for the target's engine.
+            let scheme = urlScheme(topology.service(instance.service)?.database, for: server.engine)
             add("\(envName(read.service))_READ_DATABASE_URL",
-                url(scheme, role: read.role, secret: read.secret, host: server.hostAddress, port: server.port, database: read.database, engine: .postgres,
+                url(scheme, role: read.role, secret: read.secret, host: server.hostAddress, port: server.port, database: read.database, engine: server.engine,
                     params: params(server, instance.service)),
-                url(scheme, role: read.role, secret: read.secret, host: server.networkHost, port: server.containerPort, database: read.database, engine: .postgres,
+                url(scheme, role: read.role, secret: read.secret, host: server.networkHost, port: server.containerPort, database: read.database, engine: server.engine,
                     params: params(server, instance.service)))
             // The schema that holds the owner's tables in this layout (`ulm` in single-db, `public` in its own database).
             add("\(envName(read.service))_READ_SCHEMA", read.schema)

@@ -8,7 +8,7 @@ final class ServerBuilder {
 
     func addRole(_ name: String, instance: String?, readOnly: Bool = false) {
         if roles[name] == nil {
-            roles[name] = PlannedRole(name: name, secret: readOnly ? SecretRef(variable: "ANALYTICS_ROLE_PASSWORD") : roleSecret(name),
+            roles[name] = PlannedRole(name: name, secret: readOnly ? SecretRef(variable: "\(envName(name))_ROLE_PASSWORD") : roleSecret(name),
                                       instance: instance, readOnly: readOnly)
         }
     }
@@ -84,44 +84,25 @@ extension Resolver {
             for (target, tables) in service.reads {
                 let targetInstance = instanceName(target, tenant: instances[i].tenant)
                 guard let targetAccess = accessByInstance[targetInstance] else { continue }
-                guard targetAccess.engine == .postgres else {
-                    fail("services.\(service.name).reads.\(target)", "service \"\(target)\" runs on \(targetAccess.engine.rawValue) here; table reads are granted on PostgreSQL only")
+                guard targetAccess.engine == .postgres || targetAccess.engine == .mysql else {
+                    fail("services.\(service.name).reads.\(target)", "service \"\(target)\" runs on \(targetAccess.engine.rawValue) here; table reads are granted on PostgreSQL and MySQL only")
                     continue
                 }
+                let mysql = targetAccess.engine == .mysql
                 let b = builders[targetAccess.server]!
                 let role = roleName(of: service, tenant: instances[i].tenant)
                 b.addRole(role, instance: instances[i].name)
                 b.clients.insert(instances[i].name)
                 var database = b.databases[targetAccess.database]!
-                if !database.connect.contains(role) { database.connect.append(role) }
-                let schema = targetAccess.schema ?? "public"
+                // MySQL: no database-wide grant (it would be SELECT on every table), table grants only.
+                if !mysql && !database.connect.contains(role) { database.connect.append(role) }
+                let schema = targetAccess.schema ?? (mysql ? targetAccess.database : "public")
                 let realTables = tables.map { (targetAccess.tablePrefix ?? "") + $0 }
                 for table in realTables { database.tableReads.append(TableRead(role: role, schema: schema, table: table)) }
                 b.databases[targetAccess.database] = database
                 instances[i].reads.append(ReadAccess(service: target, instance: targetInstance, server: targetAccess.server,
                                                      database: targetAccess.database, schema: schema, tables: realTables,
                                                      role: role, secret: roleSecret(role)))
-            }
-        }
-    }
-
-    /// The analytics role: SELECT on every service's tables, nothing else.
-    func grantAnalytics(_ builders: ServerBuilders) {
-        for b in builders.byName.values where b.server.engine != .redis {
-            b.addRole("analytics", instance: nil, readOnly: true)
-            for (name, var database) in b.databases {
-                database.connect.append("analytics")
-                if b.server.engine == .postgres {
-                    if database.schemas.isEmpty {
-                        let owners = database.publicCreate.isEmpty ? [database.owner].compactMap { $0 } : database.publicCreate
-                        database.schemaReaders.append(SchemaReader(role: "analytics", schema: "public", owners: owners.sorted()))
-                    } else {
-                        for schema in database.schemas {
-                            database.schemaReaders.append(SchemaReader(role: "analytics", schema: schema.name, owners: [schema.owner]))
-                        }
-                    }
-                }
-                b.databases[name] = database
             }
         }
     }

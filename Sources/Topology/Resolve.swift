@@ -78,9 +78,10 @@ struct Resolver {
         let made = makeInstances(placements, builders)
         var instances = made.instances
         grantReads(&instances, made.access, builders)
-        if scenario.analytics { grantAnalytics(builders) }
+        if scenario.analytics { grantAnalytics(instances, builders) }
         sizeRedisServers(instances, builders)
         applyConnectionBudget(builders)
+        redisACLUsers(&instances, builders)
         let servers = builders.frozen()
 
         checkIdentifiers(servers)

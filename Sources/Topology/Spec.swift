@@ -27,10 +27,11 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var params: [String: String]?
     /// PostgreSQL/MySQL `max_connections`: the pools of the server's services must fit.
     public var maxConnections: Int?
+    public var acl: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case engine, version, port, image, host
-        case params, maxConnections
+        case params, maxConnections, acl
     }
 }
 
@@ -92,16 +93,18 @@ public struct PoolSpec: Codable, Sendable, Equatable {
 public struct RedisSpec: Codable, Sendable, Equatable {
     public var index: Int?
     public var server: String?
+    public var prefix: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case index, server }
+    enum CodingKeys: String, CodingKey, CaseIterable { case index, server, prefix }
 }
 
 public struct BackupSpec: Codable, Sendable, Equatable {
     public var schedule: String?
     public var keepDays: Int?
     public var dir: String?
+    public var upload: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case schedule, keepDays, dir }
+    enum CodingKeys: String, CodingKey, CaseIterable { case schedule, keepDays, dir, upload }
 }
 
 public struct ScenarioSpec: Codable, Sendable, Equatable {
@@ -122,9 +125,19 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var database: String?
     /// `servers: dedicated`: service → the name of its server.
     public var serverNames: [String: String]?
+    /// `analytics` written as an object (then `analytics` is true).
+    public var analyticsAccess: AnalyticsSpec? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layout, isolation, servers, secrets, engines, analytics, portStride, separate, services, shared
         case database, serverNames
     }
+}
+
+/// `"analytics": { "role": "analytics_readonly", "services": ["a", "b"] }`.
+public struct AnalyticsSpec: Codable, Sendable, Equatable {
+    public var role: String?
+    public var services: [String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case role, services }
 }

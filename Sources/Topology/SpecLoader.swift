@@ -81,7 +81,8 @@ public enum TopologyLoader {
         // An entry of the wrong type stays as an empty placeholder, so that its name is still known.
         spec.servers = top.map("servers") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ServerSpec() }
-            var s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"))
+            var s = ServerSpec(engine: o.string("engine"), version: o.string("version"), port: o.int("port"), image: o.string("image"),
+                               acl: o.bool("acl"))
             s.host = o.string("host")
             readServerExtras(o, into: &s)
             o.finish(known: ServerSpec.CodingKeys.allCases.map(\.rawValue))
@@ -91,19 +92,24 @@ public enum TopologyLoader {
         spec.tenants = top.stringArray("tenants")
         if let node = top.object("backups") {
             let path = top.childPath("backups")
-            spec.backups = BackupSpec(schedule: node.string("schedule"), keepDays: node.int("keepDays"), dir: node.string("dir"))
+            spec.backups = BackupSpec(schedule: node.string("schedule"), keepDays: node.int("keepDays"), dir: node.string("dir"), upload: node.string("upload"))
             node.finish(known: BackupSpec.CodingKeys.allCases.map(\.rawValue))
             _ = path
         }
         spec.scenarios = top.map("scenarios") { node, path in
             guard let o = ObjectReader(node, path: path, d) else { return ScenarioSpec() }
+            let analytics = o.isObject("analytics") ? o.object("analytics") : nil
             var s = ScenarioSpec(
                 layout: o.string("layout"), isolation: o.string("isolation"), servers: o.string("servers"),
                 secrets: o.string("secrets"), engines: o.map("engines") { n, p in stringValue(n, p, d) },
-                analytics: o.bool("analytics"), portStride: o.int("portStride"), separate: o.stringArray("separate"))
+                analytics: analytics != nil ? true : o.bool("analytics"), portStride: o.int("portStride"), separate: o.stringArray("separate"))
             s.services = o.stringArray("services")
             s.shared = o.stringArray("shared")
             readScenarioNames(o, into: &s)
+            if let analytics {
+                s.analyticsAccess = AnalyticsSpec(role: analytics.string("role"), services: analytics.stringArray("services"))
+                analytics.finish(known: AnalyticsSpec.CodingKeys.allCases.map(\.rawValue))
+            }
             o.finish(known: ScenarioSpec.CodingKeys.allCases.map(\.rawValue))
             return s
         }
@@ -133,7 +139,7 @@ public enum TopologyLoader {
             s.database = DatabaseSpec()  // of the wrong type (reported): still "owns a database"
         }
         if let r = o.object("redis") {
-            s.redis = RedisSpec(index: r.int("index"), server: r.string("server"))
+            s.redis = RedisSpec(index: r.int("index"), server: r.string("server"), prefix: r.string("prefix"))
             r.finish(known: RedisSpec.CodingKeys.allCases.map(\.rawValue))
         } else if o.has("redis") {
             s.redis = RedisSpec()
@@ -198,6 +204,11 @@ final class ObjectReader {
     }
 
     func has(_ key: String) -> Bool { node(key) != nil }
+
+    func isObject(_ key: String) -> Bool {
+        if case .object = node(key)?.value { return true }
+        return false
+    }
 
     func string(_ key: String) -> String? {
         guard let n = node(key) else { return nil }

@@ -76,6 +76,8 @@ public struct Server: Sendable, Equatable {
     public var params: [String: String] = [:]
     /// `max_connections` as written; nil: 100, or what the pools need when that is more.
     public var maxConnections: Int? = nil
+    /// Redis: one ACL user per service, the default user off (`servers.<s>.acl`).
+    public var acl: Bool = false
 }
 
 public struct Pool: Sendable, Equatable, Codable {
@@ -127,13 +129,15 @@ public struct Service: Sendable, Equatable {
     public var tables: [String] = []
     /// `env`: extra variables by name, their values as written (with `${NAME}` references).
     public var env: [String: String] = [:]
+    /// `redis.prefix`: the key and channel prefix of its ACL user (default `<service>:`).
+    public var redisPrefix: String? = nil
 
     public static func == (a: Service, b: Service) -> Bool {
         a.name == b.name && a.port == b.port && a.path == b.path && a.image == b.image && a.database == b.database
             && a.redisIndex == b.redisIndex && a.redisServer == b.redisServer && a.dependsOn == b.dependsOn
             && a.reads.map(\.service) == b.reads.map(\.service) && a.reads.map(\.tables) == b.reads.map(\.tables)
             && a.migrate == b.migrate && a.command == b.command && a.health == b.health && a.seed == b.seed
-            && a.tables == b.tables && a.env == b.env
+            && a.tables == b.tables && a.env == b.env && a.redisPrefix == b.redisPrefix
     }
 }
 
@@ -141,6 +145,8 @@ public struct Backups: Sendable, Equatable {
     public var schedule: String
     public var keepDays: Int
     public var dir: String
+    /// `backups.upload`: a shell command run after each dump, `{file}` standing for its path.
+    public var upload: String? = nil
     public static let standard = Backups(schedule: "0 2 * * *", keepDays: 7, dir: "backups")
 }
 
@@ -187,6 +193,9 @@ public struct Scenario: Sendable, Equatable {
     public var database: String? = nil
     /// `servers: dedicated`: service → its server's name, when the topology names it.
     public var serverNames: [String: String] = [:]
+    /// The analytics role's name and the services it may read (nil: every service).
+    public var analyticsRole: String = "analytics"
+    public var analyticsServices: [String]? = nil
 
     /// Whether the scenario runs `service`.
     public func runs(_ service: String) -> Bool { services?.contains(service) ?? true }

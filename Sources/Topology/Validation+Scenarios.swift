@@ -65,6 +65,7 @@ extension Validator {
                 }
                 backups.dir = dir
             }
+            if let upload = b.upload { backups.upload = backupUpload(upload, path: "backups.upload") }
         }
         return backups
     }
@@ -112,6 +113,7 @@ extension Validator {
                                 services: services, shared: shared)
         validateScenarioNames(s, into: &scenario, path: path)
         validateServerNames(s, into: &scenario, path: path)
+        if let access = s.analyticsAccess { (scenario.analyticsRole, scenario.analyticsServices) = analyticsAccess(access, path: path + ".analytics") }
         return scenario
     }
 

@@ -37,7 +37,9 @@ extension Validator {
         if s.image != nil && !isImageReference(image) {
             d.error(path + ".image", "image \"\(image)\" is not a valid image reference")
         }
-        var server = Server(name: name, engine: engine, version: version, port: port, image: image, host: existingHost(s, name: name, engine: engine, path: path))
+        checkACL(s, engine: engine, path: path)
+        var server = Server(name: name, engine: engine, version: version, port: port, image: image,
+                            host: existingHost(s, name: name, engine: engine, path: path), acl: s.acl ?? false)
         server.params = validateParams(s.params, path + ".params")
         if let max = s.maxConnections {
             if engine != .postgres && engine != .mysql {

@@ -26,11 +26,13 @@ extension Validator {
                 name: name, port: s.port, path: s.path, image: s.image, database: database,
                 redisIndex: redisIndexes[name], redisServer: redisServer, dependsOn: dependsOn.sorted(), reads: reads,
                 migrate: s.migrate, command: s.command, health: s.health, seed: s.seed ?? [],
-                tables: serviceTables(s, of: name, path: path), env: env))
+                tables: serviceTables(s, of: name, path: path), env: env,
+                redisPrefix: s.redis?.prefix.flatMap { redisPrefix($0, path: path + ".redis.prefix") }))
         }
         checkTableOwners()
         checkCycles(services)
         checkRoleAndSchemaCollisions()
+        checkRedisPrefixes(services, servers: servers)
         return services
     }
 

@@ -49,7 +49,7 @@ public struct SecretStore: Sendable {
         var changed = false
         for server in plan.servers {
             var stored = project[server.name] ?? [:]
-            let refs = ([server.superuserSecret].compactMap { $0 } + server.roles.map(\.secret)).map(\.variable)
+            let refs = server.secretRefs.map(\.variable)
             for variable in Set(refs).sorted() {
                 if let value = values[variable] ?? stored[variable] ?? document.unassigned?.removeValue(forKey: variable) {
                     values[variable] = value

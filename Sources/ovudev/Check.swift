@@ -32,7 +32,7 @@ struct CheckCommand: ParsableCommand {
 
     /// Subjects × checks, each cell ok / LEAK / FAIL / skip; then the details of what is not ok.
     static func matrix(_ report: CheckReport) -> String {
-        let checks = ["own-data", "isolation", "reads", "public", "redis", "health"].filter { c in report.findings.contains { $0.check == c } }
+        let checks = ["own-data", "isolation", "reads", "public", "redis", "redis-acl", "health"].filter { c in report.findings.contains { $0.check == c } }
         var subjects: [String] = []
         var cells: [String: [CheckFinding]] = [:]
         for f in report.findings { cells["\(f.subject)\u{0}\(f.check)", default: []].append(f) }

@@ -17,7 +17,7 @@ struct Ovudev: ParsableCommand {
         subcommands: [
             Init.self, Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self,
             Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self, BackupCLI.self, RestoreCLI.self, SnapshotCLI.self, ResetCLI.self, GraphCommand.self,
-            DashboardCommand.self, MoveCommand.self,
+            DashboardCommand.self, MoveCommand.self, DocsCommand.self,
         ])
 
     /// The one place errors are printed: `error: …` on stderr. Usage errors (exit 2) come with

@@ -24,6 +24,9 @@ import Testing
         .accessDenied(role: "r", server: "my", databases: 2), .useFailed(role: "r", database: "d", error: "e"),
         .redisSlot(instance: "i", server: "redis", index: 2), .redisKeyLost(instance: "i", index: 2),
         .redisSeesKeys(instance: "i", index: 2, others: ["j"]), .redisFailed(server: "redis", error: "e"),
+        .redisACLHolds(user: "i", server: "redis", prefix: "i:", others: 2), .redisACLReached(user: "i", server: "redis", reached: ["GET j:x"]),
+        .redisACLLoginFailed(user: "i", server: "redis", error: "e"), .redisDefaultUserOff(server: "redis"),
+        .redisDefaultUserReads(server: "redis"), .redisUnknownUsers(server: "redis", users: ["x"]),
         .health(instance: "i", url: "http://127.0.0.1:1/h", status: 503), .healthUnanswered(instance: "i", url: "u", error: "e"),
         .notChecked(server: "mongodb", engine: "mongodb"), .clientMissing(server: "my", install: "apt-get install x"),
     ]

@@ -62,7 +62,7 @@ enum Fixture {
 extension MalformedCase {
     typealias F = Fixture
 
-    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references
+    static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + access
         + engines + scenarios + types + backups + identifiers + syntax + tables
         + scenarioServices + existingServers + namesAndEnv + params + env + schemesAndPools + budget
 

@@ -13,6 +13,9 @@ struct RedisSlots {
 
     struct Slot: Hashable { var server: String; var index: Int }
 
+    /// Where a slot's keys live (server and index): its ACL user and prefix do not move keys.
+    static func place(_ slot: RedisSlot?) -> Slot? { slot.map { Slot(server: $0.server, index: $0.index) } }
+
     func owner(of slot: Slot, except instance: String? = nil) -> String? {
         applied.redisSlots.sorted { $0.key < $1.key }.first { $0.value.server == slot.server && $0.value.index == slot.index && $0.key != instance }?.key
     }
@@ -28,10 +31,10 @@ struct RedisSlots {
         var seen = Set<Slot>()
         for (instance, old) in applied.redisSlots.sorted(by: { $0.key < $1.key }) {
             let now = plan.instance(instance)?.redis
-            if now == old { continue }
+            if Self.place(now) == Self.place(old) { continue }
             let slot = Slot(server: old.server, index: old.index)
             guard plan.server(old.server) != nil, !seen.contains(slot) else { continue }
-            let taker = plan.instances.first { $0.redis == old }?.name
+            let taker = plan.instances.first { Self.place($0.redis) == Self.place(old) }?.name
             // An owner that went away with its slot free again is not a handover (its data stays).
             if taker == nil && now == nil { continue }
             let count = try keys(old.server, old.index)
@@ -55,13 +58,13 @@ struct RedisSlots {
         for (instance, old) in applied.redisSlots.sorted(by: { $0.key < $1.key }) {
             let from = Slot(server: old.server, index: old.index)
             guard let now = plan.instance(instance)?.redis else {
-                if plan.instances.contains(where: { $0.redis == old }), try keys(old.server, old.index) > 0 {
+                if plan.instances.contains(where: { Self.place($0.redis) == Self.place(old) }), try keys(old.server, old.index) > 0 {
                     throw ConvergenceError.redisMoveImpossible(
                         "\(old.server) DB \(old.index) holds keys of \(instance), which has no Redis slot any more; delete them (`redis-cli -p <port> -n \(old.index) FLUSHDB`) or keep its slot")
                 }
                 continue
             }
-            if now == old || plan.server(old.server) == nil { continue }
+            if Self.place(now) == Self.place(old) || plan.server(old.server) == nil { continue }
             if try keys(old.server, old.index) > 0 { pending.append(Move(instance: instance, from: from, to: Slot(server: now.server, index: now.index))) }
         }
         // Occupancy as the moves run: a target is free when it is empty or is the source of a move still to come.
@@ -92,9 +95,9 @@ struct RedisSlots {
 
 extension NativeStack {
     func redisSlots(_ applied: AppliedState) -> RedisSlots {
-        RedisSlots(applied: applied, plan: plan) { [plan] server, index in
-            guard let port = plan.server(server)?.port else { return 0 }
-            let conn = try RedisConnection(port: port)
+        RedisSlots(applied: applied, plan: plan) { [plan, secrets] server, index in
+            guard let server = plan.server(server) else { return 0 }
+            let conn = try RedisConnection.admin(server, secrets: secrets)
             try conn.select(index)
             guard case let .integer(n) = try conn.command(["DBSIZE"]) else { return 0 }
             return Int64(n)
@@ -106,21 +109,21 @@ extension NativeStack {
     func moveRedisKeys(_ applied: AppliedState) throws -> [String] {
         let slots = redisSlots(applied)
         let used = Set(applied.redisSlots.values.map { "\($0.server)/\($0.index)" } + plan.instances.compactMap { $0.redis.map { "\($0.server)/\($0.index)" } })
-        let moves = try slots.moves { [plan] server in
-            guard let port = plan.server(server)?.port else { return nil }
-            let conn = try RedisConnection(port: port)
+        let moves = try slots.moves { [plan, secrets] server in
+            guard let server = plan.server(server) else { return nil }
+            let conn = try RedisConnection.admin(server, secrets: secrets)
             let reply = try conn.command(["CONFIG", "GET", "databases"])
             guard case let .array(items) = reply, items.count == 2, let count = items[1].text.flatMap(Int.init) else { return nil }
             return try (0..<count).reversed().first { index in
-                guard !used.contains("\(server)/\(index)") else { return false }
-                return try slots.keys(server, index) == 0
+                guard !used.contains("\(server.name)/\(index)") else { return false }
+                return try slots.keys(server.name, index) == 0
             }
         }
         var done: [String] = []
         for move in moves {
             guard let source = plan.server(move.from.server), let target = plan.server(move.to.server) else { continue }
             progress("redis: \(move.instance) \(move.from.server) DB \(move.from.index) → \(move.to.server) DB \(move.to.index)")
-            let conn = try RedisConnection(port: source.port)
+            let conn = try RedisConnection.admin(source, secrets: secrets)
             try conn.select(move.from.index)
             var moved = 0
             var cursor = "0"

@@ -43,10 +43,13 @@ protocol EngineModule: Sendable {
     /// What installs the dump and restore programs.
     var clientInstallCommand: String { get }
     /// Readies the server for a dump; returns what puts it back afterwards.
-    func prepareDump(_ server: PlannedServer) -> (() -> Void)?
+    func prepareDump(_ server: PlannedServer, secrets: [String: String]) -> (() -> Void)?
     func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport)
     func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport
     func restore(file: String, target: BackupTarget, into: String?, by runner: BackupRunner) throws -> RestoreReport
+
+    /// `ovudev docs`: the tables of an instance's data now.
+    func catalog(_ instance: ServiceInstance, access: DatabaseAccess, on server: PlannedServer, maintenance: Maintenance) throws -> [CatalogTable]
 }
 
 /// What an engine does not do, in one place.
@@ -71,7 +74,7 @@ extension EngineModule {
 
     func dumpRefusal(program: String) -> String? { nil }
     var clientInstallCommand: String { "apt-get install postgresql-client redis-tools" }
-    func prepareDump(_ server: PlannedServer) -> (() -> Void)? { nil }
+    func prepareDump(_ server: PlannedServer, secrets: [String: String]) -> (() -> Void)? { nil }
 
     func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
         throw EngineError("\(target.name): ovudev backup runs PostgreSQL, Redis and MySQL dumps; \(target.kind.rawValue) runs from the rendered crontab with the docker engine")
@@ -80,6 +83,8 @@ extension EngineModule {
     func verify(file: String, target: BackupTarget, by runner: BackupRunner, expected: [String: Fingerprint]?, expectedKeys: Int64?) throws -> VerifyReport {
         throw EngineError("\(target.name): only PostgreSQL, MySQL and Redis dumps can be verified natively")
     }
+
+    func catalog(_ instance: ServiceInstance, access: DatabaseAccess, on server: PlannedServer, maintenance: Maintenance) throws -> [CatalogTable] { [] }
 
     func restore(file: String, target: BackupTarget, into: String?, by runner: BackupRunner) throws -> RestoreReport {
         throw EngineError("\(target.name): ovudev restore restores PostgreSQL and MySQL dumps; \(target.kind.rawValue) files are restored by hand (see the README)")

@@ -64,7 +64,7 @@ struct SnapshotPart {
             let conn = try su.connect(database: "postgres", socket: socket)
             _ = try conn.exec("CHECKPOINT")
         case .redis:
-            let r = try RedisConnection(port: server.port, timeoutSeconds: 60)
+            let r = try RedisConnection.admin(server, secrets: stack.secrets, timeoutSeconds: 60)
             _ = try r.command(["SAVE"])
         default:
             break

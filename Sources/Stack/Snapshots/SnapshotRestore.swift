@@ -288,7 +288,7 @@ extension Snapshots {
             var project = document.projects[stack.plan.project] ?? [:]
             for server in stack.plan.servers {
                 var stored = project[server.name] ?? [:]
-                let refs = ([server.superuserSecret].compactMap { $0 } + server.roles.map(\.secret)).map(\.variable)
+                let refs = server.secretRefs.map(\.variable)
                 for variable in refs { if let value = values[variable] { stored[variable] = value } }
                 project[server.name] = stored
             }

@@ -6,7 +6,10 @@ extension Checker {
 
     func mysqlLogins(_ server: PlannedServer, role: PlannedRole, access: DatabaseAccess) -> [CheckFinding] {
         let login = MySQLLogin(route: .tcp(port: server.port), user: role.name, password: secrets[role.secret.variable])
-        let others = server.databases.filter { !$0.connect.contains(role.name) && $0.owner != role.name }.map(\.name)
+        // A table grant (`reads`) lets USE into its database: those are probed by mysqlReaderLogins.
+        let others = server.databases.filter { db in
+            !db.connect.contains(role.name) && db.owner != role.name && !db.tableReads.contains { $0.role == role.name }
+        }.map(\.name)
         let probe = Escape.mysqlIdentifier((access.tablePrefix ?? "") + "ovudev_probe")
         let sql = ([
             "DROP TABLE IF EXISTS \(probe);",
@@ -73,7 +76,7 @@ extension MySQLEngine {
                 SELECT 'anonymous', CONCAT(User, '@', Host), '' FROM mysql.global_priv WHERE User = '';
                 SELECT 'global', GRANTEE, PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE <> 'USAGE';
                 SELECT 'schema', GRANTEE, TABLE_SCHEMA FROM information_schema.SCHEMA_PRIVILEGES;
-                SELECT 'table', GRANTEE, TABLE_SCHEMA FROM information_schema.TABLE_PRIVILEGES;
+                SELECT 'table', GRANTEE, CONCAT(TABLE_SCHEMA, '.', TABLE_NAME, ' ', PRIVILEGE_TYPE) FROM information_schema.TABLE_PRIVILEGES;
                 """).rows
         } catch {
             return [CheckFinding(subject: server.name, check: "own-data", status: .fail, kind: .catalogUnreadable(server: server.name, error: "\(error)"))]
@@ -88,12 +91,14 @@ extension MySQLEngine {
                                      kind: .anonymousAccounts(server: server.name, accounts: anonymous)))
         var global: [String: [String]] = [:]
         var reach: [String: Set<String>] = [:]
+        var tableReach: [String: Set<String>] = [:]  // "db.table PRIVILEGE"
         for row in catalog where row.count == 3 {
             let user = userOf(row[1])
             guard roles.contains(user) else { continue }
             switch row[0] {
             case "global": global[user, default: []].append(row[2])
-            case "schema", "table": reach[user, default: []].insert(row[2])
+            case "schema": reach[user, default: []].insert(row[2])
+            case "table": tableReach[user, default: []].insert(row[2])
             default: break
             }
         }
@@ -106,6 +111,15 @@ extension MySQLEngine {
             if let privileges = global[role] {
                 findings.append(CheckFinding(subject: role, check: "role", status: .leak,
                                              kind: .globalPrivileges(role: role, server: server.name, privileges: privileges.sorted())))
+            }
+            // Table privileges: exactly SELECT on the planned `reads`.
+            let tables = Set(server.databases.flatMap { db in db.tableReads.filter { $0.role == role }.map { "\(db.name).\($0.table) SELECT" } })
+            for extra in (tableReach[role] ?? []).subtracting(tables).sorted() {
+                let parts = extra.split(separator: " ", maxSplits: 1).map(String.init)
+                let name = parts[0].split(separator: ".", maxSplits: 1).map(String.init)
+                let kind: FindingKind = parts.count > 1 && parts[1] == "SELECT" ? .mayRead(role: role, database: name[0], table: name.count > 1 ? name[1] : "")
+                    : .mysqlPrivileges(role: role, server: server.name, patterns: [extra])
+                findings.append(CheckFinding(subject: role, check: "isolation", status: .leak, kind: kind))
             }
             let expected = planned[role] ?? [], actual = reach[role] ?? []
             let extra = actual.subtracting(expected).sorted(), missing = expected.subtracting(actual).sorted()
@@ -125,6 +139,6 @@ extension MySQLEngine {
         let logins = (try? concurrently(owners, workers: checker.parallelism) { role, _ in
             checker.mysqlLogins(server, role: role, access: checker.plan.instance(role.instance!)!.database!)
         }) ?? []
-        return findings + logins.flatMap { $0 }
+        return findings + logins.flatMap { $0 } + checker.mysqlReaderLogins(server, admin: admin)
     }
 }

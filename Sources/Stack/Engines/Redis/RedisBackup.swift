@@ -5,8 +5,8 @@ import Topology
 /// redis-cli --rdb through the crontab's command; redis-check-rdb to verify.
 extension BackupRunner {
 
-    static func redisKeys(_ server: PlannedServer) throws -> Int64 {
-        let conn = try RedisConnection(port: server.port)
+    static func redisKeys(_ server: PlannedServer, secrets: [String: String]) throws -> Int64 {
+        let conn = try RedisConnection.admin(server, secrets: secrets)
         let info = try conn.command(["INFO", "keyspace"]).text ?? ""
         // db0:keys=3,expires=0,avg_ttl=0
         return info.split(whereSeparator: \.isNewline).reduce(0) { sum, line in
@@ -26,7 +26,7 @@ extension RedisEngine {
     /// The keys counted before and after the dump; compared when they did not change.
     func backupAndVerify(_ target: BackupTarget, by runner: BackupRunner) throws -> (BackupFile, VerifyReport) {
         let server = try runner.redisServer(target)
-        return try runner.backupComparing(target, source: { try BackupRunner.redisKeys(server) },
+        return try runner.backupComparing(target, source: { try BackupRunner.redisKeys(server, secrets: runner.secrets) },
                                           note: { "keys changed during the dump (\($0) → \($1)): the count is not compared" }) {
             try verify(file: $0, target: target, by: runner, expected: nil, expectedKeys: $1)
         }
@@ -51,8 +51,8 @@ extension RedisEngine {
 
     /// A replica's (redis-cli --rdb) diskless sync waits repl-diskless-sync-delay seconds (5 by
     /// default) for more replicas; nobody else is coming, so start at once, then put it back.
-    func prepareDump(_ server: PlannedServer) -> (() -> Void)? {
-        guard let conn = try? RedisConnection(port: server.port),
+    func prepareDump(_ server: PlannedServer, secrets: [String: String]) -> (() -> Void)? {
+        guard let conn = try? RedisConnection.admin(server, secrets: secrets),
               case let .array(pair)? = try? conn.command(["CONFIG", "GET", "repl-diskless-sync-delay"]), pair.count == 2,
               let delay = pair[1].text, delay != "0", (try? conn.command(["CONFIG", "SET", "repl-diskless-sync-delay", "0"])) != nil else { return nil }
         return { _ = try? conn.command(["CONFIG", "SET", "repl-diskless-sync-delay", delay]) }

@@ -7,8 +7,9 @@ extension RedisEngine {
     func check(_ server: PlannedServer, by checker: Checker, progress: (String) -> Void) throws -> [CheckFinding] {
         let slots = checker.plan.instances.compactMap { i in i.redis.flatMap { $0.server == server.name ? (i.name, $0.index) : nil } }
         guard !slots.isEmpty else { return [] }
+        let acl = checkACL(server, by: checker)
         do {
-            let conn = try RedisConnection(port: server.port)
+            let conn = try RedisConnection.admin(server, secrets: checker.secrets)
             let token = "ovudev-check-\(getpid())-\(Int(Date().timeIntervalSince1970))"
             for (instance, index) in slots {
                 try conn.select(index)
@@ -37,9 +38,30 @@ extension RedisEngine {
                 try conn.select(index)
                 try conn.command(["DEL", "ovudev:probe:\(instance)"])
             }
-            return findings
+            return findings + acl
         } catch {
             return [CheckFinding(subject: server.name, check: "redis", status: .fail, kind: .redisFailed(server: server.name, error: "\(error)"))]
         }
+    }
+}
+
+extension RedisEngine {
+    /// `ovudev docs`: the keys of the instance's index, and of those under its prefix.
+    static func keyCatalog(_ instance: ServiceInstance, slot: RedisSlot, on server: PlannedServer, secrets: [String: String]) throws -> [CatalogTable] {
+        let conn = try RedisConnection.admin(server, secrets: secrets)
+        try conn.select(slot.index)
+        guard case let .integer(total) = try conn.command(["DBSIZE"]) else { return [] }
+        var tables = [CatalogTable(instance: instance.name, name: "\(server.name) db \(slot.index)", rows: Int64(total), bytes: nil, indexes: [])]
+        if let prefix = slot.keyPrefix {
+            var cursor = "0", count: Int64 = 0
+            repeat {
+                guard case let .array(page) = try conn.command(["SCAN", cursor, "MATCH", "\(prefix)*", "COUNT", "1000"]), page.count == 2,
+                      let next = page[0].text, case let .array(keys) = page[1] else { break }
+                cursor = next
+                count += Int64(keys.count)
+            } while cursor != "0"
+            tables.append(CatalogTable(instance: instance.name, name: "\(server.name) db \(slot.index) keys \(prefix)*", rows: count, bytes: nil, indexes: []))
+        }
+        return tables
     }
 }

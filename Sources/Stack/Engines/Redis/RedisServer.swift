@@ -12,17 +12,29 @@ extension NativeEngine {
 
     public func isRedisRunning(_ server: PlannedServer) -> Bool {
         guard redisPid(server) != nil else { return false }
-        return (try? RedisConnection(port: server.port, timeoutSeconds: 2).ping()) == true
+        return Self.redisAnswers(server.port, timeoutSeconds: 2)
+    }
+
+    /// PONG, or a refusal of the ACL: a server answers (the default user may be off).
+    static func redisAnswers(_ port: Int, timeoutSeconds: Int) -> Bool {
+        guard let conn = try? RedisConnection(port: port, timeoutSeconds: timeoutSeconds) else { return false }
+        do { return try conn.ping() } catch { return RedisConnection.isRefusal(error) }
     }
 
     func startRedis(_ server: PlannedServer) throws -> ServerState {
         guard Subprocess.which("redis-server") != nil else {
             throw EngineError("redis-server not found: install it with `apt-get install redis-server`")
         }
-        if isRedisRunning(server) {
-            return ServerState(name: server.name, engine: .redis, port: server.port, action: .running, running: true)
-        }
         let account = Self.serverAccount(for: .redis)
+        if isRedisRunning(server) {
+            let conf = (try? String(contentsOfFile: "\(paths.redisDir(server.name))/redis.conf", encoding: .utf8)) ?? ""
+            if server.redisUsers == nil && conf.contains("\naclfile ") {
+                progress("restart \(server.name): its ACL is no longer wanted")
+                try stopRedis(server)
+            } else if try server.redisUsers == nil || convergeRedisACL(server, account: account) {
+                return ServerState(name: server.name, engine: .redis, port: server.port, action: .running, running: true)
+            }
+        }
         let dir = paths.redisDir(server.name)
         let created = !FileManager.default.fileExists(atPath: "\(dir)/redis.conf")
         try makeDirectory(dir, owner: account)
@@ -42,10 +54,11 @@ extension NativeEngine {
             databases \(server.redisDatabases ?? 16)
             appendonly yes
             save 60 1000
-
+            \(server.redisUsers == nil ? "" : "aclfile \(redisACLPath(server))\n")
             """
         try conf.write(toFile: "\(dir)/redis.conf", atomically: true, encoding: .utf8)
         try chown("\(dir)/redis.conf", to: account)
+        if server.redisUsers != nil { try writeRedisACL(server, account: account) }
         try ensurePortFree(server.port, for: server.name)
         // A pid file naming no live redis-server (a zombie, a recycled pid) is stale; redis-server,
         // running as its own account, could not overwrite one another account wrote, and `down`
@@ -56,7 +69,7 @@ extension NativeEngine {
         guard r.status == 0 else { throw EngineError("redis-server \(server.name) did not start:\n\(r.output)") }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if (try? RedisConnection(port: server.port, timeoutSeconds: 1).ping()) == true {
+            if Self.redisAnswers(server.port, timeoutSeconds: 1) {
                 return ServerState(name: server.name, engine: .redis, port: server.port, action: created ? .created : .started, running: true)
             }
             usleep(10_000)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Rendered by ovudev from ovu.topology.json (project ovu, scenario prod, layout mixed). Do not edit: change the topology and run `ovudev render`.
+# Passwords come from the environment (secrets: external); none is written in this bundle.
+set -eu
+: "${ULM_DB_PASSWORD:?ULM_DB_PASSWORD must be set (see .env.example)}"
+psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --dbname postgres \
+  -v ulm_db_password="$ULM_DB_PASSWORD" <<'OVUDEV_SQL'
+-- Rendered by ovudev from ovu.topology.json (project ovu, scenario prod, layout mixed). Do not edit: change the topology and run `ovudev render`.
+-- Runs with psql as the superuser (-v ON_ERROR_STOP=1), and again on every deploy: every
+-- statement is guarded or idempotent, so a second run changes nothing.
+
+-- Roles: one login per service instance
+\connect postgres
+SELECT format('CREATE ROLE %I', 'ulm_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ulm_user')\gexec
+ALTER ROLE ulm_user WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 15 PASSWORD :'ulm_db_password';
+
+-- Database ulm_db
+SELECT format('CREATE DATABASE %I OWNER %I', 'ulm_db', 'ulm_user') WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'ulm_db')\gexec
+ALTER DATABASE ulm_db OWNER TO ulm_user;
+REVOKE ALL ON DATABASE ulm_db FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE ulm_db TO ulm_user;
+
+-- Inside ulm_db: schemas, extensions, privileges
+\connect ulm_db
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO ulm_user;
+OVUDEV_SQL
