@@ -27,26 +27,7 @@ import Topology
         let plan = try resolve(topology, scenario: parts[1])
         let files = try BundleRenderer(plan: plan, secrets: Bundles.secrets(for: plan), templates: try .builtin(),
                                        options: Bundles.goldenOptions(parts[1])).render()
-        let dir = "\(Bundles.goldenRoot)/extra/\(fixtureScenario)"
-        let listingPath = dir + ".files"
-        let fm = FileManager.default
-        if GoldenTests.recording {
-            try? fm.removeItem(atPath: dir)
-            for file in files {
-                let path = "\(dir)/\(file.path)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
-            }
-            try Data(GoldenTests.listing(files).utf8).write(to: URL(fileURLWithPath: listingPath))
-            Issue.record("recorded \(dir); rerun without OVUDEV_RECORD=1")
-            return
-        }
-        let listing = try String(contentsOfFile: listingPath, encoding: .utf8)
-        if let diff = firstDifference(expected: listing, actual: GoldenTests.listing(files)) { Issue.record("\(listingPath) differs: \(diff)") }
-        for file in files {
-            let expected = try String(contentsOfFile: "\(dir)/\(file.path)", encoding: .utf8)
-            if let diff = firstDifference(expected: expected, actual: file.contents) { Issue.record("\(dir)/\(file.path) differs: \(diff)") }
-        }
+        try GoldenFolder.compare(files, folder: "extra/\(fixtureScenario)")
         if plan.secrets == .external {
             // No password of the plan in any file.
             let values = Bundles.fixedSecretValues(plan).values

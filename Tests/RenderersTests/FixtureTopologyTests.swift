@@ -53,31 +53,7 @@ struct FixtureScenario: Sendable, CustomTestStringConvertible {
         try compare(try Self.kubernetes(c), folder: "extra/\(c.fixture)/k8s-\(c.scenario)")
     }
 
-    /// The files and their modes (`<folder>.files`) and every file's bytes; records with OVUDEV_RECORD=1.
-    func compare(_ files: [RenderedFile], folder: String) throws {
-        let dir = "\(Bundles.goldenRoot)/\(folder)"
-        let listingPath = "\(dir).files"
-        let fm = FileManager.default
-        if GoldenTests.recording {
-            try? fm.removeItem(atPath: dir)
-            for file in files {
-                let path = "\(dir)/\(file.path)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
-            }
-            try Data(GoldenTests.listing(files).utf8).write(to: URL(fileURLWithPath: listingPath))
-            Issue.record("recorded \(files.count) golden files into \(dir); rerun without OVUDEV_RECORD=1 and read `git diff`")
-            return
-        }
-        let listing = try #require(try? String(contentsOfFile: listingPath, encoding: .utf8), "no \(listingPath); record with OVUDEV_RECORD=1")
-        if let diff = firstDifference(expected: listing, actual: GoldenTests.listing(files)) { Issue.record("\(folder).files differs: \(diff)") }
-        for file in files {
-            guard let expected = try? String(contentsOfFile: "\(dir)/\(file.path)", encoding: .utf8) else {
-                Issue.record("missing \(folder)/\(file.path); record with OVUDEV_RECORD=1"); continue
-            }
-            if let diff = firstDifference(expected: expected, actual: file.contents) { Issue.record("\(folder)/\(file.path) differs: \(diff)") }
-        }
-    }
+    func compare(_ files: [RenderedFile], folder: String) throws { try GoldenFolder.compare(files, folder: folder) }
 
     // MARK: - Real validators
 

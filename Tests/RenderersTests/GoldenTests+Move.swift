@@ -17,24 +17,8 @@ import Topology
                                          options: Bundles.goldenOptions(scenario)).render()
         let k8s = try KubernetesRenderer(plan: plan, secrets: Bundles.secrets(for: plan), templates: try .builtin(),
                                          topologyFile: "ovu.topology.json").render()
-        let files = compose.map { ("compose/" + $0.path, $0.contents) } + k8s.map { ("k8s/" + $0.path, $0.contents) }
-        let dir = "\(Bundles.goldenRoot)/extra/move/\(scenario)"
-        if GoldenTests.recording {
-            try? FileManager.default.removeItem(atPath: dir)
-            for (path, contents) in files {
-                let full = "\(dir)/\(path)"
-                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
-            }
-            Issue.record("recorded \(dir); rerun without OVUDEV_RECORD=1")
-            return
-        }
-        for (path, contents) in files {
-            guard let expected = try? String(contentsOfFile: "\(dir)/\(path)", encoding: .utf8) else {
-                Issue.record("missing golden file \(dir)/\(path); record with OVUDEV_RECORD=1"); continue
-            }
-            if let diff = firstDifference(expected: expected, actual: contents) { Issue.record("\(dir)/\(path) differs: \(diff)") }
-        }
+        try GoldenFolder.compare(compose, folder: "extra/move/\(scenario)/compose")
+        try GoldenFolder.compare(k8s, folder: "extra/move/\(scenario)/k8s")
     }
 
     /// What each layout decides for the fixture: one schema and per-table owners under

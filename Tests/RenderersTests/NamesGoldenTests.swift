@@ -11,45 +11,26 @@ import Topology
     static var goldenDir: String { "\(Bundles.goldenRoot)/extra/names" }
     static func topology() throws -> Topology { try TopologyLoader.load(path: topologyPath) }
 
+    static func bundle(_ scenario: String) throws -> [RenderedFile] {
+        let plan = try resolve(try topology(), scenario: scenario)
+        return try BundleRenderer(plan: plan, secrets: Bundles.secrets(for: plan), templates: try .builtin(), options: Bundles.goldenOptions(scenario)).render()
+    }
+
+    static func kubernetes(_ scenario: String) throws -> [RenderedFile] {
+        let plan = try resolve(try topology(), scenario: scenario)
+        return try KubernetesRenderer(plan: plan, secrets: Bundles.secrets(for: plan), templates: try .builtin(), topologyFile: "ovu.topology.json").render()
+    }
+
+    /// Both, under `<scenario>/` and `k8s-<scenario>/` (as the goldens lie).
     static func files(_ scenario: String) throws -> [RenderedFile] {
-        let topology = try topology()
-        let plan = try resolve(topology, scenario: scenario)
-        let secrets = Bundles.secrets(for: plan)
-        let bundle = try BundleRenderer(plan: plan, secrets: secrets, templates: try .builtin(), options: Bundles.goldenOptions(scenario)).render()
-        let k8s = try KubernetesRenderer(plan: plan, secrets: secrets, templates: try .builtin(), topologyFile: "ovu.topology.json").render()
-        return bundle.map { RenderedFile(path: "\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
-            + k8s.map { RenderedFile(path: "k8s-\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
+        try bundle(scenario).map { RenderedFile(path: "\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
+            + kubernetes(scenario).map { RenderedFile(path: "k8s-\(scenario)/\($0.path)", contents: $0.contents, mode: $0.mode) }
     }
 
     @Test(arguments: ["single", "split", "dedicated", "moved"])
     func matchesGolden(scenario: String) throws {
-        let files = try Self.files(scenario)
-        let fm = FileManager.default
-        if GoldenTests.recording {
-            try? fm.removeItem(atPath: "\(Self.goldenDir)/\(scenario)")
-            try? fm.removeItem(atPath: "\(Self.goldenDir)/k8s-\(scenario)")
-            for file in files {
-                let path = "\(Self.goldenDir)/\(file.path)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
-            }
-            Issue.record("recorded \(files.count) files for names/\(scenario); rerun without OVUDEV_RECORD=1")
-            return
-        }
-        var stored: [String] = []
-        for top in [scenario, "k8s-\(scenario)"] {
-            if let walker = fm.enumerator(atPath: "\(Self.goldenDir)/\(top)") {
-                while let relative = walker.nextObject() as? String {
-                    var isDir: ObjCBool = false
-                    if fm.fileExists(atPath: "\(Self.goldenDir)/\(top)/\(relative)", isDirectory: &isDir), !isDir.boolValue { stored.append("\(top)/\(relative)") }
-                }
-            }
-        }
-        #expect(stored.sorted() == files.map(\.path).sorted(), "Golden/extra/names holds other files than the render")
-        for file in files {
-            guard let expected = try? String(contentsOfFile: "\(Self.goldenDir)/\(file.path)", encoding: .utf8) else { continue }
-            if let diff = firstDifference(expected: expected, actual: file.contents) { Issue.record("\(file.path) differs: \(diff)") }
-        }
+        try GoldenFolder.compare(try Self.bundle(scenario), folder: "extra/names/\(scenario)")
+        try GoldenFolder.compare(try Self.kubernetes(scenario), folder: "extra/names/k8s-\(scenario)")
     }
 
     /// Parameters are percent-encoded per URL rules, the service's over the server's, sorted by key.
