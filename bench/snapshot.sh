@@ -5,6 +5,8 @@
 #   snapshot save, snapshot restore
 #   snapshot restore  vs  ovudev backup, then `ovudev restore latest <svc> --yes` per service (target <= 0.1x)
 #   snapshot restore  vs  down --volumes + up, which seeds again (target <= 0.1x)
+# A restore restarts the services: their interpreter's start counts (a pyenv shim as python3
+# adds ~60 ms a service against Debian's /usr/bin/python3; PATH decides which one they get).
 # (`up` takes the automatic `seeded` snapshot when it loads seeds: the re-seed ratio is printed
 # with and without that save's time.)
 set -euo pipefail
