@@ -58,9 +58,9 @@ extension Snapshots {
 
     /// Stops the makers still copying (`down` stops every process of the stack; a copy going on
     /// while `down --volumes` removes the folder would leave part of it behind).
-    public func stopPreparers() {
+    public func stopPreparers(of only: String? = nil) {
         let fm = FileManager.default
-        for name in names() {
+        for name in only.map({ [$0] }) ?? names() {
             for entry in (try? fm.contentsOfDirectory(atPath: path(name))) ?? [] where entry.hasPrefix(".ready-") {
                 guard let pid = pid_t(entry.dropFirst(".ready-".count)) else { continue }
                 if Subprocess.isAlive(pid, running: ["ovudev"]) {

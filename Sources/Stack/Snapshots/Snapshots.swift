@@ -38,6 +38,7 @@ public struct Snapshots {
 
     public func remove(_ name: String) throws {
         _ = try manifest(name)
+        stopPreparers(of: name)  // a ready copy being made inside it would race the removal
         // Renamed aside first, so that a half-removed snapshot is never listed.
         let aside = "\(folder)/.\(name).removing-\(getpid())"
         try FileManager.default.moveItem(atPath: path(name), toPath: aside)
@@ -128,6 +129,7 @@ public struct Snapshots {
         // The complete snapshot takes the name; a replaced one goes only then.
         let final = path(name)
         if fm.fileExists(atPath: final) {
+            stopPreparers(of: name)
             let old = "\(folder)/.\(name).replaced-\(getpid())"
             try fm.moveItem(atPath: final, toPath: old)
             try fm.moveItem(atPath: partial, toPath: final)
