@@ -74,6 +74,11 @@ extension Snapshots {
                     }
                 }
                 try? fm.removeItem(atPath: "\(path(name))/\(entry)")
+                // The output file of the cp it ran (Subprocess.run removes it, when not killed).
+                let tmp = fm.temporaryDirectory.path
+                for file in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where file.hasPrefix("ovudev-\(pid)-") {
+                    try? fm.removeItem(atPath: "\(tmp)/\(file)")
+                }
             }
         }
     }

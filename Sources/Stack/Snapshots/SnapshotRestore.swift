@@ -164,14 +164,14 @@ extension Snapshots {
         }
     }
 
-    /// Trash that no `rm` removes any more (its removal was cut short).
+    /// Trash that no `rm` removes any more (its removal was cut short), or that is still being
+    /// removed: removed here before this returns (`down --volumes` then leaves nothing behind).
+    /// With `rm -rf`, which takes a file the detached rm unlinked first as gone; FileManager
+    /// stops at the first such file and leaves the rest.
     func sweepTrash() {
         let root = stack.paths.root, prefix = (trashPrefix as NSString).lastPathComponent
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.hasPrefix(prefix) {
-            let pid = entry.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
-            if let pid, Subprocess.isAlive(pid) { continue }  // that restore's ovudev still runs
-            // Its rm may still run after the ovudev that started it ended: removing twice is harmless.
-            try? FileManager.default.removeItem(atPath: "\(root)/\(entry)")
+            _ = try? Subprocess.run(["rm", "-rf", "--", "\(root)/\(entry)"])
         }
     }
 
