@@ -163,19 +163,7 @@ public struct ServiceProcesses {
                 try? FileManager.default.removeItem(atPath: paths.servicePid(name))
             }
         }
-        let deadline = Date().addingTimeInterval(10)
-        var delay: useconds_t = 1_000
-        while Date() < deadline {
-            var alive = false
-            for (_, pid) in running {
-                var status: Int32 = 0
-                waitpid(pid, &status, WNOHANG)
-                if Subprocess.isAlive(pid) { alive = true }
-            }
-            if !alive { break }
-            usleep(delay)
-            delay = min(delay * 2, 10_000)
-        }
+        _ = Subprocess.waitForExit(running.map(\.pid), within: 10)
         for (name, pid) in running {
             if Subprocess.isAlive(pid) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
             try? FileManager.default.removeItem(atPath: paths.servicePid(name))

@@ -26,49 +26,7 @@ import Topology
     @Test(arguments: try Bundles.scenarioNames())
     func bundleMatchesGolden(scenario: String) throws {
         let (_, files) = try Bundles.render(scenario)
-        let dir = "\(Bundles.goldenRoot)/\(scenario)"
-        let listingPath = "\(Bundles.goldenRoot)/\(scenario).files"
-        let fm = FileManager.default
-
-        if Self.recording {
-            try? fm.removeItem(atPath: dir)
-            for file in files {
-                let path = "\(dir)/\(file.path)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
-            }
-            try Data(Self.listing(files).utf8).write(to: URL(fileURLWithPath: listingPath))
-            Issue.record("recorded \(files.count) golden files for \(scenario) into \(dir); rerun without OVUDEV_RECORD=1 and read `git diff`")
-            return
-        }
-
-        guard let expectedListing = try? String(contentsOfFile: listingPath, encoding: .utf8) else {
-            Issue.record("no golden listing \(listingPath); record with OVUDEV_RECORD=1")
-            return
-        }
-        if let diff = firstDifference(expected: expectedListing, actual: Self.listing(files)) {
-            Issue.record("Golden/\(scenario).files (file list and modes) differs: \(diff)")
-        }
-        // No stray files in the golden folder that the listing does not name.
-        var stored: [String] = []
-        if let walker = fm.enumerator(atPath: dir) {
-            while let relative = walker.nextObject() as? String {
-                var isDir: ObjCBool = false
-                if fm.fileExists(atPath: "\(dir)/\(relative)", isDirectory: &isDir), !isDir.boolValue { stored.append(relative) }
-            }
-        }
-        #expect(stored.sorted() == files.map(\.path).sorted(), "Golden/\(scenario)/ holds other files than the bundle")
-
-        for file in files {
-            let path = "\(dir)/\(file.path)"
-            guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
-                Issue.record("missing golden file Golden/\(scenario)/\(file.path); record with OVUDEV_RECORD=1")
-                continue
-            }
-            if let diff = firstDifference(expected: expected, actual: file.contents) {
-                Issue.record("Golden/\(scenario)/\(file.path) differs: \(diff)")
-            }
-        }
+        try GoldenFolder.compare(files, folder: scenario)
     }
 
     /// Same plan, secrets and options twice → the same bytes (fresh templates and plan each time),

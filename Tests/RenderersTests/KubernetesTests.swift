@@ -24,40 +24,7 @@ import Topology
     @Test(arguments: try Bundles.scenarioNames())
     func folderMatchesGolden(scenario: String) throws {
         let files = try K8s.render(scenario).files
-        let dir = "\(Bundles.goldenRoot)/k8s-\(scenario)"
-        let listingPath = "\(Bundles.goldenRoot)/k8s-\(scenario).files"
-        let fm = FileManager.default
-        if Self.recording {
-            try? fm.removeItem(atPath: dir)
-            for file in files {
-                let path = "\(dir)/\(file.path)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
-            }
-            try Data(GoldenTests.listing(files).utf8).write(to: URL(fileURLWithPath: listingPath))
-            Issue.record("recorded \(files.count) golden files into \(dir); rerun without OVUDEV_RECORD=1 and read `git diff`")
-            return
-        }
-        let expectedListing = try #require(try? String(contentsOfFile: listingPath, encoding: .utf8), "no \(listingPath); record with OVUDEV_RECORD=1")
-        if let diff = firstDifference(expected: expectedListing, actual: GoldenTests.listing(files)) {
-            Issue.record("Golden/k8s-\(scenario).files differs: \(diff)")
-        }
-        var stored: [String] = []
-        if let walker = fm.enumerator(atPath: dir) {
-            while let relative = walker.nextObject() as? String {
-                var isDir: ObjCBool = false
-                if fm.fileExists(atPath: "\(dir)/\(relative)", isDirectory: &isDir), !isDir.boolValue { stored.append(relative) }
-            }
-        }
-        #expect(stored.sorted() == files.map(\.path).sorted(), "Golden/k8s-\(scenario)/ holds other files than the folder")
-        for file in files {
-            guard let expected = try? String(contentsOfFile: "\(dir)/\(file.path)", encoding: .utf8) else {
-                Issue.record("missing Golden/k8s-\(scenario)/\(file.path); record with OVUDEV_RECORD=1"); continue
-            }
-            if let diff = firstDifference(expected: expected, actual: file.contents) {
-                Issue.record("Golden/k8s-\(scenario)/\(file.path) differs: \(diff)")
-            }
-        }
+        try GoldenFolder.compare(files, folder: "k8s-\(scenario)")
     }
 
     /// Same plan and secrets → same bytes, in memory and written twice (golden files catch what

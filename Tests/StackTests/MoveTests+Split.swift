@@ -73,7 +73,7 @@ extension MoveTests {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        removeOutputsOfKilled(pid)
+        Subprocess.removeOutputs(ofKilled: pid)
 
         let again = try ovudev(["move", "--yes"], directory: project.directory)
         #expect(again.status == 1)

@@ -159,7 +159,7 @@ extension MoveTests {
         }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        removeOutputsOfKilled(pid)
+        Subprocess.removeOutputs(ofKilled: pid)
         let at = try #require(killedAt)
         let journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
         #expect(journal.step < .switched, "killed at \(at), step \(journal.step)")

@@ -154,11 +154,3 @@ struct KillTarget {
     }
 }
 
-/// What an ovudev killed with -9 could not remove: the output files of the command it was
-/// running (`Subprocess.run` names them /tmp/ovudev-<pid>-<uuid>.out).
-func removeOutputsOfKilled(_ pid: pid_t) {
-    let tmp = FileManager.default.temporaryDirectory.path
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where entry.hasPrefix("ovudev-\(pid)-") {
-        try? FileManager.default.removeItem(atPath: "\(tmp)/\(entry)")
-    }
-}

@@ -67,18 +67,23 @@ extension NativeEngine {
         throw EngineError("port \(port) for \(server) is taken by \(who); stop it, or change the port in the topology")
     }
 
-    /// SIGTERM, then until the process is gone (at most `seconds`).
+    /// SIGTERM (or `signal`), then until the process is gone (at most `seconds`; reaped when it
+    /// is this process's child).
     func terminate(_ pid: pid_t, signal: Int32 = SIGTERM, within seconds: Double, or message: @autoclosure () -> String) throws {
         kill(pid, signal)
-        let deadline = Date().addingTimeInterval(seconds)
-        var delay: useconds_t = 1_000
-        while Date() < deadline {
-            var status: Int32 = 0
-            waitpid(pid, &status, WNOHANG)  // ours when this process started it
-            if !Subprocess.isAlive(pid) { break }
-            usleep(delay)
-            delay = min(delay * 2, 10_000)
+        if !Subprocess.waitForExit([pid], within: seconds) { throw EngineError(message()) }
+    }
+
+    /// Starts a server program detached, its output appended to `log`. As root it becomes the
+    /// server's account first (setpriv execs, so the pid is the server's own and it never runs
+    /// as root, not even to switch users). Only the locale, time zone and PATH pass through.
+    func spawnServer(_ argv: [String], account: String?, directory: String, log: String) throws -> pid_t {
+        var argv = argv
+        if let account, let pw = SystemAccount.named(account) {
+            argv = ["setpriv", "--reuid=\(pw.uid)", "--regid=\(pw.gid)", "--init-groups", "--"] + argv
         }
-        if Subprocess.isAlive(pid) { throw EngineError(message()) }
+        var environment: [String: String] = [:]
+        for key in ["PATH", "LANG", "LC_ALL", "LC_MESSAGES", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
+        return try Subprocess.spawnDetached(argv, environment: environment, directory: directory, output: log)
     }
 }

@@ -118,6 +118,35 @@ public enum Subprocess {
         guard written == data.count else { throw SubprocessError(message: "cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
+    /// Until every one of `pids` has ended (and `done` holds), at most `seconds`: looked at after
+    /// 1 ms, then less and less often up to every 10 ms. Those that are this process's children
+    /// are reaped on the way. False when one still runs at the end.
+    public static func waitForExit(_ pids: [pid_t], within seconds: Double, and done: () -> Bool = { true }) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        var delay: useconds_t = 1_000
+        while true {
+            var alive = false
+            for pid in pids {
+                var status: Int32 = 0
+                waitpid(pid, &status, WNOHANG)
+                if isAlive(pid) { alive = true }
+            }
+            if !alive && done() { return true }
+            if Date() >= deadline { return false }
+            usleep(delay)
+            delay = min(delay * 2, 10_000)
+        }
+    }
+
+    /// Removes the output files of `run` calls of a process that was killed before it could
+    /// (`run` names them `<tmp>/ovudev-<pid>-<uuid>.out`).
+    public static func removeOutputs(ofKilled pid: pid_t) {
+        let fm = FileManager.default, tmp = fm.temporaryDirectory.path
+        for file in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where file.hasPrefix("ovudev-\(pid)-") {
+            try? fm.removeItem(atPath: "\(tmp)/\(file)")
+        }
+    }
+
     /// Alive and not a zombie waiting for a parent (or a container's init) to reap it.
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }

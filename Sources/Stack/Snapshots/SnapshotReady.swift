@@ -66,19 +66,11 @@ extension Snapshots {
                 if Subprocess.isAlive(pid, running: ["ovudev"]) {
                     // Its process group: the maker leads it (started with setsid), its cp is in it.
                     kill(-pid, SIGKILL)
-                    let deadline = Date().addingTimeInterval(5)
-                    while Subprocess.isAlive(pid) && Date() < deadline {
-                        var status: Int32 = 0
-                        waitpid(pid, &status, WNOHANG)
-                        usleep(2_000)
-                    }
+                    _ = Subprocess.waitForExit([pid], within: 5)
                 }
                 try? fm.removeItem(atPath: "\(path(name))/\(entry)")
                 // The output file of the cp it ran (Subprocess.run removes it, when not killed).
-                let tmp = fm.temporaryDirectory.path
-                for file in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where file.hasPrefix("ovudev-\(pid)-") {
-                    try? fm.removeItem(atPath: "\(tmp)/\(file)")
-                }
+                Subprocess.removeOutputs(ofKilled: pid)
             }
         }
     }

@@ -77,19 +77,12 @@ extension NativeEngine {
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         try chown(log, to: account)
         progress("start \(server.name) on 127.0.0.1:\(server.port)")
-        var argv = [
+        let argv = [
             mysqld, "--no-defaults", "--datadir=\(data)", "--tmpdir=\(tmp)", "--socket=\(socket)", "--port=\(server.port)",
             "--bind-address=127.0.0.1", "--pid-file=\(paths.mysqlPid(server.name))", "--log-error=\(log)",
             "--skip-name-resolve", "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
         ] + (server.maxConnections.map { ["--max-connections=\($0)"] } ?? [])
-        // As root: become the server's account before mariadbd runs (setpriv execs, so the
-        // pid is mariadbd's own and the server never runs as root, not even to switch users).
-        if let account, let pw = SystemAccount.named(account) {
-            argv = ["setpriv", "--reuid=\(pw.uid)", "--regid=\(pw.gid)", "--init-groups", "--"] + argv
-        }
-        var environment: [String: String] = [:]
-        for key in ["PATH", "LANG", "LC_ALL", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
-        let pid = try Subprocess.spawnDetached(argv, environment: environment, directory: dir, output: log)
+        let pid = try spawnServer(argv, account: account, directory: dir, log: log)
         // Ready when the TCP listener sends its handshake and the socket exists; give up when
         // the process ends (its log says why) or after two minutes (crash recovery can be slow).
         let deadline = Date().addingTimeInterval(120)
@@ -113,8 +106,6 @@ extension NativeEngine {
         if let pid = mysqlPid(server) {
             progress("stop \(server.name)")
             try terminate(pid, signal: signal, within: 60, or: "mariadbd \(server.name) (pid \(pid)) did not stop within 60 s; see \(paths.serverLog(server.name))")
-            var status: Int32 = 0
-            waitpid(pid, &status, WNOHANG)  // ours when this process started it
         }
     }
 }

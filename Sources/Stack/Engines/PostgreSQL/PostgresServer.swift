@@ -111,13 +111,7 @@ extension NativeEngine {
         try chown(log, to: account)
         // The postmaster itself, as pg_ctl would start it, but watched from here: pg_ctl -w looks
         // every 100 ms (and runuser opens a PAM session first), a PQping every 5 ms answers sooner.
-        var argv = ["\(bin)/postgres", "-D", data]
-        if let account, let pw = SystemAccount.named(account) {
-            argv = ["setpriv", "--reuid=\(pw.uid)", "--regid=\(pw.gid)", "--init-groups", "--"] + argv
-        }
-        var environment: [String: String] = [:]
-        for key in ["PATH", "LANG", "LC_ALL", "LC_MESSAGES", "TZ"] { environment[key] = ProcessInfo.processInfo.environment[key] }
-        let pid = try Subprocess.spawnDetached(argv, environment: environment, directory: data, output: log)
+        let pid = try spawnServer(["\(bin)/postgres", "-D", data], account: account, directory: data, log: log)
         try waitForPostgres(server, pid: pid, log: log)
         try setCopiedSuperuserPassword(server, data: data, run: run)
         return ServerState(name: server.name, engine: .postgres, port: server.port, action: action, running: true)
@@ -185,15 +179,8 @@ extension NativeEngine {
         guard kill(pid, immediately ? SIGQUIT : SIGINT) == 0 else {
             throw EngineError("cannot signal PostgreSQL \(server.name) (pid \(pid)): \(String(cString: strerror(errno)))")
         }
-        let deadline = Date().addingTimeInterval(60)
-        var delay: useconds_t = 1_000
-        while Date() < deadline {
-            var status: Int32 = 0
-            waitpid(pid, &status, WNOHANG)  // our child when this process started it
-            if !Subprocess.isAlive(pid, running: ["postgres"]) && !FileManager.default.fileExists(atPath: pidFile) { return }
-            usleep(delay)
-            delay = min(delay * 2, 20_000)
+        if !Subprocess.waitForExit([pid], within: 60, and: { !FileManager.default.fileExists(atPath: pidFile) }) {
+            throw EngineError("PostgreSQL \(server.name) (pid \(pid)) did not stop within 60 s")
         }
-        throw EngineError("PostgreSQL \(server.name) (pid \(pid)) did not stop within 60 s")
     }
 }
