@@ -88,4 +88,26 @@ enum MoveFixture {
         }
         _ = try stack.up(check: false)
     }
+
+    /// The fixture's `scenario` brought up (no check); filled by `populate` at `scale` unless nil.
+    static func up(_ project: TempProject, _ scenario: String, scale: Int? = 1) throws -> NativeStack {
+        let stack = try project.stack(scenario)
+        _ = try stack.up(check: false)
+        if let scale { try populate(stack, scale: scale) }
+        return stack
+    }
+
+    /// The superuser of the stack's PostgreSQL server (the fixture has one), in `database`.
+    static func superuser(_ stack: NativeStack, database: String) throws -> PGConnection {
+        guard let server = stack.plan.servers.first(where: { $0.engine == .postgres }), let secret = server.superuserSecret else {
+            throw EngineError("no PostgreSQL server with a superuser in \(stack.plan.scenario)")
+        }
+        return try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: stack.secrets[secret.variable], database: database))
+    }
+
+    /// `ovudev move --to separated --yes` in the background (its output in move.log): the kill tests.
+    static func spawnMove(_ project: TempProject) throws -> pid_t {
+        try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
+                                     directory: project.directory, output: "\(project.directory)/move.log")
+    }
 }

@@ -9,9 +9,7 @@ import Topology
     @Test func aServiceReadsOnlyWhatReadsGrantsAndWritesNothingOfAnother() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let stack = try project.stack("monolith")
-        _ = try stack.up(check: false)
-        try MoveFixture.populate(stack)
+        let stack = try MoveFixture.up(project, "monolith")
 
         let web = try MoveFixture.connect(stack, "web")
         #expect(try web.exec("SELECT count(*) FROM users").rows.first?.first == "20")
@@ -45,10 +43,8 @@ import Topology
     @Test func aDeclaredTableGoesToItsOwner() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let stack = try project.stack("monolith")
-        _ = try stack.up(check: false)
-        let server = try #require(stack.plan.servers.first)
-        let su = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: stack.secrets[server.superuserSecret!.variable], database: "suite_db"))
+        let stack = try MoveFixture.up(project, "monolith", scale: nil)
+        let su = try MoveFixture.superuser(stack, database: "suite_db")
         try su.exec("CREATE TABLE public.users (id int PRIMARY KEY); CREATE TABLE public.tools (id int)")
         let report = try stack.up(check: false)
         #expect(report.postMigrate.contains("database suite_db: table public.users now owned by auth_user"), "\(report.postMigrate)")

@@ -10,9 +10,7 @@ extension MoveTests {
     @Test func oneServiceOutThenARoundTrip() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let schemas = try project.stack("schemas")
-        _ = try schemas.up(check: false)
-        try MoveFixture.populate(schemas)
+        let schemas = try MoveFixture.up(project, "schemas")
         let start = try MoveTests.checksums(schemas)
 
         // --only must name every service the target moves.
@@ -46,12 +44,9 @@ extension MoveTests {
     @Test func aDifferenceStopsTheMoveBeforeTheSwitch() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try project.stack("monolith")
-        _ = try monolith.up(check: false)
-        try MoveFixture.populate(monolith, scale: 3000)
+        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
         let before = try MoveTests.checksums(monolith)
-        let pid = try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
-                                               directory: project.directory, output: "\(project.directory)/move.log")
+        let pid = try MoveFixture.spawnMove(project)
         let deadline = Date().addingTimeInterval(120)
         var frozen: MoveJournal?
         while Date() < deadline {
@@ -65,8 +60,7 @@ extension MoveTests {
         let j = try #require(frozen)
         let table = try #require(j.tables.first { $0.copied })
         let service = try #require(j.services.first { $0.service == table.service })
-        let server = try #require(monolith.plan.servers.first)
-        let su = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: monolith.secrets[server.superuserSecret!.variable], database: service.to.database))
+        let su = try MoveFixture.superuser(monolith, database: service.to.database)
         let staged = try su.query("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2", [service.from.schema, table.source]).rows[0][0]
         #expect(staged == "1")
         try su.exec("DELETE FROM \(service.from.schema).\(table.source) WHERE ctid = (SELECT min(ctid) FROM \(service.from.schema).\(table.source))")
@@ -86,7 +80,7 @@ extension MoveTests {
         // Abandoned before the switch: --rollback drops the copies and ends the move.
         let back = try ovudev(["move", "--rollback"], directory: project.directory)
         #expect(back.status == 0, "\(back.output)")
-        let admin = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: monolith.secrets[server.superuserSecret!.variable], database: "postgres"))
+        let admin = try MoveFixture.superuser(monolith, database: "postgres")
         #expect(try admin.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["suite_db"])
         #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
     }
@@ -98,9 +92,7 @@ extension MoveTests {
     @Test func toAServerPerServiceAndBack() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try project.stack("monolith")
-        _ = try monolith.up(check: false)
-        try MoveFixture.populate(monolith)
+        let monolith = try MoveFixture.up(project, "monolith")
         let before = try MoveTests.checksums(monolith)
 
         let report = try MoveTests.mover(project).run(to: "dedicated")
@@ -169,15 +161,12 @@ extension MoveTests {
     @Test func theServerKilledDuringTheCopy() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try project.stack("monolith")
-        _ = try monolith.up(check: false)
-        try MoveFixture.populate(monolith, scale: 3000)
+        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
         let before = try MoveTests.checksums(monolith)
         let server = try #require(monolith.plan.servers.first)
         let postmaster = try #require((try? String(contentsOfFile: "\(monolith.paths.pgData(server.name))/postmaster.pid", encoding: .utf8))
             .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) })
-        let pid = try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
-                                               directory: project.directory, output: "\(project.directory)/move.log")
+        let pid = try MoveFixture.spawnMove(project)
         let deadline = Date().addingTimeInterval(120)
         var killed = false
         while Date() < deadline {

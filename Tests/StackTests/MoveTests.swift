@@ -29,9 +29,7 @@ import Topology
     @Test func theMonolithSplitsIntoADatabasePerServiceAndComesBack() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try project.stack("monolith")
-        _ = try monolith.up(check: false)
-        try MoveFixture.populate(monolith)
+        let monolith = try MoveFixture.up(project, "monolith")
         let before = try Self.checksums(monolith)
         #expect(before.count == 17 && before.values.allSatisfy { !$0.hasPrefix("0:") })
 
@@ -58,7 +56,6 @@ import Topology
             try PGConnection(PGConnectionParameters(port: port, user: web.database!.role, password: separated.secrets[web.database!.secret.variable], database: "forms_db"))
         }
         // The monolith is kept, read-only.
-        let server = try #require(separated.plan.servers.first)
         let keptAsAuth = try PGConnection(PGConnectionParameters(port: port, user: "auth_user", password: separated.secrets["AUTH_DB_PASSWORD"], database: "suite_db"))
         #expect(try keptAsAuth.exec("SELECT count(*) FROM users").rows.first?.first == "20")
         do {
@@ -67,7 +64,6 @@ import Topology
         } catch let error as PGError {
             #expect(error.sqlstate == "25006", "\(error)")
         }
-        _ = server
 
         #expect(throws: MoveError.alreadySwitched(source: "monolith", target: "separated")) { try Self.mover(project).run(to: nil) }
         // Rollback is refused once the target was written…
@@ -81,14 +77,14 @@ import Topology
         try again.loadSecrets()
         #expect(try Self.checksums(again) == before)
         #expect(try MoveFixture.connect(again, "auth").exec("INSERT INTO users (tenant_id, email) VALUES (1, 'back@example.com') RETURNING id").rows.first?.first == "21")
-        let su = try PGConnection(PGConnectionParameters(port: port, user: "postgres", password: again.secrets[server.superuserSecret!.variable], database: "postgres"))
+        let su = try MoveFixture.superuser(again, database: "postgres")
         #expect(try su.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["suite_db"])
 
         // Move again, then --finish drops the monolith.
         _ = try Self.mover(project).run(to: "separated")
         #expect(try Self.mover(project).finishList() == ["database postgres/suite_db"])
         _ = try Self.mover(project).finish()
-        let su2 = try PGConnection(PGConnectionParameters(port: port, user: "postgres", password: again.secrets[server.superuserSecret!.variable], database: "postgres"))
+        let su2 = try MoveFixture.superuser(again, database: "postgres")
         #expect(try su2.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["auth_db", "forms_db", "web_db"])
         #expect(Mover.inProgress(projectDirectory: project.directory) == nil)
         #expect(try Self.checksums(separated)["auth.users"]?.hasPrefix("21:") == true)
@@ -101,11 +97,8 @@ extension MoveTests {
     @Test func theDryRunNamesCrossingsAndChangesNothing() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try project.stack("monolith")
-        _ = try monolith.up(check: false)
-        try MoveFixture.populate(monolith)
-        let server = try #require(monolith.plan.servers.first)
-        let su = try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: monolith.secrets[server.superuserSecret!.variable], database: "suite_db"))
+        let monolith = try MoveFixture.up(project, "monolith")
+        let su = try MoveFixture.superuser(monolith, database: "suite_db")
         try su.exec("""
             ALTER TABLE export_jobs ADD CONSTRAINT export_jobs_user_fk FOREIGN KEY (user_id) REFERENCES users;
             CREATE VIEW form_owners AS SELECT f.id, u.email FROM forms f JOIN users u ON u.id = f.owner_id;
@@ -134,15 +127,10 @@ extension MoveTests {
     @Test func aMoveKilledDuringTheCopyContinues() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try project.stack("monolith")
-        _ = try monolith.up(check: false)
-        try MoveFixture.populate(monolith, scale: 3000)
+        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
         let before = try MoveTests.checksums(monolith)
 
-        let binary = try ovudevBinary()
-        let log = "\(project.directory)/move.log"
-        let pid = try Subprocess.spawnDetached([binary, "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
-                                               directory: project.directory, output: log)
+        let pid = try MoveFixture.spawnMove(project)
         // Wait until at least one table is copied and the copy is not finished, then kill -9.
         let deadline = Date().addingTimeInterval(120)
         var killedAt: (copied: Int, of: Int)?
