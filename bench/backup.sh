@@ -9,6 +9,7 @@
 #   SCRATCH=.build-bench bash bench/backup.sh   # build in another scratch folder
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 SWIFTFLAGS=(-c release)
 [ -n "${SCRATCH:-}" ] && SWIFTFLAGS+=(--scratch-path "$SCRATCH")
 swift build "${SWIFTFLAGS[@]}" --product ovudev >/dev/null
@@ -41,11 +42,6 @@ PY
 cd "$WORK/project"
 "$BIN" up --no-check >/dev/null 2>&1 || { "$BIN" up --no-check; exit 1; }
 
-# A password from the store: {"projects": {project: {server: {VAR: value}}}} (or the flat store of before).
-secret() { python3 -c 'import json, sys
-d = json.load(open(".ovu/secrets.json"))
-flat = d if "projects" not in d else {k: v for p in d["projects"].values() for s in p.values() for k, v in s.items()}
-print(flat[sys.argv[1]])' "$1"; }
 # The baseline's password file, private, as pg_dump reads it (PGPASSFILE, never a command line).
 umask 077
 printf '127.0.0.1:%s:*:postgres:%s\n' "$PGPORT_" "$(secret POSTGRES_SUPERUSER_PASSWORD)" > "$WORK/pgpass"

@@ -7,6 +7,7 @@
 # OVUDEV_BIN=path runs another build of ovudev through the same bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 if [ -n "${OVUDEV_BIN:-}" ]; then
     BIN=$OVUDEV_BIN
 else
@@ -37,19 +38,6 @@ cat > "$WORK/project/ovu.topology.json" <<JSON
 JSON
 cd "$WORK/project"
 "$BIN" up --scenario schemas >/dev/null 2>&1
-secret() {
-    python3 - "$1" <<'PY'
-import json, sys
-def find(node):
-    if isinstance(node, dict):
-        if sys.argv[1] in node and isinstance(node[sys.argv[1]], str): return node[sys.argv[1]]
-        for value in node.values():
-            found = find(value)
-            if found is not None: return found
-    return None
-print(find(json.load(open(".ovu/secrets.json"))))
-PY
-}
 export PGPASSWORD=$(secret POSTGRES_SUPERUSER_PASSWORD) PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres
 PSQL="$PGBIN/psql -q -X -v ON_ERROR_STOP=1"
 # 1,000,000 rows: per service 200,000 + 100,000 + 33,334 (the last service 33,332), owned by its role.

@@ -11,6 +11,7 @@
 # with and without that save's time.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROOT=$PWD
 swift build -c release --product ovudev >/dev/null
 BIN=$(swift build -c release --show-bin-path)/ovudev
@@ -46,7 +47,7 @@ PY
 cd "$WORK/project"
 ms() { local t=${EPOCHREALTIME/./}; echo $((10#${t:0:-3})); }
 accounts() {
-    local pw; pw=$(python3 -c 'import json; d=json.load(open(".ovu/secrets.json")); print([v for p in d["projects"].values() for s in p.values() for k, v in s.items() if k == "AAM_DB_PASSWORD"][0])')
+    local pw; pw=$(secret AAM_DB_PASSWORD)
     PGPASSWORD=$pw psql -X -At -h 127.0.0.1 -p "$(python3 -c 'import json; print(json.load(open("ovu.topology.json"))["servers"]["postgres"]["port"])')" -U aam_user -d aam_db -c "SELECT count(*) FROM accounts"
 }
 
@@ -64,7 +65,7 @@ if [ "${OVUDEV_SNAPSHOT_READY:-on}" != off ]; then
 fi
 SIZE=$(sed -n 's/^snapshot b1 of scenario stage: \([^ ]* [^ ]*\) in.*/\1/p' "$WORK/save.out")
 # Damage, then the snapshot back.
-AAMPW=$(python3 -c 'import json; d=json.load(open(".ovu/secrets.json")); print([v for p in d["projects"].values() for s in p.values() for k, v in s.items() if k == "AAM_DB_PASSWORD"][0])')
+AAMPW=$(secret AAM_DB_PASSWORD)
 PGPORT_=$(python3 -c 'import json; print(json.load(open("ovu.topology.json"))["servers"]["postgres"]["port"])')
 PGPASSWORD=$AAMPW psql -X -q -h 127.0.0.1 -p "$PGPORT_" -U aam_user -d aam_db -c "DELETE FROM accounts WHERE id > 500000"
 t0=$(ms); "$BIN" snapshot restore b1 --yes >"$WORK/restore.out" 2>/dev/null; t1=$(ms); RESTORE=$((t1 - t0))

@@ -12,6 +12,7 @@
 # OVUDEV_BIN=path runs another build of ovudev (e.g. a branch's base) through the same bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 if [ -n "${OVUDEV_BIN:-}" ]; then
     BIN=$OVUDEV_BIN
 else
@@ -54,20 +55,6 @@ json.dump(t, open(f"{out}/ovu.topology.json", "w"), indent=1)
 PY
 cd "$WORK/project"
 "$BIN" render --out "$WORK/bundle" >/dev/null
-# A generated secret by name, wherever .ovu/secrets.json keeps it (format 1: flat; 2: per project and server).
-secret() {
-    python3 - "$1" <<'PY'
-import json, sys
-def find(node):
-    if isinstance(node, dict):
-        if sys.argv[1] in node and isinstance(node[sys.argv[1]], str): return node[sys.argv[1]]
-        for value in node.values():
-            found = find(value)
-            if found is not None: return found
-    return None
-print(find(json.load(open(".ovu/secrets.json"))))
-PY
-}
 SUPERPW=$(secret POSTGRES_SUPERUSER_PASSWORD)
 # Wall-clock milliseconds from bash itself (no process to start between the two readings).
 ms() { local t=${EPOCHREALTIME/./}; echo $((10#${t:0:-3})); }
