@@ -212,6 +212,7 @@ import Workspace
             usleep(1_000)
         }
         process.waitUntilExit()
+        Subprocess.removeOutputs(ofKilled: process.processIdentifier)
         try #require(killed, "the restore finished before its \(phase) phase was seen")
         #expect(FileManager.default.fileExists(atPath: journal), "the journal stays after kill -9")
 
