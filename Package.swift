@@ -42,13 +42,15 @@ let package = Package(
             "Topology", "Statements", "Workspace", "Renderers", "Stack", "Scaffold", "Dashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
+        // What every test target shares: `.ownThread` (tests that block stay off Swift's cooperative pool).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TestSupport"]),
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
-        .testTarget(name: "CLITests", dependencies: ["ovudev", "Workspace"]),
-        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Statements", "Workspace", "Renderers"], exclude: ["Golden"]),
-        .testTarget(name: "ScaffoldTests", dependencies: ["Scaffold", "Topology", "Renderers"]),
+        .testTarget(name: "CLITests", dependencies: ["ovudev", "Workspace", "TestSupport"]),
+        .testTarget(name: "RenderersTests", dependencies: ["Topology", "Statements", "Workspace", "Renderers", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "ScaffoldTests", dependencies: ["Scaffold", "Topology", "Renderers", "TestSupport"]),
         // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).
-        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Statements", "Workspace", "Renderers", "Dashboard", "ovudev"]),
+        .testTarget(name: "StackTests", dependencies: ["Stack", "Topology", "Statements", "Workspace", "Renderers", "Dashboard", "ovudev", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

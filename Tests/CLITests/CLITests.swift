@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Workspace
 
 /// The `ovudev` binary SwiftPM built next to this test bundle.
@@ -78,7 +79,7 @@ private func noCrash(_ run: Run, sourceLocation: SourceLocation = #_sourceLocati
     }
 }
 
-@Suite struct MalformedTopologyCLI {
+@Suite(.ownThread) struct MalformedTopologyCLI {
     @Test func theBinaryIsThere() {
         #expect(ovudev != nil, "looked next to \(Bundle.main.bundlePath)")
         #expect(MalformedCase.all.count >= 40)
@@ -123,7 +124,7 @@ private func noCrash(_ run: Run, sourceLocation: SourceLocation = #_sourceLocati
     }
 }
 
-@Suite struct CLIBehaviour {
+@Suite(.ownThread) struct CLIBehaviour {
     @Test func validateTheExample() throws {
         let box = try Sandbox()
         let run = try box.run(["validate", "--topology", exampleTopology.path])

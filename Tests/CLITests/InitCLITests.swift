@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `ovudev init` as a user runs it: it writes a topology `ovudev validate` accepts, refuses to
 /// replace one (exit 2, the file untouched) unless --force, and refuses bad names with exit 2.
-@Suite struct InitCLI {
+@Suite(.ownThread) struct InitCLI {
     @Test func writesThenRefusesToOverwrite() throws {
         let box = try Sandbox()
         let first = try box.run(["init", "--services", "orders,billing", "--redis", "--project", "shop"])

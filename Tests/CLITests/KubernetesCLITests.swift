@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `ovudev render --target kubernetes` and `ovudev up --engine docker` through the binary.
-@Suite struct KubernetesCLI {
+@Suite(.ownThread) struct KubernetesCLI {
     static let example = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("ovu.topology.json")

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
 /// `docs/<svc>/DATABASE.md`: one per service in every bundle, its diagram well-formed Mermaid,
 /// no password in it, `reads` told from both ends.
-@Suite struct DatabaseDocTests {
+@Suite(.ownThread) struct DatabaseDocTests {
     @Test(arguments: try Bundles.scenarioNames())
     func everyServiceHasOneWithoutSecrets(scenario: String) throws {
         let (plan, files) = try Bundles.render(scenario)

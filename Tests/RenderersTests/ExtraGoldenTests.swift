@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
 /// Topologies under Tests/Fixtures/<name>/ (each a feature the example does not use): every
 /// scenario's whole bundle compared with Golden/extra/<name>/<scenario>/ and its listing
 /// `<scenario>.files`. Recorded with `OVUDEV_RECORD=1`, like GoldenTests.
-@Suite struct ExtraGoldenTests {
+@Suite(.ownThread) struct ExtraGoldenTests {
     static var fixturesRoot: String { "\(Bundles.repoRoot)/Tests/Fixtures" }
 
     /// The fixtures whose goldens this suite keeps; the others have suites of their own

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
@@ -15,7 +16,7 @@ struct FixtureScenario: Sendable, CustomTestStringConvertible {
 /// with Golden/extra/<fixture>/<scenario>/ and Golden/extra/<fixture>/k8s-<scenario>/ (re-record
 /// with `OVUDEV_RECORD=1`), the compose file checked by the Compose schema and `docker-compose
 /// config`, the manifests by `kubernetes-validate --strict`, the topology by its own JSON schema.
-@Suite struct FixtureTopologyTests {
+@Suite(.ownThread) struct FixtureTopologyTests {
     static let fixtures = ["scenario-services", "existing-server"]
 
     static func topologyPath(_ fixture: String) -> String { "\(Bundles.repoRoot)/Tests/Fixtures/\(fixture)/ovu.topology.json" }

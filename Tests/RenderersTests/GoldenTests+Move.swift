@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
 /// The move fixture (Tests/Fixtures/move: `isolation: none`, `separate`, declared `tables`):
 /// its compose bundle and Kubernetes folder per scenario against Golden/extra/move/<scenario>/.
-@Suite struct MoveFixtureGoldenTests {
+@Suite(.ownThread) struct MoveFixtureGoldenTests {
     static var topologyPath: String { "\(Bundles.repoRoot)/Tests/Fixtures/move/ovu.topology.json" }
     static let scenarios = ["dedicated", "monolith", "schemas", "separated", "split"]
 

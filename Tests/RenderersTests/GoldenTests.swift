@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
@@ -7,7 +8,7 @@ import Topology
 /// Tests/RenderersTests/Golden/<scenario>/…; the list of files and their modes is
 /// Golden/<scenario>.files. Re-record on purpose with `OVUDEV_RECORD=1 swift test --filter GoldenTests`
 /// (that run fails, so a recording is never mistaken for a pass), then read `git diff`.
-@Suite struct GoldenTests {
+@Suite(.ownThread) struct GoldenTests {
     static var recording: Bool { ProcessInfo.processInfo.environment["OVUDEV_RECORD"] == "1" }
 
     /// One line per file: `0644 docker-compose.yml`.

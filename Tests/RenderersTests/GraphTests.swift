@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
 /// `ovudev graph` and the bundle's TOPOLOGY.md: Graphviz accepts the DOT of every scenario,
 /// the Mermaid is well formed (checked line by line, below), the text fits 100 columns and names
 /// everything, and per-tenant scenarios draw each service once.
-@Suite struct GraphTests {
+@Suite(.ownThread) struct GraphTests {
     static func graph(_ scenario: String) throws -> TopologyGraph { TopologyGraph(plan: try Bundles.plan(scenario)) }
 
     /// Names no topology can hold (validation forbids them), so the escaping is what is tested:

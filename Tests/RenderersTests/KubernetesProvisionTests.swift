@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
@@ -10,7 +11,7 @@ import Topology
 /// must change nothing either (both targets converge to the same catalog); the grants Job; the
 /// backup CronJob (dumps pg_restore reads, retention); and the waits that order migrations and
 /// Deployments, run against the real state.
-@Suite struct KubernetesProvisionTests {
+@Suite(.ownThread(early: true)) struct KubernetesProvisionTests {
     /// `scenario/server` for every PostgreSQL server of every scenario.
     static func cases() throws -> [String] {
         try Bundles.scenarioNames().flatMap { scenario in

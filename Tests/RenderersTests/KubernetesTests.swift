@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
@@ -7,7 +8,7 @@ import Topology
 /// (kubernetes-validate --strict, kubectl kustomize), and walks over the parsed manifests —
 /// selectors, references, environments, secrets. Running the provision and grants Jobs on a real
 /// PostgreSQL is in KubernetesProvisionTests.
-@Suite struct KubernetesTests {
+@Suite(.ownThread) struct KubernetesTests {
     static var recording: Bool { ProcessInfo.processInfo.environment["OVUDEV_RECORD"] == "1" }
     /// Recent releases that kubernetes-validate ships schemas for (1.37: its newest, as of 1.37.0).
     static let kubernetesVersions = ["1.30.0", "1.33.0", "1.37.0"]

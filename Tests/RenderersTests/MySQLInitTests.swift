@@ -1,12 +1,13 @@
 import Foundation
 import Renderers
 import Testing
+import TestSupport
 import Topology
 
 /// The native provisioner applies `MySQLInit.script` (no templates at run time); the renderer
 /// lays the same sections out through `mysql-init.sql.mustache`. With the built-in template the
 /// two are the same bytes.
-@Suite struct MySQLInitTests {
+@Suite(.ownThread) struct MySQLInitTests {
     @Test func scriptIsTheRenderedInitSQL() throws {
         var compared = 0
         for scenario in try Bundles.scenarioNames() {

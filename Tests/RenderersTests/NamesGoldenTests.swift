@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
 /// The fixture Tests/Fixtures/names: chosen names (database, roles, schemas, dedicated servers)
 /// and the env contract, rendered as a compose bundle and as Kubernetes manifests for every
 /// scenario, compared with Golden/extra/names/<scenario>/ and Golden/extra/names/k8s-<scenario>/.
-@Suite struct NamesGoldenTests {
+@Suite(.ownThread) struct NamesGoldenTests {
     static var topologyPath: String { "\(Bundles.repoRoot)/Tests/Fixtures/names/ovu.topology.json" }
     static var goldenDir: String { "\(Bundles.goldenRoot)/extra/names" }
     static func topology() throws -> Topology { try TopologyLoader.load(path: topologyPath) }

@@ -1,6 +1,7 @@
 import Foundation
 import Renderers
 import Testing
+import TestSupport
 import Topology
 
 /// The rendered PostgreSQL init files, executed on a real PostgreSQL 15 (see Support/PostgresServer):
@@ -9,7 +10,7 @@ import Topology
 /// data, `reads` give SELECT on the named tables only, and the analytics role only reads.
 ///
 /// Bundles are rendered in memory with fresh random secrets; nothing is written to the repository.
-@Suite struct PostgresInitTests {
+@Suite(.ownThread) struct PostgresInitTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     // MARK: - What the design says each scenario of the example topology must create

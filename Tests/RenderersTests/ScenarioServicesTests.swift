@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 @testable import Renderers
 
 /// `scenarios.<s>.services`: what a scenario leaves out is in none of its outputs.
-@Suite struct ScenarioServicesTests {
+@Suite(.ownThread) struct ScenarioServicesTests {
     static let fixture = "scenario-services"
 
     /// Every file of the compose bundle and the Kubernetes folder, and every graph format.

@@ -1,9 +1,10 @@
 import Foundation
 import Renderers
 import Testing
+import TestSupport
 import Workspace
 
-@Suite struct SchemaTests {
+@Suite(.ownThread) struct SchemaTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     @Test func embeddedSchemaIsTheCommittedFile() throws {

@@ -1,10 +1,11 @@
 import Foundation
 import Renderers
 import Testing
+import TestSupport
 import Topology
 
 /// `.ovu/secrets.json` keeps one password per project, server and variable.
-@Suite struct SecretStoreTests {
+@Suite(.ownThread) struct SecretStoreTests {
     /// The example topology under another project name, in `directory`.
     func plan(project name: String, scenario: String, in directory: String, edit: (inout [String: Any]) -> Void = { _ in }) throws -> Plan {
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Bundles.topologyPath))) as! [String: Any]

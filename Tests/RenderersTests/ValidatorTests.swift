@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import Topology
 import Renderers
 
 /// Every rendered bundle checked by the real tools people deploy with: the Compose
 /// Specification schema, docker-compose 1.29, python-dotenv, sh, and Debian's crontab.
 /// A missing tool fails the test with the command that installs it.
-@Suite struct ValidatorTests {
+@Suite(.ownThread) struct ValidatorTests {
 
     // MARK: - docker-compose.yml
 

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Topology
 @testable import Scaffold
 
 /// `ovudev init --from`: compose files of three shapes, each turned into a topology that is
 /// compared value by value (decoded from the written file) and loaded by the topology loader.
-@Suite struct ComposeImportTests {
+@Suite(.ownThread) struct ComposeImportTests {
     /// Imports `compose` (written as docker-compose.yml in a scratch folder) and writes the topology next to it.
     static func importAndWrite(_ compose: String, _ scratch: borrowing Scratch, layout: Layout = .dbPerService) throws -> (ComposeImport, TopologySpec) {
         let composePath = scratch.file("docker-compose.yml")

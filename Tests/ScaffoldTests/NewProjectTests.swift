@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Topology
 @testable import Scaffold
 
@@ -19,7 +20,7 @@ func decodeSpec(_ path: String) throws -> TopologySpec {
     try JSONDecoder().decode(TopologySpec.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
 }
 
-@Suite struct NewProjectTests {
+@Suite(.ownThread) struct NewProjectTests {
     @Test func writesAValidTopologyWithFreePorts() throws {
         let scratch = try Scratch()
         // 5432 and 8001 are taken here; so is 6379's neighbour, which must not matter.

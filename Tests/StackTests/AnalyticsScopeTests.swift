@@ -1,11 +1,12 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `"analytics": { "role": …, "services": […] }` on a real PostgreSQL: the role reads exactly the
 /// named services' tables; a SELECT granted by hand on another's is reported by `check`.
-@Suite struct AnalyticsScopeTests {
+@Suite(.ownThread) struct AnalyticsScopeTests {
     @Test func theRoleReadsTheNamedServicesAndNothingElse() throws {
         let project = try TempProject { json in
             var scenarios = json["scenarios"] as! [String: [String: Any]]

@@ -2,6 +2,7 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// Backups that restore, on real PostgreSQL and Redis servers started by the native engine:
@@ -11,7 +12,7 @@ import Topology
 /// mongodump lines (scenario hybrid) cannot run here: there is no MongoDB server natively. They
 /// are checked by `crontab -n` and `sh -n` in RenderersTests.ValidatorTests, and their credential
 /// files by the golden files. mysqldump lines run against native MariaDB.
-@Suite struct BackupTests {
+@Suite(.ownThread) struct BackupTests {
     static let layouts = ["dev", "lean", "stage", "prod", "saas"]
 
     // MARK: - Helpers

@@ -1,6 +1,7 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 import Renderers
 import Workspace
@@ -8,7 +9,7 @@ import Workspace
 /// `backups.upload`: after each dump, the crontab line (run as cron runs it) and `ovudev backup`
 /// run the command with the dump's path; a failed upload is logged and fails the line (exit ≠ 0).
 /// The Redis server has ACL on, so the line's login as ovudev's own user is exercised too.
-@Suite struct BackupUploadTests {
+@Suite(.ownThread) struct BackupUploadTests {
     @Test func bothTheCronLineAndOvudevBackupUpload() throws {
         let base = NSTemporaryDirectory() + "ovudev-upload-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let destination = base + "/up %load"  // a space and a % (cron's line terminator) in the user's own quoting

@@ -1,11 +1,12 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// Every runtime command and flag the README documents, through the real binary, on one shared
 /// native stack (the `stage` scenario of the example): what a user types, and what they see.
-@Suite(.serialized) struct CLISmokeTests {
+@Suite(.serialized, .ownThread) struct CLISmokeTests {
     func json(_ output: String) throws -> Any {
         // Progress and the "running scenario" note go to stderr, which `ovudev()` merges: take the JSON part.
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)

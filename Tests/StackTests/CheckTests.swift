@@ -2,11 +2,12 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `ovudev check` must fail when isolation is broken: leaks planted by the superuser on a running
 /// stack, each found with its subject and check, and the next `up` converges what provisioning owns.
-@Suite struct CheckTests {
+@Suite(.ownThread) struct CheckTests {
     func superuser(_ stack: NativeStack, database: String) throws -> PGConnection {
         let server = try #require(stack.plan.servers.first { $0.engine == .postgres })
         return try PGConnection(PGConnectionParameters(port: server.port, user: server.superuser ?? "postgres",

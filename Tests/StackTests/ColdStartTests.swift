@@ -1,12 +1,13 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 import Workspace
 
 /// A cold start: new clusters copied from the pristine one in the cluster cache, servers started
 /// at once (failures named), seeds of several services loaded at once.
-@Suite struct ColdStartTests {
+@Suite(.ownThread) struct ColdStartTests {
     /// The plan's PostgreSQL servers with fresh secrets, in a project of its own.
     struct PostgresOnly {
         let project: TempProject

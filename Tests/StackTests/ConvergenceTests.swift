@@ -2,11 +2,12 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `up` after an edit of the topology: exactly the difference is applied, on real servers and
 /// the example services.
-@Suite struct ConvergenceTests {
+@Suite(.ownThread) struct ConvergenceTests {
     /// Rewrites the temp project's topology through `edit` and returns the stack of `scenario` under it.
     func edited(_ project: TempProject, _ scenario: String, _ edit: (inout [String: Any]) -> Void) throws -> NativeStack {
         let path = "\(project.directory)/ovu.topology.json"

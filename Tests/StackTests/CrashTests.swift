@@ -2,12 +2,13 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `kill -9` of the servers while `ovudev seed` and `ovudev up` are in the middle of their work
 /// (not between commands): the next `up` recovers, nothing is half-loaded, nothing is lost.
 /// The moment of the kill is fixed by a FIFO the command under test reads, never by a sleep.
-@Suite struct CrashTests {
+@Suite(.ownThread) struct CrashTests {
     init() { signal(SIGPIPE, SIG_IGN) }  // a reader that dies must fail our write, not kill the test
 
     @Test func killNineOfPostgresDuringASeedCOPYLoadsTheFileOnceOnTheNextUp() throws {

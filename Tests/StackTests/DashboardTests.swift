@@ -2,13 +2,14 @@ import Dashboard
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Renderers
 import Topology
 import Workspace
 
 /// `ovudev up --dashboard` on the example's `stage` scenario, seen through a raw HTTP client
 /// (auth, the JSON API, the SSE stream) and headless Chromium (the page, a screenshot).
-@Suite(.serialized) struct DashboardTests {
+@Suite(.serialized, .ownThread) struct DashboardTests {
     @Test func theDashboardOverARunningStack() throws {
         let project = try TempProject()
         defer { project.close() }
@@ -241,7 +242,7 @@ struct RawHTTP {
 }
 
 /// The pieces without a stack: the loopback rule, the token, the SVG.
-@Suite struct DashboardPartsTests {
+@Suite(.ownThread) struct DashboardPartsTests {
     @Test func stoppingTheDashboardLeavesTheStackRunning() throws {
         let project = try TempProject()
         defer { project.close() }

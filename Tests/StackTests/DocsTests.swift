@@ -2,10 +2,11 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `ovudev docs [svc]` on a running stack: the DATABASE.md `render` writes, then the live catalog.
-@Suite struct DocsTests {
+@Suite(.ownThread) struct DocsTests {
     @Test func docsPrintsTheBundlesTextAndTheLiveCatalog() throws {
         let project = try TempProject()
         defer { project.close() }

@@ -2,10 +2,11 @@ import Foundation
 import Renderers
 @testable import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// The engine registry and the one place that builds provisioners and checkers. No servers.
-@Suite struct EngineModuleTests {
+@Suite(.ownThread) struct EngineModuleTests {
     @Test func everyEngineHasOneModule() {
         for engine in Engine.allCases {
             #expect(EngineModules.all.filter { $0.engine == engine }.count == 1, "\(engine.rawValue)")

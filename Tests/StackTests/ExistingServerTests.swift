@@ -1,11 +1,12 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `servers.<s>.host` on a real server: a PostgreSQL 15 that this test starts itself plays the
 /// existing server (a managed PostgreSQL) on loopback; ovudev never starts or stops it.
-@Suite(.serialized) struct ExistingServerTests {
+@Suite(.serialized, .ownThread) struct ExistingServerTests {
     /// An admin with a password that needs percent-encoding in a URL.
     static let adminPassword = "p@ss:w/rd%x y"
 

@@ -1,10 +1,11 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 
 /// `check --json`: every finding keeps its fields (`subject`, `check`, `status`, `detail`) and
 /// adds `kind`, an object with the case's name and its names; every kind reads back as it was.
-@Suite struct FindingKindTests {
+@Suite(.ownThread) struct FindingKindTests {
     static let kinds: [FindingKind] = [
         .connectsExactly(role: "r", server: "pg", count: 1, of: 3), .mayConnect(role: "r", databases: ["a", "b"]),
         .cannotConnect(role: "r", databases: ["a"]), .roleAttributes(role: "r", server: "pg"),

@@ -3,10 +3,11 @@ import Workspace
 import Synchronization
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// The machines ovudev meets: containers whose PID 1 does not reap, projects in private folders.
-@Suite struct HostTests {
+@Suite(.ownThread) struct HostTests {
     /// A child of this test process that is never waited for: after kill -9 it stays a zombie.
     /// As root it runs as the `postgres` account (setpriv execs in place, so the pid stays), as a
     /// dead postmaster would: PostgreSQL ignores pids it may not signal.

@@ -2,6 +2,7 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// An oracle for isolation that does not ask the Plan what is planned: each scenario's stack is
@@ -9,7 +10,7 @@ import Topology
 /// SQL (every LOGIN role × every database, schema and table), and the whole observed matrix is
 /// compared with the hand-written expectation in IsolationExpectedData.swift. The Plan is used
 /// only to find ports and passwords (how to connect), never for what to expect.
-@Suite struct IsolationExpectations {
+@Suite(.ownThread) struct IsolationExpectations {
     /// One cell of the matrix that holds: `role` has `privilege` on `object` of `server`.
     struct Cell: Hashable, Comparable, CustomStringConvertible {
         var server: String, role: String, object: String, privilege: String

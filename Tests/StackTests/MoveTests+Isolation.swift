@@ -1,11 +1,12 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `isolation: none` on a real server: one schema, each service's role owns its tables, and
 /// another service reaches only what `reads` grants.
-@Suite struct IsolationNoneTests {
+@Suite(.ownThread) struct IsolationNoneTests {
     @Test func aServiceReadsOnlyWhatReadsGrantsAndWritesNothingOfAnother() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }

@@ -1,12 +1,13 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `ovudev move` on real servers: the monolith split of issue 11 (single-db, `isolation: none`
 /// → a database per service), rollback and finish; the dry run's blockers; a move killed during
 /// the copy and continued.
-@Suite struct MoveTests {
+@Suite(.ownThread) struct MoveTests {
     /// "rows:md5" of every fixture table, as its service's own role sees it.
     static func checksums(_ stack: NativeStack) throws -> [String: String] {
         var sums: [String: String] = [:]

@@ -2,12 +2,13 @@ import Foundation
 import Stack
 import Statements
 import Testing
+import TestSupport
 import Topology
 
 /// `reads` into a service on MySQL (native MariaDB): SELECT on exactly the named tables, granted
 /// once the tables exist, proven by real logins; a grant made by hand is reported and the next
 /// `up` takes it back.
-@Suite struct MySQLReadsTests {
+@Suite(.ownThread) struct MySQLReadsTests {
     @Test func readersGetExactlyTheNamedTables() throws {
         if let missing = MySQLTools.missing() { throw EngineError("\(missing) not installed: \(MySQLTools.installCommand)") }
         let project = try TempProject { json in

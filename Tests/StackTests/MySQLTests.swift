@@ -3,10 +3,11 @@ import Renderers
 import Stack
 import Statements
 import Testing
+import TestSupport
 import Topology
 
 /// Services on MySQL, run natively on a real MariaDB (mariadbd) next to PostgreSQL and Redis.
-@Suite struct MySQLTests {
+@Suite(.ownThread) struct MySQLTests {
     /// The example project with one more scenario that moves `services` to MySQL.
     func project(_ scenario: String, onMySQL services: [String]) throws -> TempProject {
         try TempProject { json in

@@ -1,12 +1,13 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 import Workspace
 
 /// Chosen names on a running native stack: the scenario's database, a service's role and schema
 /// are what provisioning creates, `check` passes on them, and the services log in with them.
-@Suite struct NamesStackTests {
+@Suite(.ownThread) struct NamesStackTests {
     @Test func chosenDatabaseRoleAndSchemaRunNatively() throws {
         let project = try TempProject { json in
             var services = json["services"] as! [String: [String: Any]]
@@ -51,7 +52,7 @@ import Workspace
 }
 
 /// A dedicated server with a chosen name runs natively under that name, and `check` passes.
-@Suite struct DedicatedNamesStackTests {
+@Suite(.ownThread) struct DedicatedNamesStackTests {
     @Test func aNamedDedicatedServerRuns() throws {
         let project = try TempProject { json in
             var scenarios = json["scenarios"] as! [String: [String: Any]]
@@ -75,7 +76,7 @@ import Workspace
 /// URL parameters, extra variables, pool settings and the connection budget on a running stack:
 /// what the service process gets in its environment, what libpq makes of the URL, the roles'
 /// CONNECTION LIMIT and the server's max_connections.
-@Suite struct EnvContractStackTests {
+@Suite(.ownThread) struct EnvContractStackTests {
     static func environ(_ pid: Int32) throws -> [String: String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
         var env: [String: String] = [:]
@@ -167,7 +168,7 @@ import Workspace
 
 /// On a real MariaDB: `max_connections` as written, each user's MAX_USER_CONNECTIONS its pool, and
 /// the per-engine `urlScheme` of a service moved to MySQL.
-@Suite struct MySQLBudgetStackTests {
+@Suite(.ownThread) struct MySQLBudgetStackTests {
     @Test func mariaDBStartsWithTheBudgetAndLimitsUsers() throws {
         if let missing = MySQLTools.missing() {
             throw EngineError("\(missing) not installed: \(MySQLTools.installCommand) (scripts/install-deps.sh does it)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Renderers
 @testable import Stack
 import Topology
@@ -9,7 +10,7 @@ import Topology
 /// (scripts/podman-images.sh: debootstrap base, then postgres/redis/python stand-ins; cached in
 /// podman's store, so only the first run builds them). Never skipped: when podman cannot run
 /// here the test fails and says why (`make deps` installs what it needs).
-@Suite(.serialized) struct PodmanBundleTests {
+@Suite(.serialized, .ownThread(early: true)) struct PodmanBundleTests {
     /// How long a plain `docker-compose down` may take: with `init: true` the apps stop on SIGTERM
     /// (measured ~5 s for the stage bundle); without it every app waits out the 10 s grace (31–35 s).
     static let downLimit: TimeInterval = 15

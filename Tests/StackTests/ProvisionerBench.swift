@@ -2,12 +2,13 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// bench/provision.sh: per-tenant provisioning (100 tenants × 5 services by default) through the
 /// provisioner vs `psql -f` of the rendered init-db.sql, each on a fresh cluster made by the
 /// native engine, measured in one run. Runs only when OVUDEV_BENCH_TENANTS is set.
-@Suite struct ProvisionerBench {
+@Suite(.ownThread) struct ProvisionerBench {
     static let environment = ProcessInfo.processInfo.environment
 
     @Test(.enabled(if: environment["OVUDEV_BENCH_TENANTS"] != nil))

@@ -2,12 +2,13 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// The native provisioner on real PostgreSQL clusters started by the native engine: every
 /// PostgreSQL layout of the example topology, idempotence, equality with the rendered
 /// init-db.sql, drift, post-migrate grants.
-@Suite struct ProvisionerTests {
+@Suite(.ownThread) struct ProvisionerTests {
     static let layouts = ["dev", "lean", "stage", "prod", "saas"]
 
     @Test(arguments: layouts)

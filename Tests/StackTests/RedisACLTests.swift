@@ -1,13 +1,14 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 import Workspace
 
 /// `servers.<redis>.acl`: a real redis-server with one ACL user per service. A service's client
 /// is refused (NOPERM) another's keys and channels and the admin commands; `check` proves it and
 /// reports a user widened by hand; the next `up` loads the ACL file again and takes it back.
-@Suite struct RedisACLTests {
+@Suite(.ownThread) struct RedisACLTests {
     /// Only the Redis server (no databases, no processes): the example's four services, ACL on.
     static func project() throws -> TempProject {
         try TempProject { json in

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 import Workspace
 @testable import Stack
 
 /// FIPS 180-4 test vectors, fed whole and in uneven pieces (the streaming path of seed files),
 /// and random data against coreutils' sha256sum.
-@Suite struct SHA256Tests {
+@Suite(.ownThread) struct SHA256Tests {
     static func hash(_ bytes: some Collection<UInt8>, step: (Int) -> Int = { _ in .max }) -> String {
         let bytes = Array(bytes)
         let hash = SHA256()

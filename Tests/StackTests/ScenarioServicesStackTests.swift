@@ -1,11 +1,12 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `scenarios.<s>.services` on real servers: the native stack of a scenario that runs two of the
 /// example's four services has no trace of the others.
-@Suite struct ScenarioServicesStackTests {
+@Suite(.ownThread) struct ScenarioServicesStackTests {
     @Test func leftOutServicesAreNotProvisionedNorStarted() throws {
         let project = try TempProject { json in
             var scenarios = json["scenarios"] as! [String: [String: Any]]

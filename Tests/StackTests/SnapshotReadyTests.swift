@@ -1,12 +1,13 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// A snapshot's ready copy (SnapshotReady): made by `snapshot prepare` and in the background
 /// after each restore; a restore renames it into place instead of copying, and the data is the
 /// snapshot's either way.
-@Suite struct SnapshotReadyTests {
+@Suite(.ownThread) struct SnapshotReadyTests {
     init() { signal(SIGPIPE, SIG_IGN) }
 
     @Test func restoreRenamesTheReadyCopyAndTheNextOneIsMadeInTheBackground() throws {

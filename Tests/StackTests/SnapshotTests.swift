@@ -1,12 +1,13 @@
 import Foundation
 import Stack
 import Testing
+import TestSupport
 import Topology
 import Workspace
 
 /// `ovudev snapshot` and `reset` on real servers: every table's rows and checksum, Redis keys,
 /// check and a second `up` after a restore; refusals; kill -9 in the middle of a restore.
-@Suite struct SnapshotTests {
+@Suite(.ownThread) struct SnapshotTests {
     init() { signal(SIGPIPE, SIG_IGN) }
 
     /// A project whose aam seed folder has 200,000 more accounts, brought up in `stage`.

@@ -2,10 +2,11 @@ import Foundation
 import Renderers
 import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `ovudev up` end to end on real PostgreSQL, Redis and the example services, per layout.
-@Suite struct UpTests {
+@Suite(.ownThread) struct UpTests {
     func ports(_ stack: NativeStack) -> [Int] {
         stack.plan.servers.filter { $0.engine == .postgres || $0.engine == .redis }.map(\.port) + stack.plan.instances.compactMap(\.port)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Topology
 
 private func parse(_ text: String) throws -> Topology {
@@ -15,7 +16,7 @@ private func listing(_ error: TopologyError) -> String {
     error.issues.map { "  [\($0.path)] \($0.position.map { "\($0)" } ?? "-") \($0.message)" }.joined(separator: "\n")
 }
 
-@Suite struct MalformedTopologies {
+@Suite(.ownThread) struct MalformedTopologies {
     @Test func theTableIsLargeAndNamesAreUnique() {
         #expect(MalformedCase.all.count >= 40)
         #expect(Set(MalformedCase.all.map(\.name)).count == MalformedCase.all.count)
@@ -60,7 +61,7 @@ private func listing(_ error: TopologyError) -> String {
     }
 }
 
-@Suite struct CollectedErrors {
+@Suite(.ownThread) struct CollectedErrors {
     @Test func fiveIndependentProblemsAreAllReported() throws {
         let text = Fixture.topology(
             project: #""Shop""#,
@@ -166,7 +167,7 @@ private let exampleURL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("ovu.topology.json")
 
-@Suite struct ExampleTopology {
+@Suite(.ownThread) struct ExampleTopology {
     let topology: Topology
 
     init() throws { topology = try TopologyLoader.load(path: exampleURL.path) }
@@ -224,7 +225,7 @@ private let exampleURL = URL(fileURLWithPath: #filePath)
     }
 }
 
-@Suite struct ResolutionRules {
+@Suite(.ownThread) struct ResolutionRules {
     @Test func redisWithoutIndexTakesTheNextFreeOne() throws {
         let text = Fixture.topology(services: Fixture.services(
             ("a", #"{ "redis": { "index": 0 } }"#),
@@ -313,7 +314,7 @@ private let exampleURL = URL(fileURLWithPath: #filePath)
 
 /// `"redis": {}` takes the next free index in name order: with two such services on one server,
 /// adding a third moves one of them to another database, so validation warns (and still passes).
-@Suite struct PositionalRedisWarnings {
+@Suite(.ownThread) struct PositionalRedisWarnings {
     @Test func twoPositionalServicesOnOneServerGiveOneWarningNamingBoth() throws {
         let topology = try parse(Fixture.topology(services: Fixture.services(
             ("auth", #"{ "redis": { "index": 0 } }"#),

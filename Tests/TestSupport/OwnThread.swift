@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// `@Suite(.ownThread)`: each test of the suite runs on a thread of its own instead of one of
+/// Swift's cooperative threads. Those are as many as the cores (two here), and these tests block
+/// them: they wait on servers, subprocesses and sockets. Two such tests on the pool left every
+/// other test (and Swift Testing's own scheduling) waiting, so the run went two at a time with
+/// the CPU half idle. Off the pool nothing else bounds them (31 ran at once, load 99), so at
+/// most `TestSlots.count` run at a time.
+public struct OwnThread: SuiteTrait, TestTrait, TestScoping {
+    public var isRecursive: Bool { true }
+    /// Served before the others when a slot frees: for the longest tests (a serialized suite of
+    /// long ones that starts last ends the whole run late).
+    public var early = false
+
+    public init(early: Bool = false) { self.early = early }
+
+    /// Per test case (a suite's own scope would hold one thread for all its tests).
+    public func scopeProvider(for test: Test, testCase: Test.Case?) -> OwnThread? { testCase == nil ? nil : self }
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        await TestSlots.shared.acquire(early: early)
+        do {
+            try await withTaskExecutorPreference(ThreadPerJob.shared) { try await function() }
+        } catch {
+            await TestSlots.shared.release()
+            throw error
+        }
+        await TestSlots.shared.release()
+    }
+}
+
+/// How many tests run at once: `$OVUDEV_TEST_JOBS`, else twice the cores.
+public actor TestSlots {
+    public static let shared = TestSlots()
+    public static var count: Int {
+        if let n = ProcessInfo.processInfo.environment["OVUDEV_TEST_JOBS"].flatMap({ Int($0) }), n > 0 { return n }
+        return 2 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    private var free = TestSlots.count
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var waitingEarly: [CheckedContinuation<Void, Never>] = []
+
+    func acquire(early: Bool) async {
+        if free > 0 { free -= 1; return }
+        await withCheckedContinuation { early ? waitingEarly.append($0) : waiting.append($0) }
+    }
+
+    func release() {
+        if !waitingEarly.isEmpty {
+            waitingEarly.removeFirst().resume()
+        } else if !waiting.isEmpty {
+            waiting.removeFirst().resume()
+        } else {
+            free += 1
+        }
+    }
+}
+
+extension Trait where Self == OwnThread {
+    public static var ownThread: OwnThread { OwnThread() }
+    public static func ownThread(early: Bool) -> OwnThread { OwnThread(early: early) }
+}
+
+/// Runs every job it is given on a new thread: a test's body (synchronous, blocking) is one job.
+public final class ThreadPerJob: TaskExecutor {
+    public static let shared = ThreadPerJob()
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        let thread = Thread { job.runSynchronously(on: executor) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}
