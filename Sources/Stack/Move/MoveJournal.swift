@@ -141,7 +141,6 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
     case targetHasData(server: String, folder: String)
     case notPostgres(service: String, engine: String)
     case notIncluded(services: [String])
-    case withinOneDatabase(service: String, database: String)
 
     public var description: String {
         switch self {
@@ -161,8 +160,6 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the target scenario already has data of its own for server \(server) (\(folder)): `ovudev down --volumes --scenario <target>` first"
         case let .notIncluded(services):
             return "the target scenario moves \(services.joined(separator: ", ")) too: name \(services.count == 1 ? "it" : "them") in --only as well, or leave --only out"
-        case let .withinOneDatabase(service, database):
-            return "service \(service) would move inside database \(database) (another schema or prefix): moves within one database are not built yet"
         case let .notPostgres(service, engine):
             return "service \(service) would move on \(engine): only PostgreSQL data moves for now"
         }

@@ -137,6 +137,7 @@ extension Mover {
                 try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(service.to.schema)).\(Escape.sqlIdentifier(table.target)) CASCADE")
             }
             lines.append("dropped the copies of \(service.service)'s tables in \(service.to)")
+            lines += try dropRoutines(service, conn: conn)
         }
         return lines
     }
