@@ -1,0 +1,84 @@
+import Foundation
+import Stack
+import Testing
+import Topology
+import Workspace
+
+extension MoveTests {
+    /// The fixture's checksums keyed by service and bare table name (a prefix taken off).
+    static func bareChecksums(_ stack: NativeStack) throws -> [String: String] {
+        var sums: [String: String] = [:]
+        for (key, value) in try checksums(stack) {
+            let service = String(key.prefix { $0 != "." })
+            let table = String(key.dropFirst(service.count + 1))
+            let prefix = stack.plan.instance(service)?.database?.tablePrefix ?? ""
+            sums["\(service).\(table.hasPrefix(prefix) ? String(table.dropFirst(prefix.count)) : table)"] = value
+        }
+        return sums
+    }
+
+    static func loaded(_ project: TempProject, _ scenario: String) throws -> NativeStack {
+        let stack = try project.stack(scenario)
+        try stack.loadSecrets()
+        return stack
+    }
+
+    /// Inside one database: the monolith (`isolation: none`, tables in public) → a schema per
+    /// service → prefixes; the source only read until the switch, its tables' writes revoked
+    /// and kept, `--rollback` drops the copies, `--finish` drops the kept tables.
+    @Test func movesInsideOneDatabase() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try MoveFixture.up(project, "monolith")
+        let before = try Self.bareChecksums(monolith)
+        #expect(before.count == 17)
+        // The server restarts at each switch: a new connection each time.
+        let su = { try MoveFixture.superuser(monolith, database: "suite_db") }
+        let tablesIn = { (schema: String) in try su().query("SELECT count(*) FROM pg_tables WHERE schemaname = $1", [schema]).rows[0][0]! }
+
+        let report = try Self.mover(project).run(to: "schemas")
+        #expect(report.journal.services.allSatisfy { $0.within })
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+        let schemas = try Self.loaded(project, "schemas")
+        #expect(try Self.bareChecksums(schemas) == before)
+        // Foreign keys point at the copies; every copy is its role's.
+        let fks = try su().exec("""
+            SELECT conrelid::regclass::text || ' → ' || confrelid::regclass::text FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+            WHERE c.contype = 'f' AND n.nspname = 'auth' ORDER BY 1
+            """).rows.map { $0[0]! }
+        #expect(fks.contains("auth.sessions → auth.users") && fks.contains("auth.api_token_usage → auth.api_tokens") && fks.count == 6, "\(fks)")
+        #expect(try su().exec("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'forms'").rows.map { $0[0]! } == ["forms_user"])
+        // The kept monolith tables: readable, not writable.
+        let kept = try PGConnection(PGConnectionParameters(port: schemas.plan.servers[0].port, user: "auth_user", password: schemas.secrets["AUTH_DB_PASSWORD"], database: "suite_db"))
+        #expect(try kept.exec("SELECT count(*) FROM public.users").rows[0][0] == "20")
+        #expect(throws: PGError.self) { try kept.exec("INSERT INTO public.tenants (name) VALUES ('late')") }
+
+        let back = try Self.mover(project).rollback()
+        #expect(back.check?.passed == true, "\(back.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+        #expect(try [tablesIn("auth"), tablesIn("public")] == ["0", "17"])
+        #expect(try Self.bareChecksums(try Self.loaded(project, "monolith")) == before)
+        #expect(try MoveFixture.connect(monolith, "auth").exec("INSERT INTO tenants (name) VALUES ('writable again') RETURNING id").rows.count == 1)
+        try MoveFixture.connect(monolith, "auth").exec("DELETE FROM tenants WHERE name = 'writable again'")
+
+        _ = try Self.mover(project).run(to: "schemas")
+        let drops = try Self.mover(project).finishList()
+        #expect(drops.count == 17 && drops.contains("table postgres/suite_db public.users"), "\(drops)")
+        _ = try Self.mover(project).finish()
+        #expect(try [tablesIn("public"), tablesIn("auth")] == ["0", "7"])
+        // Sequences carried: the next id follows the source's.
+        #expect(try MoveFixture.connect(schemas, "auth").exec("INSERT INTO users (tenant_id, email) VALUES (1, 'n@example.com') RETURNING id").rows[0][0] == "21")
+        #expect(try MoveFixture.connect(schemas, "auth").exec("INSERT INTO api_tokens (user_id, label) VALUES (1, 'n') RETURNING id").rows[0][0] == "5")
+        let after = try Self.bareChecksums(schemas)
+
+        // Schemas → prefixes: public.auth_users and so on.
+        let prefixed = try Self.mover(project).run(to: "prefix")
+        #expect(prefixed.check?.passed == true, "\(prefixed.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+        #expect(prefixed.journal.tables.contains { $0.source == "users" && $0.target == "auth_users" })
+        let prefix = try Self.loaded(project, "prefix")
+        #expect(try Self.bareChecksums(prefix) == after)
+        _ = try Self.mover(project).finish()
+        #expect(try [tablesIn("auth"), tablesIn("public")] == ["0", "17"])
+        #expect(try MoveFixture.connect(prefix, "auth").exec("INSERT INTO auth_users (tenant_id, email) VALUES (1, 'p@example.com') RETURNING id").rows[0][0] == "22")
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "prefix")
+    }
+}
