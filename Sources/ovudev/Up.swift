@@ -176,5 +176,6 @@ struct Status: ParsableCommand {
         print(table(["service", "port", "pid", "status"], status.instances.map { i in
             [i.instance, i.port.map(String.init) ?? "-", i.pid.map { String($0) } ?? "-", i.running ? "running" + (i.health.map { " (health \($0))" } ?? "") : "stopped"]
         }))
+        if let move = Mover.inProgress(projectDirectory: stack.project.directory) { print("\nmove: \(move)") }
     }
 }

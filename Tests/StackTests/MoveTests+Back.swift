@@ -1,0 +1,58 @@
+import Foundation
+import Stack
+import Testing
+import Topology
+import Workspace
+
+extension MoveTests {
+    /// Rows written on the target after the switch: `--rollback` is refused naming the tables,
+    /// `--rollback --copy-back` copies the target's tables back over the kept source's (with
+    /// their sequences) and goes back with nothing lost.
+    @Test func aRollbackCopiesTheTargetsRowsBack() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        _ = try MoveFixture.up(project, "monolith")
+        _ = try Self.mover(project).run(to: "separated")
+        let separated = try Self.loaded(project, "separated")
+        let auth = try MoveFixture.connect(separated, "auth")
+        #expect(try auth.exec("INSERT INTO users (tenant_id, email) VALUES (2, 'late@example.com') RETURNING id").rows[0][0] == "21")
+        try auth.exec("UPDATE tenants SET name = 'renamed' WHERE id = 1")
+        try MoveFixture.connect(separated, "forms").exec("DELETE FROM short_links WHERE code = 'c1'")
+        let written = try Self.checksums(separated)
+
+        let refused = try ovudev(["move", "--rollback"], directory: project.directory)
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("auth: users") && refused.output.contains("auth: tenants") && refused.output.contains("forms: short_links")
+                && refused.output.contains("--copy-back"), "\(refused.output)")
+        #expect(try MoveJournal.load(projectDirectory: project.directory)?.step == .switched)
+
+        let back = try ovudev(["move", "--rollback", "--copy-back"], directory: project.directory)
+        #expect(back.status == 0, "\(back.output)")
+        #expect(back.output.contains("copied back: 17 tables equal on both sides"), "\(back.output)")
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "monolith")
+        let monolith = try Self.loaded(project, "monolith")
+        #expect(try Self.checksums(monolith) == written)
+        // The source's sequences continue from the target's.
+        #expect(try MoveFixture.connect(monolith, "auth").exec("INSERT INTO users (tenant_id, email) VALUES (1, 'after@example.com') RETURNING id").rows[0][0] == "22")
+        let su = try MoveFixture.superuser(monolith, database: "postgres")
+        #expect(try su.exec("SELECT datname FROM pg_database WHERE datname LIKE '%_db' ORDER BY 1").rows.map { $0[0]! } == ["suite_db"])
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+    }
+
+    /// `ovudev status` says when a move is switched but not finished, and stops saying it
+    /// after `--finish`.
+    @Test func statusSaysAMoveIsNotFinished() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        _ = try MoveFixture.up(project, "monolith")
+        let before = try ovudev(["status"], directory: project.directory)
+        #expect(before.status == 0 && !before.output.contains("move:"), "\(before.output)")
+        _ = try Self.mover(project).run(to: "separated")
+        let during = try ovudev(["status"], directory: project.directory)
+        #expect(during.status == 0, "\(during.output)")
+        #expect(during.output.contains("move: scenario monolith was moved to separated and is kept read-only: `ovudev move --finish` drops it"), "\(during.output)")
+        _ = try Self.mover(project).finish()
+        let after = try ovudev(["status"], directory: project.directory)
+        #expect(after.status == 0 && !after.output.contains("move:"), "\(after.output)")
+    }
+}
