@@ -77,8 +77,9 @@ extension Mover {
                 SELECT pg_catalog.setval(\(Escape.sqlLiteral(name)), last_value, is_called) FROM \(column[3]!);
                 """)
         }
-        let insertable = columns.filter { $0[1] == "f" }.map { q($0[0]!) }.joined(separator: ", ")
-        statements.append("INSERT INTO \(dst) (\(insertable)) OVERRIDING SYSTEM VALUE SELECT \(insertable) FROM \(src);")
+        let insertable = columns.filter { $0[1] == "f" }
+        let values = insertable.map { c in moved[qualified(c[6]!, c[7]!)].map { "\(q(c[0]!))::text::\($0)" } ?? q(c[0]!) }
+        statements.append("INSERT INTO \(dst) (\(insertable.map { q($0[0]!) }.joined(separator: ", "))) OVERRIDING SYSTEM VALUE SELECT \(values.joined(separator: ", ")) FROM \(src);")
         for column in columns where column[3] != nil && column[2] == "t" {
             statements.append("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(\(Escape.sqlLiteral(dst)), \(Escape.sqlLiteral(column[0]!))), last_value, is_called) FROM \(column[3]!);")
         }
