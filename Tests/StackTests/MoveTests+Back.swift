@@ -56,3 +56,26 @@ extension MoveTests {
         #expect(after.status == 0 && !after.output.contains("move:"), "\(after.output)")
     }
 }
+
+extension MoveTests {
+    /// kill -9 of `ovudev move --rollback --copy-back` while it copies back: `status` says so,
+    /// `--rollback` continues it and ends with the target's rows in the source.
+    @Test func aCopyBackKilledContinues() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        _ = try MoveFixture.up(project, "monolith", scale: 3000)
+        _ = try Self.mover(project).run(to: "separated")
+        let separated = try Self.loaded(project, "separated")
+        try MoveFixture.connect(separated, "auth").exec("DELETE FROM audit_logs WHERE id % 7 = 0; INSERT INTO tenants (name) VALUES ('late')")
+        let written = try Self.checksums(separated)
+        let pid = try MoveFixture.spawnMove(project, ["--rollback", "--copy-back"])
+        #expect(MoveFixture.kill9(pid, when: { $0.step == .copyingBack }, project: project) != nil)
+        let status = try ovudev(["status"], directory: project.directory)
+        #expect(status.output.contains("move: a rollback with --copy-back of the move from monolith to separated stopped while copying back"), "\(status.output)")
+        let again = try ovudev(["move", "--rollback"], directory: project.directory)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(again.output.contains("copied back: 17 tables equal on both sides"), "\(again.output)")
+        #expect(try Self.checksums(try Self.loaded(project, "monolith")) == written)
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+    }
+}

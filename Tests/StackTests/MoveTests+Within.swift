@@ -82,3 +82,22 @@ extension MoveTests {
         #expect(ActiveStack(projectDirectory: project.directory).scenario == "prefix")
     }
 }
+
+extension MoveTests {
+    /// kill -9 of `ovudev move` while it copies inside the database: `ovudev move` again
+    /// completes with equal checksums and no duplicate rows.
+    @Test func aMoveInsideOneDatabaseKilledContinues() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
+        let before = try Self.bareChecksums(monolith)
+        let pid = try MoveFixture.spawnMove(project, ["--to", "schemas", "--yes"])
+        let at = try #require(MoveFixture.kill9(pid, when: { $0.tables.contains(where: \.copied) }, project: project))
+        let journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
+        #expect(journal.step < .switched, "killed after \(at.tables.filter(\.copied).count) tables, step \(journal.step)")
+        let again = try ovudev(["move", "--yes"], directory: project.directory)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(try Self.bareChecksums(try Self.loaded(project, "schemas")) == before)
+        print("killed after \(at.tables.filter(\.copied).count) of \(at.tables.count) tables copied")
+    }
+}

@@ -124,8 +124,9 @@ extension Mover {
         guard !owned.isEmpty else { return }
         let into = schema ?? service.to.schema
         let target = try targetAdmin(service.to.server, database: service.to.database)
+        try target.exec("BEGIN; SELECT \(Self.moveLock("routines " + service.service))")
         let statements = try createRoutines(owned, from: source, into: into, role: service.role, service: service, existing: target)
-        try target.execute(["BEGIN;", "SET LOCAL check_function_bodies = off;"] + statements + ["COMMIT;"]) {
+        try target.execute(["SET LOCAL check_function_bodies = off;"] + statements + ["COMMIT;"]) {
             EngineError("types and functions of \(service.service) in \(service.to.database): \($0)")
         }
         progress("copy \(service.service): \(owned.lines.joined(separator: ", "))")

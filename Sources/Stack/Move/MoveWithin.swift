@@ -40,6 +40,10 @@ extension Mover {
         progress("copied \(service.service)")
     }
 
+    /// A transaction-scoped advisory lock on `name`, so that a continued move waits for what a
+    /// killed one left running on the server.
+    static func moveLock(_ name: String) -> String { "pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(\(Escape.sqlLiteral("ovudev move " + name))))" }
+
     func qualified(_ schema: String, _ name: String) -> String { "\(Escape.sqlIdentifier(schema)).\(Escape.sqlIdentifier(name))" }
 
     /// One table: made again from scratch (a copy cut short leaves nothing behind), filled,
@@ -55,7 +59,9 @@ extension Mover {
             LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """, [src]).rows
-        var statements = ["BEGIN;", "DROP TABLE IF EXISTS \(dst) CASCADE;", "CREATE TABLE \(dst) (LIKE \(src) INCLUDING ALL);"]
+        // The lock waits for a transaction of a killed move still running (a server runs a
+        // statement list to its end): the DROP then sees its table.
+        var statements = ["BEGIN;", "SELECT \(Self.moveLock(dst));", "DROP TABLE IF EXISTS \(dst) CASCADE;", "CREATE TABLE \(dst) (LIKE \(src) INCLUDING ALL);"]
         // Columns of a type the service owns take the target's copy of it.
         for column in columns {
             guard let target = moved[qualified(column[6]!, column[7]!)] else { continue }
@@ -116,7 +122,7 @@ extension Mover {
         let dropped = Set(journal.blockers.filter { $0.dropped && $0.kind == .foreignKey }.map(\.object))
         for service in within where !done(service, "links") {
             let conn = try targetAdmin(service.to.server, database: service.to.database)
-            try conn.exec("SET search_path = pg_catalog")
+            try conn.exec("SET search_path = pg_catalog; BEGIN; SELECT \(Self.moveLock("links " + service.service))")
             var statements: [String] = []
             for table in journal.tables where table.service == service.service {
                 let src = qualified(service.from.schema, table.source), dst = qualified(service.to.schema, table.target)
@@ -134,7 +140,7 @@ extension Mover {
                 }
                 statements += try triggers(conn, source: src, target: dst, service: service)
             }
-            try conn.execute(["BEGIN;"] + statements + ["COMMIT;"]) { EngineError("foreign keys and triggers of \(service.service) in \(service.to): \($0)") }
+            try conn.execute(statements + ["COMMIT;"]) { EngineError("foreign keys and triggers of \(service.service) in \(service.to): \($0)") }
             try mark(service, "links")
         }
     }
