@@ -17,6 +17,15 @@ extension MoveTests {
         return sums
     }
 
+    /// The views of `schema` in suite_db, each with the relations it reads: `v → a, b`.
+    static func views(_ stack: NativeStack, in schema: String) throws -> [String] {
+        try MoveFixture.superuser(stack, database: "suite_db").query("""
+            SELECT c.relname || ' → ' || string_agg(DISTINCT d.refobjid::regclass::text, ', ') FROM pg_class c JOIN pg_rewrite w ON w.ev_class = c.oid
+            JOIN pg_depend d ON d.objid = w.oid AND d.refobjid <> c.oid AND d.refclassid = 'pg_class'::regclass
+            WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'v' GROUP BY c.relname ORDER BY 1
+            """, [schema]).rows.map { $0[0]! }
+    }
+
     static func loaded(_ project: TempProject, _ scenario: String) throws -> NativeStack {
         let stack = try project.stack(scenario)
         try stack.loadSecrets()
@@ -32,6 +41,10 @@ extension MoveTests {
         let monolith = try MoveFixture.up(project, "monolith")
         let before = try Self.bareChecksums(monolith)
         #expect(before.count == 17)
+        // forms' view over its tables, web's over auth's users (its `reads`): they move along.
+        try MoveFixture.connect(monolith, "forms").exec("CREATE VIEW form_titles AS SELECT f.id, f.title, t.name AS theme FROM forms f LEFT JOIN form_themes t ON t.id = f.theme_id")
+        try MoveFixture.connect(monolith, "web").exec("CREATE VIEW tool_users AS SELECT u.id, u.email FROM users u")
+        #expect(try Self.mover(project).plan(to: "schemas").routines == ["forms: view public.form_titles", "web: view public.tool_users"])
         // The server restarts at each switch: a new connection each time.
         let su = { try MoveFixture.superuser(monolith, database: "suite_db") }
         let tablesIn = { (schema: String) in try su().query("SELECT count(*) FROM pg_tables WHERE schemaname = $1", [schema]).rows[0][0]! }
@@ -48,6 +61,8 @@ extension MoveTests {
             """).rows.map { $0[0]! }
         #expect(fks.contains("auth.sessions → auth.users") && fks.contains("auth.api_token_usage → auth.api_tokens") && fks.count == 6, "\(fks)")
         #expect(try su().exec("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'forms'").rows.map { $0[0]! } == ["forms_user"])
+        #expect(try Self.views(monolith, in: "forms") == ["form_titles → forms.form_themes, forms.forms"])
+        #expect(try Self.views(monolith, in: "web") == ["tool_users → auth.users"])
         // The kept monolith tables: readable, not writable.
         let kept = try PGConnection(PGConnectionParameters(port: schemas.plan.servers[0].port, user: "auth_user", password: schemas.secrets["AUTH_DB_PASSWORD"], database: "suite_db"))
         #expect(try kept.exec("SELECT count(*) FROM public.users").rows[0][0] == "20")
@@ -65,6 +80,7 @@ extension MoveTests {
         #expect(drops.count == 17 && drops.contains("table postgres/suite_db public.users"), "\(drops)")
         _ = try Self.mover(project).finish()
         #expect(try [tablesIn("public"), tablesIn("auth")] == ["0", "7"])
+        #expect(try MoveFixture.connect(schemas, "forms").exec("SELECT count(*) FROM form_titles").rows[0][0] == "8")
         // Sequences carried: the next id follows the source's.
         #expect(try MoveFixture.connect(schemas, "auth").exec("INSERT INTO users (tenant_id, email) VALUES (1, 'n@example.com') RETURNING id").rows[0][0] == "21")
         #expect(try MoveFixture.connect(schemas, "auth").exec("INSERT INTO api_tokens (user_id, label) VALUES (1, 'n') RETURNING id").rows[0][0] == "5")
@@ -78,6 +94,7 @@ extension MoveTests {
         #expect(try Self.bareChecksums(prefix) == after)
         _ = try Self.mover(project).finish()
         #expect(try [tablesIn("auth"), tablesIn("public")] == ["0", "17"])
+        #expect(try Self.views(monolith, in: "public") == ["forms_form_titles → forms_form_themes, forms_forms", "web_tool_users → auth_users"])
         #expect(try MoveFixture.connect(prefix, "auth").exec("INSERT INTO auth_users (tenant_id, email) VALUES (1, 'p@example.com') RETURNING id").rows[0][0] == "22")
         #expect(ActiveStack(projectDirectory: project.directory).scenario == "prefix")
     }

@@ -10,7 +10,8 @@ public struct MoveReport: Sendable {
     public var undeclared: [String] = []
     public var missing: [String] = []
     public var notes: [String] = []
-    /// Types and functions that move with their service, `service: kind schema.name`.
+    /// Types, functions (and, inside one database, views) that move with their service,
+    /// `service: kind schema.name`.
     public var routines: [String] = []
     /// What the switch, rollback or finish did, one line each.
     public var done: [String] = []
@@ -102,6 +103,9 @@ extension Mover {
             report.journal.blockers += try crossings(conn, services: group, allServices: services, tables: tables, dropCrossFKs: dropCrossFKs)
             for service in group where !service.stays {
                 report.routines += try Self.ownedRoutines(conn, service: service).lines.map { "\(service.service): \($0)" }
+                if service.within {
+                    report.routines += try Self.ownedViews(conn, service: service).map { "\(service.service): \($0.kind == "m" ? "materialized view" : "view") \(service.from.schema).\($0.name)" }
+                }
             }
         }
         report.journal.tables = tables

@@ -108,7 +108,7 @@ extension Mover {
 
     /// The foreign keys of the tables copied inside their database, pointing at the copies
     /// (or at the source table when the referenced one does not move); after every service's
-    /// rows are in. Triggers of the copied tables follow too.
+    /// rows are in. Triggers of the copied tables and the service's views follow (MoveViews).
     func linkWithin() throws {
         let within = journal.services.filter(\.within)
         guard !within.isEmpty else { return }
@@ -140,6 +140,10 @@ extension Mover {
                 }
                 statements += try triggers(conn, source: src, target: dst, service: service)
             }
+            let here = Dictionary(moved.compactMap { key, value in
+                key.hasPrefix("\(service.from.port)/\(service.from.database)/") ? (String(key.dropFirst("\(service.from.port)/\(service.from.database)/".count)), value) : nil
+            }, uniquingKeysWith: { a, _ in a })
+            statements += try viewsWithin(service, renames: here, conn: conn)
             try conn.execute(statements + ["COMMIT;"]) { EngineError("foreign keys and triggers of \(service.service) in \(service.to): \($0)") }
             try mark(service, "links")
         }
