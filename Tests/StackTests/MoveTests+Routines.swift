@@ -52,7 +52,14 @@ extension MoveTests {
         let schemas = try Self.mover(project).run(to: "schemas")
         #expect(schemas.check?.passed == true, "\(schemas.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
         try works("schemas", schema: "auth")
+        let drops = try Self.mover(project).finishList()
+        #expect(drops.suffix(3) == ["enum postgres/suite_db public.mood", "domain postgres/suite_db public.email_text", "function postgres/suite_db public.lower_email()"], "\(drops)")
         _ = try Self.mover(project).finish()
+        let left = try MoveFixture.superuser(monolith, database: "suite_db").exec("""
+            SELECT n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname IN ('mood', 'email_text')
+            UNION ALL SELECT pronamespace::regnamespace::text || '.' || proname FROM pg_proc WHERE proname = 'lower_email' ORDER BY 1
+            """).rows.map { $0[0]! }
+        #expect(left == ["auth.email_text", "auth.lower_email", "auth.mood"])
 
         let again = try Self.mover(project).run(to: "separated")
         #expect(again.check?.passed == true, "\(again.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")

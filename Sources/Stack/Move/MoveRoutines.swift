@@ -183,4 +183,29 @@ extension Mover {
         try conn.execute(statements) { EngineError("dropping the copies of \(service.service)'s types and functions: \($0)") }
         return owned.isEmpty ? [] : ["dropped the copies of \(service.service)'s types and functions in \(service.to)"]
     }
+
+    /// The source's types and routines `--finish` drops with the kept tables: of services whose
+    /// source tables stay in a database the target still uses, unless the move kept their schema
+    /// (then they are the target's too).
+    func keptRoutines() throws -> [(service: MoveService, owned: OwnedRoutines)] {
+        var kept: [(service: MoveService, owned: OwnedRoutines)] = []
+        for service in journal.services where !service.stays && !(service.within && service.from.schema == service.to.schema) {
+            guard journal.revokedTables.contains(where: { $0.port == service.from.port && $0.database == service.from.database && $0.schema == service.from.schema }) else { continue }
+            let owned = try Self.ownedRoutines(try keptSourceAdmin(service), service: service)
+            if !owned.isEmpty { kept.append((service, owned)) }
+        }
+        return kept
+    }
+
+    /// Drops them (each on its own: one still used elsewhere is kept, and said).
+    func dropKeptRoutines(_ kept: [(service: MoveService, owned: OwnedRoutines)]) throws {
+        for (service, owned) in kept {
+            let conn = try keptSourceAdmin(service)
+            let statements = owned.functions.map { "DROP ROUTINE IF EXISTS \($0.qualifiedName)(\($0.arguments))" }
+                + owned.types.reversed().map { "DROP TYPE IF EXISTS \($0.qualifiedName)" }
+            for statement in statements {
+                do { try conn.exec(statement) } catch { progress("kept (still used): \(statement.dropFirst(5)): \(error)") }
+            }
+        }
+    }
 }

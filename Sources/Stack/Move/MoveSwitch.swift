@@ -152,8 +152,14 @@ extension Mover {
             if let j = try MoveJournal.load(projectDirectory: directory), j.step == .copyingBack { throw MoveError.otherMoveInProgress(source: j.source, target: j.target) }
             throw MoveError.nothingToRollBack
         }
+        try stacks(source: j.source, target: j.target)
+        journal = j
+        target.forcePlaced()
+        let routines = try keptRoutines().flatMap { kept in
+            kept.owned.lines.map { "\($0.split(separator: " ").dropLast().joined(separator: " ")) \(kept.service.from.server)/\(kept.service.from.database) \($0.split(separator: " ").last!)" }
+        }
         return j.readOnlyDatabases.map { "database \($0.server)/\($0.database)" }
-            + j.revokedTables.map { "table \($0.server)/\($0.database) \($0.schema!).\($0.table!)" }
+            + j.revokedTables.map { "table \($0.server)/\($0.database) \($0.schema!).\($0.table!)" } + routines
     }
 
     /// Drops the kept source and ends the move.
@@ -161,10 +167,8 @@ extension Mover {
         let lock = try StackLock(path: (directory as NSString).appendingPathComponent(".ovu/move.lock"), onWait: progress)
         defer { withExtendedLifetime(lock) {} }
         let list = try finishList()
-        let j = try MoveJournal.load(projectDirectory: directory)!
-        try stacks(source: j.source, target: j.target)
-        journal = j
-        target.forcePlaced()
+        let j = journal!
+        let routines = try keptRoutines()
         // The source's own servers (not shared) may have stopped since the switch.
         var own = source.plan
         own.servers = own.servers.filter { targetName($0.name) == nil }
@@ -176,6 +180,7 @@ extension Mover {
             let conn = try admin(port: t.port, database: t.database)
             try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) CASCADE")
         }
+        try dropKeptRoutines(routines)
         MoveJournal.remove(projectDirectory: directory)
         return list
     }
