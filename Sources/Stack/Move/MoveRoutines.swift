@@ -132,11 +132,13 @@ extension Mover {
         progress("copy \(service.service): \(owned.lines.joined(separator: ", "))")
     }
 
-    /// Source type oid → the target's type name, for a table's columns inside one database.
-    func movedTypes(_ service: MoveService) throws -> [String: String] {
-        guard service.within, service.from.schema != service.to.schema else { return [:] }
+    /// Source type name → the target's, and the same with the routines too, for a table's
+    /// columns and defaults inside one database.
+    func movedNames(_ service: MoveService) throws -> (types: [String: String], all: [String: String]) {
+        guard service.within, service.from.schema != service.to.schema else { return ([:], [:]) }
         let owned = try Self.ownedRoutines(try sourceAdmin(service.from.server, database: service.from.database), service: service)
-        return typeMap(owned, service: service, into: service.to.schema)
+        let types = typeMap(owned, service: service, into: service.to.schema)
+        return (types, types.merging(owned.functions.map { ($0.qualifiedName, qualified(service.to.schema, $0.name)) }) { a, _ in a })
     }
 
     /// A copied table's triggers (`pg_get_triggerdef`), on the copy, calling the target's

@@ -33,9 +33,9 @@ extension Mover {
             try copyRoutines(service)
             try mark(service, "routines")
         }
-        let types = try movedTypes(service)
+        let names = try movedNames(service)
         for table in tables where !(journal.tables.first { $0.service == table.service && $0.source == table.source }?.copied ?? false) {
-            try copyWithin(table, service: service, types: types, conn: conn)
+            try copyWithin(table, service: service, types: names.types, renames: names.all, conn: conn)
         }
         progress("copied \(service.service)")
     }
@@ -48,7 +48,7 @@ extension Mover {
 
     /// One table: made again from scratch (a copy cut short leaves nothing behind), filled,
     /// its serial and identity sequences set, owned by the service's role — one transaction.
-    func copyWithin(_ table: MoveTable, service: MoveService, types moved: [String: String], conn: PGConnection) throws {
+    func copyWithin(_ table: MoveTable, service: MoveService, types moved: [String: String], renames: [String: String], conn: PGConnection) throws {
         let q = Escape.sqlIdentifier
         let src = qualified(service.from.schema, table.source), dst = qualified(service.to.schema, table.target)
         let columns = try conn.query("""
@@ -62,11 +62,17 @@ extension Mover {
         // The lock waits for a transaction of a killed move still running (a server runs a
         // statement list to its end): the DROP then sees its table.
         var statements = ["BEGIN;", "SELECT \(Self.moveLock(dst));", "DROP TABLE IF EXISTS \(dst) CASCADE;", "CREATE TABLE \(dst) (LIKE \(src) INCLUDING ALL);"]
-        // Columns of a type the service owns take the target's copy of it.
+        // Columns of a type the service owns take the target's copy of it; defaults calling
+        // its functions call the target's.
         for column in columns {
-            guard let target = moved[qualified(column[6]!, column[7]!)] else { continue }
             let name = q(column[0]!)
-            let def = column[8].map { retype($0, types: moved) }
+            guard let target = moved[qualified(column[6]!, column[7]!)] else {
+                if let def = column[8], column[3] == nil, case let changed = retype(def, types: renames), changed != def {
+                    statements.append("ALTER TABLE \(dst) ALTER COLUMN \(name) SET DEFAULT \(changed);")
+                }
+                continue
+            }
+            let def = column[8].map { retype($0, types: renames) }
             if column[8] != nil { statements.append("ALTER TABLE \(dst) ALTER COLUMN \(name) DROP DEFAULT;") }
             statements.append("ALTER TABLE \(dst) ALTER COLUMN \(name) TYPE \(target) USING \(name)::text::\(target);")
             if let def { statements.append("ALTER TABLE \(dst) ALTER COLUMN \(name) SET DEFAULT \(def);") }
