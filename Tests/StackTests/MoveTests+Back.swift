@@ -79,3 +79,31 @@ extension MoveTests {
         #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
     }
 }
+
+extension MoveTests {
+    /// `--copy-back` of a move inside one database (monolith → a schema per service), with a
+    /// column of auth's enum: the rows written in the schemas come back to the public tables.
+    @Test func aCopyBackInsideOneDatabase() throws {
+        let project = try TempProject(topology: MoveFixture.topology)
+        defer { project.close() }
+        let monolith = try MoveFixture.up(project, "monolith")
+        try MoveFixture.connect(monolith, "auth").exec("CREATE TYPE mood AS ENUM ('calm', 'busy'); ALTER TABLE users ADD COLUMN mood mood NOT NULL DEFAULT 'calm'")
+        _ = try Self.mover(project).run(to: "schemas")
+        let schemas = try Self.loaded(project, "schemas")
+        try MoveFixture.connect(schemas, "auth").exec("INSERT INTO users (tenant_id, email, mood) VALUES (2, 'late@example.com', 'busy')")
+        try MoveFixture.connect(schemas, "web").exec("UPDATE tools SET name = 'renamed' WHERE id = 3")
+        let written = try Self.checksums(schemas)
+        #expect(throws: MoveError.targetWritten(tables: ["auth: users", "web: tools"])) { try Self.mover(project).rollback() }
+
+        let back = try Self.mover(project).rollback(copyBack: true)
+        #expect(back.done.contains("copied back: 17 tables equal on both sides"), "\(back.done)")
+        #expect(back.check?.passed == true, "\(back.check?.findings.filter { $0.status != .ok }.map(\.detail) ?? [])")
+        let again = try Self.loaded(project, "monolith")
+        #expect(try Self.checksums(again) == written)
+        let auth = try MoveFixture.connect(again, "auth")
+        #expect(try auth.exec("SELECT mood::text FROM users WHERE email = 'late@example.com'").rows == [["busy"]])
+        #expect(try auth.exec("INSERT INTO users (tenant_id, email) VALUES (1, 'after@example.com') RETURNING id").rows[0][0] == "22")
+        let su = try MoveFixture.superuser(again, database: "suite_db")
+        #expect(try su.exec("SELECT count(*) FROM pg_tables WHERE schemaname IN ('auth', 'web', 'forms')").rows[0][0] == "0")
+    }
+}
