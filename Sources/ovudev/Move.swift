@@ -91,7 +91,7 @@ struct MoveCommand: ParsableCommand {
             lines.append("  \(s.service): \(s.from) → \(s.to), \(tables.count) table\(tables.count == 1 ? "" : "s"), owner \(s.role)")
             lines.append("    " + tables.map { $0.source == $0.target ? $0.source : "\($0.source) → \($0.target)" }.joined(separator: ", "))
         }
-        if !report.routines.isEmpty { lines.append("types and functions that move with their service: " + report.routines.joined(separator: ", ")) }
+        if !report.routines.isEmpty { lines.append("types, functions and views that move with their service: " + report.routines.joined(separator: ", ")) }
         if !j.blockers.isEmpty {
             lines.append("crossing the new boundaries:")
             lines += j.blockers.map { "  \($0)" }

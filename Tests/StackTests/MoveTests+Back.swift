@@ -25,6 +25,8 @@ extension MoveTests {
         #expect(refused.output.contains("auth: users") && refused.output.contains("auth: tenants") && refused.output.contains("forms: short_links")
                 && refused.output.contains("--copy-back"), "\(refused.output)")
         #expect(try MoveJournal.load(projectDirectory: project.directory)?.step == .switched)
+        let alone = try ovudev(["move", "--copy-back"], directory: project.directory)
+        #expect(alone.status == 2 && alone.output.contains("--copy-back goes with --rollback"), "\(alone.output)")
 
         let back = try ovudev(["move", "--rollback", "--copy-back"], directory: project.directory)
         #expect(back.status == 0, "\(back.output)")
