@@ -174,10 +174,11 @@ extension Mover {
         return statements + owners
     }
 
-    /// A rollback of a move inside one database: the target's copies of the service's types and
-    /// routines dropped (after its tables).
+    /// A rollback into a database the source keeps using: the target's copies of the service's
+    /// types and routines dropped (after its tables), unless they are the source's own (same
+    /// database and schema).
     func dropRoutines(_ service: MoveService, conn: PGConnection) throws -> [String] {
-        guard service.within, service.from.schema != service.to.schema else { return [] }
+        guard !(service.from.sameDatabase(service.to) && service.from.schema == service.to.schema) else { return [] }
         let owned = try Self.ownedRoutines(try sourceAdmin(service.from.server, database: service.from.database), service: service)
         let types = typeMap(owned, service: service, into: service.to.schema)
         let statements = owned.functions.map { "DROP ROUTINE IF EXISTS \(qualified(service.to.schema, $0.name))(\(retype($0.arguments, types: types))) CASCADE;" }
