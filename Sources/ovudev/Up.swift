@@ -168,7 +168,8 @@ struct Status: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Output(scenario: stack.plan.scenario, servers: status.servers, services: status.instances)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Output(scenario: stack.plan.scenario, servers: status.servers, services: status.instances,
+                                                                                         move: Mover.inProgress(projectDirectory: stack.project.directory))), as: UTF8.self))
             return
         }
         print(table(["server", "engine", "port", "status"], status.servers.map { [$0.name, $0.engine.rawValue, String($0.port), $0.running ? "running" : "stopped"] }))

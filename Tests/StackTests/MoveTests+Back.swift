@@ -53,9 +53,12 @@ extension MoveTests {
         let during = try ovudev(["status"], directory: project.directory)
         #expect(during.status == 0, "\(during.output)")
         #expect(during.output.contains("move: scenario monolith was moved to separated and is kept read-only: `ovudev move --finish` drops it"), "\(during.output)")
+        let json = try ovudev(["status", "--json"], directory: project.directory)
+        #expect(json.output.contains(#""move" : "scenario monolith was moved to separated"#), "\(json.output)")
         _ = try Self.mover(project).finish()
         let after = try ovudev(["status"], directory: project.directory)
         #expect(after.status == 0 && !after.output.contains("move:"), "\(after.output)")
+        #expect(try !ovudev(["status", "--json"], directory: project.directory).output.contains(#""move""#))
     }
 }
 
