@@ -9,11 +9,14 @@ public struct StatusOutput: Codable, Sendable {
     public var scenario: String
     public var servers: [ServerState]
     public var services: [NativeStack.InstanceStatus]
+    /// A move not finished or rolled back (`Mover.inProgress`); absent when there is none.
+    public var move: String?
 
-    public init(scenario: String, servers: [ServerState], services: [NativeStack.InstanceStatus]) {
+    public init(scenario: String, servers: [ServerState], services: [NativeStack.InstanceStatus], move: String? = nil) {
         self.scenario = scenario
         self.servers = servers
         self.services = services
+        self.move = move
     }
 }
 

@@ -42,7 +42,8 @@ public final class DashboardModel: @unchecked Sendable {
 
     public func status() -> StatusOutput {
         let s = stack.status()
-        return StatusOutput(scenario: stack.plan.scenario, servers: s.servers, services: s.instances)
+        return StatusOutput(scenario: stack.plan.scenario, servers: s.servers, services: s.instances,
+                            move: Mover.inProgress(projectDirectory: stack.project.directory))
     }
 
     /// Status, uptimes, restarts seen and masked environments; counts a restart whenever an

@@ -24,12 +24,14 @@ struct MoveCommand: ParsableCommand {
     @Flag(name: .long, help: "Drop foreign keys that cross the new boundaries (the application validates).") var dropCrossFks = false
     @Flag(name: .long, help: "Go back to the kept source (refused when the target was written since the switch).") var rollback = false
     @Flag(name: .long, help: "Drop the kept source and end the move.") var finish = false
+    @Flag(name: .long, help: "With --rollback: copy the target's tables back over the kept source's first (when rows were written on the target since the switch).") var copyBack = false
 
     func run() throws {
         let project = try topology.load()
         let mover = Mover(project: project, progress: { Progress.line($0) })
+        if copyBack && !rollback { throw ValidationError("--copy-back goes with --rollback") }
         if rollback {
-            let report = try mover.rollback()
+            let report = try mover.rollback(copyBack: copyBack)
             report.done.forEach { print($0) }
             try finishWithCheck(report.check)
             return
@@ -89,6 +91,7 @@ struct MoveCommand: ParsableCommand {
             lines.append("  \(s.service): \(s.from) → \(s.to), \(tables.count) table\(tables.count == 1 ? "" : "s"), owner \(s.role)")
             lines.append("    " + tables.map { $0.source == $0.target ? $0.source : "\($0.source) → \($0.target)" }.joined(separator: ", "))
         }
+        if !report.routines.isEmpty { lines.append("types, functions and views that move with their service: " + report.routines.joined(separator: ", ")) }
         if !j.blockers.isEmpty {
             lines.append("crossing the new boundaries:")
             lines += j.blockers.map { "  \($0)" }

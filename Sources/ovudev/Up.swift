@@ -168,7 +168,8 @@ struct Status: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Output(scenario: stack.plan.scenario, servers: status.servers, services: status.instances)), as: UTF8.self))
+            print(String(decoding: try encoder.encode(Output(scenario: stack.plan.scenario, servers: status.servers, services: status.instances,
+                                                                                         move: Mover.inProgress(projectDirectory: stack.project.directory))), as: UTF8.self))
             return
         }
         print(table(["server", "engine", "port", "status"], status.servers.map { [$0.name, $0.engine.rawValue, String($0.port), $0.running ? "running" : "stopped"] }))
@@ -176,5 +177,6 @@ struct Status: ParsableCommand {
         print(table(["service", "port", "pid", "status"], status.instances.map { i in
             [i.instance, i.port.map(String.init) ?? "-", i.pid.map { String($0) } ?? "-", i.running ? "running" + (i.health.map { " (health \($0))" } ?? "") : "stopped"]
         }))
+        if let move = Mover.inProgress(projectDirectory: stack.project.directory) { print("\nmove: \(move)") }
     }
 }

@@ -8,7 +8,7 @@ import Topology
 /// its compose bundle and Kubernetes folder per scenario against Golden/extra/move/<scenario>/.
 @Suite(.ownThread) struct MoveFixtureGoldenTests {
     static var topologyPath: String { "\(Bundles.repoRoot)/Tests/Fixtures/move/ovu.topology.json" }
-    static let scenarios = ["dedicated", "monolith", "schemas", "separated", "split"]
+    static let scenarios = ["dedicated", "monolith", "prefix", "schemas", "separated", "split"]
 
     @Test(arguments: scenarios)
     func bundleMatchesGolden(scenario: String) throws {

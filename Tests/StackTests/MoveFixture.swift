@@ -106,8 +106,28 @@ enum MoveFixture {
     }
 
     /// `ovudev move --to separated --yes` in the background (its output in move.log): the kill tests.
-    static func spawnMove(_ project: TempProject) throws -> pid_t {
-        try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "separated", "--yes"], environment: ProcessInfo.processInfo.environment,
+    static func spawnMove(_ project: TempProject, _ arguments: [String] = ["--to", "separated", "--yes"]) throws -> pid_t {
+        try Subprocess.spawnDetached([try ovudevBinary(), "move"] + arguments, environment: ProcessInfo.processInfo.environment,
                                      directory: project.directory, output: "\(project.directory)/move.log")
+    }
+
+    /// Polls the journal (every 2 ms, for 120 s) until `when` holds, then kill -9s `pid` and
+    /// reaps it; the journal at that moment, nil when `when` never held.
+    static func kill9(_ pid: pid_t, when: (MoveJournal) -> Bool, project: TempProject) -> MoveJournal? {
+        let deadline = Date().addingTimeInterval(120)
+        var seen: MoveJournal?
+        while Date() < deadline && seen == nil {
+            if let j = try? MoveJournal.load(projectDirectory: project.directory), when(j) {
+                kill(pid, SIGKILL)
+                seen = j
+            } else {
+                usleep(2_000)
+            }
+        }
+        if seen == nil { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        Subprocess.removeOutputs(ofKilled: pid)
+        return seen
     }
 }

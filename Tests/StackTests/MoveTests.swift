@@ -25,7 +25,7 @@ import Topology
         return sums
     }
 
-    static func mover(_ project: TempProject) -> Mover { Mover(project: project.project) }
+    static func mover(_ project: TempProject) -> Mover { Mover(project: project.project, progress: { if ProcessInfo.processInfo.environment["OVUDEV_TEST_LOG"] != nil { print("  move: \($0)") } }) }
 
     @Test func theMonolithSplitsIntoADatabasePerServiceAndComesBack() throws {
         let project = try TempProject(topology: MoveFixture.topology)

@@ -49,6 +49,7 @@ final class TempProject {
 
     /// Stops every stack of every scenario that has state here, then removes the folder.
     func close() {
+        if let keep = ProcessInfo.processInfo.environment["OVUDEV_TEST_KEEP"] { _ = try? Subprocess.run(["cp", "-a", directory, keep]) }
         for scenario in project.topology.scenarios {
             let paths = StackPaths(projectDirectory: directory, scenario: scenario.name)
             guard FileManager.default.fileExists(atPath: paths.root), let s = try? stack(scenario.name) else { continue }

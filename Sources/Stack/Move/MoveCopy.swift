@@ -11,8 +11,9 @@ extension Mover {
         let moving = journal.services.filter { !$0.stays }
         let mover = self
         _ = try concurrently(moving, workers: parallelism) { service, _ in
-            try mover.copy(service)
+            if service.within { try mover.copyWithin(service) } else { try mover.copy(service) }
         }
+        try linkWithin()
         // Grants from the target Plan: `reads`, declared owners, analytics.
         var plan = target.plan
         plan.servers = plan.servers.filter { $0.engine == .postgres }
@@ -70,6 +71,7 @@ extension Mover {
                     let made = try conn.query("SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1)", [staging]).rows.first?.first == "t"
                     try conn.exec("CREATE SCHEMA IF NOT EXISTS \(Escape.sqlIdentifier(staging))")
                     if made { try update { $0.createdSchemas.append(MoveObject(server: service.to.server, port: service.to.port, database: service.to.database, schema: staging)) } }
+                    try copyRoutines(service, into: staging)
                     _ = try runTool([pgTool("pg_restore"), "--section=pre-data", "--single-transaction", "--no-owner", "-L", list, dump],
                                     server: toServer, socket: tsock, database: service.to.database)
                 }

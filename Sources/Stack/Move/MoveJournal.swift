@@ -73,8 +73,10 @@ public struct MoveObject: Codable, Equatable, Sendable, Hashable {
 public struct MoveJournal: Codable, Equatable, Sendable {
     public enum Step: String, Codable, Sendable, Comparable {
         case planned, provisioned, copied, verified, switched
+        /// `--rollback --copy-back` copying the target's rows back to the source.
+        case copyingBack = "copying-back"
 
-        static let order: [Step] = [.planned, .provisioned, .copied, .verified, .switched]
+        static let order: [Step] = [.planned, .provisioned, .copied, .verified, .switched, .copyingBack]
         public static func < (a: Step, b: Step) -> Bool { order.firstIndex(of: a)! < order.firstIndex(of: b)! }
     }
     public var source: String
@@ -120,6 +122,8 @@ public struct MoveJournal: Codable, Equatable, Sendable {
     /// The sentence `up` and `move` print while a move is unfinished.
     public var inProgress: String {
         switch step {
+        case .copyingBack:
+            return "a rollback with --copy-back of the move from \(source) to \(target) stopped while copying back: `ovudev move --rollback` continues it"
         case .switched:
             return "scenario \(source) was moved to \(target) and is kept read-only: `ovudev move --finish` drops it, `ovudev move --rollback` goes back"
         default:
@@ -141,7 +145,6 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
     case targetHasData(server: String, folder: String)
     case notPostgres(service: String, engine: String)
     case notIncluded(services: [String])
-    case withinOneDatabase(service: String, database: String)
 
     public var description: String {
         switch self {
@@ -154,15 +157,13 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .alreadySwitched(source, target):
             return "the move from \(source) to \(target) is switched already: `ovudev up` runs \(target), `ovudev move --finish` drops the kept \(source), `ovudev move --rollback` goes back"
         case let .targetWritten(tables):
-            return "rows were written on the target since the switch (\(tables.joined(separator: ", "))); refusing to roll back, which would lose them"
+            return "rows were written on the target since the switch (\(tables.joined(separator: ", "))); refusing to roll back, which would lose them (`ovudev move --rollback --copy-back` copies them back first)"
         case let .differs(table, source, target):
             return "table \(table) differs after the copy (source \(source), target \(target)); the move stopped before the switch, the source is unchanged (`ovudev move --rollback` drops the copies)"
         case let .targetHasData(server, folder):
             return "the target scenario already has data of its own for server \(server) (\(folder)): `ovudev down --volumes --scenario <target>` first"
         case let .notIncluded(services):
             return "the target scenario moves \(services.joined(separator: ", ")) too: name \(services.count == 1 ? "it" : "them") in --only as well, or leave --only out"
-        case let .withinOneDatabase(service, database):
-            return "service \(service) would move inside database \(database) (another schema or prefix): moves within one database are not built yet"
         case let .notPostgres(service, engine):
             return "service \(service) would move on \(engine): only PostgreSQL data moves for now"
         }

@@ -46,6 +46,7 @@ extension Mover {
         for extra in extras where !owned.contains(extra.name) {
             statements.append("ALTER \(extra.kind) \(q(final)).\(q(extra.name)) OWNER TO \(q(service.role));")
         }
+        statements += try placeRoutines(service, staging: staging, final: final)
         try conn.exec("BEGIN; " + statements.joined(separator: "\n") + " COMMIT;")
         if staging != final, journal.createdSchemas.contains(where: { $0.database == service.to.database && $0.server == service.to.server && $0.schema == staging }) {
             _ = try? conn.exec("DROP SCHEMA IF EXISTS \(q(staging)) RESTRICT")

@@ -10,6 +10,9 @@ public struct MoveReport: Sendable {
     public var undeclared: [String] = []
     public var missing: [String] = []
     public var notes: [String] = []
+    /// Types, functions (and, inside one database, views) that move with their service,
+    /// `service: kind schema.name`.
+    public var routines: [String] = []
     /// What the switch, rollback or finish did, one line each.
     public var done: [String] = []
     public var check: CheckReport?
@@ -39,7 +42,6 @@ extension Mover {
                                  schema: to.schema ?? "public", prefix: to.tablePrefix ?? "")
             let exclusive = source.server(from.server)?.databases.first { $0.name == from.database }?.instances == [instance.name]
             let stays = f.port == t.port && f.database == t.database && f.schema == t.schema && f.prefix == t.prefix
-            if !stays && f.port == t.port && f.database == t.database { throw MoveError.withinOneDatabase(service: instance.name, database: f.database) }
             services.append(MoveService(service: instance.name, role: to.role, sourceRole: from.role, from: f, to: t, stays: stays,
                                         wholeSchema: f.prefix.isEmpty && from.tables == nil && (f.schema != "public" || exclusive)))
         }
@@ -99,6 +101,12 @@ extension Mover {
             report.undeclared += rows.filter { !claimed.contains("\($0[0]!).\($0[1]!)") && !$0[1]!.contains("ovudev_seeds") }
                 .map { "\(first.database): \($0[0]!).\($0[1]!) (owner \($0[2]!))" }
             report.journal.blockers += try crossings(conn, services: group, allServices: services, tables: tables, dropCrossFKs: dropCrossFKs)
+            for service in group where !service.stays {
+                report.routines += try Self.ownedRoutines(conn, service: service).lines.map { "\(service.service): \($0)" }
+                if service.within {
+                    report.routines += try Self.ownedViews(conn, service: service).map { "\(service.service): \($0.kind == "m" ? "materialized view" : "view") \(service.from.schema).\($0.name)" }
+                }
+            }
         }
         report.journal.tables = tables
         return report

@@ -81,20 +81,24 @@ extension Mover {
         return lines
     }
 
-    /// Back to the kept source: refused when the target's tables changed since the switch.
-    public func rollback() throws -> MoveReport {
+    /// Back to the kept source: refused when the target's tables changed since the switch,
+    /// unless `copyBack` copies them back first (MoveBack).
+    public func rollback(copyBack wanted: Bool = false) throws -> MoveReport {
         let lock = try StackLock(path: (directory as NSString).appendingPathComponent(".ovu/move.lock"), onWait: progress)
         defer { withExtendedLifetime(lock) {} }
         guard let j = try MoveJournal.load(projectDirectory: directory) else { throw MoveError.nothingToRollBack }
         try stacks(source: j.source, target: j.target)
         journal = j
         var report = MoveReport(journal: j)
-        if j.step == .switched {
+        if j.step >= .switched {
             target.forcePlaced()
             _ = try NativeEngine(plan: target.plan, paths: target.paths, secrets: target.secrets, progress: progress).start()
-            let now = try targetChecksums()
-            let changed = j.tables.filter { now["\($0.service)/\($0.source)"] != $0.checksum }.map { "\($0.service): \($0.target)" }
-            if !changed.isEmpty { throw MoveError.targetWritten(tables: changed) }
+            if wanted || j.step == .copyingBack {
+                report.done += try copyBack()
+            } else {
+                let changed = try changedOnTarget()
+                if !changed.isEmpty { throw MoveError.targetWritten(tables: changed) }
+            }
             for instance in target.plan.instances.reversed() where target.services.stop(name: instance.name) { report.done.append("stopped \(instance.name) (scenario \(j.target))") }
             try handOver(j.sharedServers.map { ($0, sourceName($0)) }, from: target, to: source)
             try update { $0.step = .verified }
@@ -137,15 +141,25 @@ extension Mover {
                 try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(service.to.schema)).\(Escape.sqlIdentifier(table.target)) CASCADE")
             }
             lines.append("dropped the copies of \(service.service)'s tables in \(service.to)")
+            lines += try dropRoutines(service, conn: conn)
         }
         return lines
     }
 
     /// What `--finish` drops: the kept source databases and source tables.
     public func finishList() throws -> [String] {
-        guard let j = try MoveJournal.load(projectDirectory: directory), j.step == .switched else { throw MoveError.nothingToRollBack }
+        guard let j = try MoveJournal.load(projectDirectory: directory), j.step == .switched else {
+            if let j = try MoveJournal.load(projectDirectory: directory), j.step == .copyingBack { throw MoveError.otherMoveInProgress(source: j.source, target: j.target) }
+            throw MoveError.nothingToRollBack
+        }
+        try stacks(source: j.source, target: j.target)
+        journal = j
+        target.forcePlaced()
+        let routines = try keptRoutines().flatMap { kept in
+            kept.owned.lines.map { "\($0.split(separator: " ").dropLast().joined(separator: " ")) \(kept.service.from.server)/\(kept.service.from.database) \($0.split(separator: " ").last!)" }
+        }
         return j.readOnlyDatabases.map { "database \($0.server)/\($0.database)" }
-            + j.revokedTables.map { "table \($0.server)/\($0.database) \($0.schema!).\($0.table!)" }
+            + j.revokedTables.map { "table \($0.server)/\($0.database) \($0.schema!).\($0.table!)" } + routines
     }
 
     /// Drops the kept source and ends the move.
@@ -153,10 +167,8 @@ extension Mover {
         let lock = try StackLock(path: (directory as NSString).appendingPathComponent(".ovu/move.lock"), onWait: progress)
         defer { withExtendedLifetime(lock) {} }
         let list = try finishList()
-        let j = try MoveJournal.load(projectDirectory: directory)!
-        try stacks(source: j.source, target: j.target)
-        journal = j
-        target.forcePlaced()
+        let j = journal!
+        let routines = try keptRoutines()
         // The source's own servers (not shared) may have stopped since the switch.
         var own = source.plan
         own.servers = own.servers.filter { targetName($0.name) == nil }
@@ -168,6 +180,7 @@ extension Mover {
             let conn = try admin(port: t.port, database: t.database)
             try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) CASCADE")
         }
+        try dropKeptRoutines(routines)
         MoveJournal.remove(projectDirectory: directory)
         return list
     }

@@ -65,7 +65,7 @@ public final class Mover: @unchecked Sendable {
     /// The superuser on whichever server listens on `port` now (a rollback or finish).
     func admin(port: Int, database: String) throws -> PGConnection {
         if let s = source.plan.servers.first(where: { $0.port == port && $0.engine == .postgres }) {
-            if journal.step == .switched, let t = targetName(s.name) { return try targetAdmin(t, database: database) }
+            if journal.step >= .switched, let t = targetName(s.name) { return try targetAdmin(t, database: database) }
             return try sourceAdmin(s.name, database: database)
         }
         let t = target.plan.servers.first { $0.port == port && $0.engine == .postgres }!
