@@ -10,7 +10,7 @@ public enum ChildProcess {
     }
 
     /// Starts `argv` (`argv[0]` a path; use `/usr/bin/env` to look it up on PATH) and returns its
-    /// pid. `stdin`, `stdout`, `stderr`: paths; stdout and stderr are created with `mode` and
+    /// pid; it inherits no descriptor but 0, 1 and 2. `stdin`, `stdout`, `stderr`: paths; stdout and stderr are created with `mode` and
     /// truncated, or appended to with `append`; stderr nil shares stdout's file. Children start
     /// with default signal handlers and no blocked signals (a thread of ours may block SIGTERM, as
     /// test runners and Dispatch do, and a daemon that inherits that mask never stops).
@@ -29,6 +29,10 @@ public enum ChildProcess {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        // Nothing else of ours: a server started while we hold a lock (or another thread's test
+        // holds one) would keep that lock's file open, and a lock not let go (kill -9) would
+        // then stay taken for as long as the server runs.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
