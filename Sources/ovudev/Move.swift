@@ -89,6 +89,7 @@ struct MoveCommand: ParsableCommand {
             lines.append("  \(s.service): \(s.from) → \(s.to), \(tables.count) table\(tables.count == 1 ? "" : "s"), owner \(s.role)")
             lines.append("    " + tables.map { $0.source == $0.target ? $0.source : "\($0.source) → \($0.target)" }.joined(separator: ", "))
         }
+        lines += report.notes.map { "  \($0)" }
         if !j.blockers.isEmpty {
             lines.append("crossing the new boundaries:")
             lines += j.blockers.map { "  \($0)" }

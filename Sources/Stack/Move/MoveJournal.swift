@@ -96,6 +96,8 @@ public struct MoveJournal: Codable, Equatable, Sendable {
     public var readOnlyDatabases: [MoveObject] = []
     /// Source tables in a database the target still uses: write privileges revoked at the switch.
     public var revokedTables: [MoveObject] = []
+    /// MySQL databases and Redis slots of the move (MoveEngines.swift); nil when there are none.
+    public var engines: MoveEngines?
 
     static func path(projectDirectory: String) -> String { (projectDirectory as NSString).appendingPathComponent(".ovu/move.json") }
 

@@ -29,6 +29,7 @@ extension Mover {
                 }
                 continue
             }
+            if to.engine == .mysql && from.engine == .mysql { continue }  // MoveMySQL.swift
             guard to.engine == .postgres, from.engine == .postgres else {
                 if to.server != from.server || to.database != from.database { throw MoveError.notPostgres(service: instance.name, engine: to.engine.rawValue) }
                 continue
@@ -101,6 +102,7 @@ extension Mover {
             report.journal.blockers += try crossings(conn, services: group, allServices: services, tables: tables, dropCrossFKs: dropCrossFKs)
         }
         report.journal.tables = tables
+        try planEngines(source: source, target: target, only: only, report: &report)
         return report
     }
 

@@ -59,6 +59,7 @@ extension Mover {
             try conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) FROM \(Escape.sqlIdentifier(t.role!))")
         }
         if !kept.tables.isEmpty { lines.append("source tables left in place: \(kept.tables.count), write privileges revoked, kept") }
+        lines += try switchMySQL()
         try update { $0.readOnlyDatabases = kept.databases; $0.revokedTables = kept.tables }
         try handOver(journal.sharedServers.map { (sourceName($0), $0) }, from: source, to: target)
         // The source no longer claims the ports the target now runs on (its services are
@@ -95,6 +96,8 @@ extension Mover {
             let now = try targetChecksums()
             let changed = j.tables.filter { now["\($0.service)/\($0.source)"] != $0.checksum }.map { "\($0.service): \($0.target)" }
             if !changed.isEmpty { throw MoveError.targetWritten(tables: changed) }
+            let others = try mysqlTargetChanged() + redisTargetChanged()
+            if !others.isEmpty { throw MoveError.targetWritten(tables: others) }
             for instance in target.plan.instances.reversed() where target.services.stop(name: instance.name) { report.done.append("stopped \(instance.name) (scenario \(j.target))") }
             try handOver(j.sharedServers.map { ($0, sourceName($0)) }, from: target, to: source)
             try update { $0.step = .verified }
@@ -108,6 +111,7 @@ extension Mover {
             try sourceAdmin(t.server, database: t.database).exec("GRANT INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) TO \(Escape.sqlIdentifier(t.role!))")
         }
         report.done += try dropCopies(j)
+        report.done += try rollbackMySQL(j) + deleteRedisKeys(j, source: false)
         // The target's own servers (not shared with the source) stop: nothing of theirs is used now.
         var own = target.plan
         own.servers = own.servers.filter { !j.sharedServers.contains($0.name) }
@@ -146,6 +150,7 @@ extension Mover {
         guard let j = try MoveJournal.load(projectDirectory: directory), j.step == .switched else { throw MoveError.nothingToRollBack }
         return j.readOnlyDatabases.map { "database \($0.server)/\($0.database)" }
             + j.revokedTables.map { "table \($0.server)/\($0.database) \($0.schema!).\($0.table!)" }
+            + mysqlFinishList(j) + redisFinishList(j)
     }
 
     /// Drops the kept source and ends the move.
@@ -168,6 +173,8 @@ extension Mover {
             let conn = try admin(port: t.port, database: t.database)
             try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) CASCADE")
         }
+        try finishMySQL(j)
+        _ = try deleteRedisKeys(j, source: true)
         MoveJournal.remove(projectDirectory: directory)
         return list
     }
