@@ -1,0 +1,113 @@
+import Foundation
+@testable import Stack
+import Statements
+import Testing
+import Topology
+
+/// `ovudev move` of a MySQL service's database on real MariaDB servers: one shared server → a
+/// server per service (shop's database goes to a new server, blog's stays), rollback, finish,
+/// and a move killed during the copy.
+@Suite(.serialized) struct MoveMySQLTests {
+    typealias F = MoveOtherFixture
+
+    func requireMariaDB() throws {
+        if let missing = MySQLTools.missing() { throw EngineError("\(missing) not installed: \(MySQLTools.installCommand)") }
+    }
+
+    @Test func aDatabaseMovesToADedicatedServerRollsBackAndFinishes() throws {
+        try requireMariaDB()
+        let project = try TempProject(topology: F.topology)
+        defer { project.close() }
+        let shared = try F.up(project)
+        let before = try F.fingerprints(F.admin(shared, "mysql"), "shop_db")
+        #expect(before.count == 3 && before["events"]?.rows == 20000, "\(before)")
+
+        // The dry run lists shop's tables and view and changes nothing.
+        let plan = try Mover(project: project.project).plan(to: "dedicated")
+        let shop = try #require(plan.journal.engines?.mysql.first)
+        #expect(plan.journal.engines?.mysql.count == 1 && shop.service == "shop" && shop.to.server == "mysql-shop")
+        #expect(shop.tables.map(\.source) == ["customers", "events", "orders"] && shop.views == ["big_orders"])
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+        let dedicatedPaths = StackPaths(projectDirectory: project.directory, scenario: "dedicated")
+        #expect(!FileManager.default.fileExists(atPath: dedicatedPaths.mysqlDir("mysql-shop")))
+
+        let report = try Mover(project: project.project).run(to: "dedicated")
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok && $0.status != .skipped }.map(\.detail) ?? [])")
+        #expect(report.done.contains { $0.contains("source database mysql/shop_db: read-only for shop_user") }, "\(report.done)")
+        let dedicated = try project.stack("dedicated")
+        try dedicated.loadSecrets()
+        #expect(try F.fingerprints(F.admin(dedicated, "mysql-shop"), "shop_db") == before)
+        // shop's user writes on its new server (AUTO_INCREMENT continues past the copied ids) and reads the view.
+        let shopUser = try F.user(dedicated, "shop")
+        let inserted = try shopUser.exec("INSERT INTO orders (customer_id, total, placed) VALUES (1, 500, NOW()); SELECT LAST_INSERT_ID();", database: "shop_db").rows
+        let newID = try #require(inserted.last?.first.flatMap { Int($0) }, "\(inserted)")
+        #expect(newID > 300, "\(inserted)")
+        #expect(try shopUser.exec("SELECT COUNT(*) FROM big_orders;", database: "shop_db").rows.first == ["235"])
+        // The kept source: readable by shop's user, not writable.
+        let oldPort = shared.plan.server("mysql")!.port
+        let kept = MySQLLogin(route: .tcp(port: oldPort), user: "shop_user", password: shared.secrets[shared.plan.instance("shop")!.database!.secret.variable])
+        #expect(try kept.exec("SELECT COUNT(*) FROM orders;", database: "shop_db").rows.first == ["300"])
+        do {
+            try kept.exec("INSERT INTO orders (customer_id, total, placed) VALUES (1, 1, NOW());", database: "shop_db")
+            Issue.record("the kept shop_db took a write")
+        } catch let error as MySQLError {
+            #expect(error.isAccessDenied, "\(error)")
+        }
+
+        // Rollback is refused while the target holds a row written since the switch…
+        #expect(throws: MoveError.targetWritten(tables: ["shop: shop_db.orders"])) { try Mover(project: project.project).rollback() }
+        try shopUser.exec("DELETE FROM orders WHERE id = \(newID);", database: "shop_db")
+        // …and goes through once it is gone: the source writable again, the copy dropped.
+        let back = try Mover(project: project.project).rollback()
+        #expect(back.check?.passed == true, "\(back.done)")
+        #expect(back.done.contains("dropped the copy mysql-shop/shop_db"), "\(back.done)")
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "shared")
+        let again = try project.stack("shared")
+        try again.loadSecrets()
+        #expect(try F.fingerprints(F.admin(again, "mysql"), "shop_db") == before)
+        try F.user(again, "shop").exec("INSERT INTO customers (name) VALUES ('after rollback');", database: "shop_db")
+
+        // Once more, then --finish drops the kept database.
+        _ = try Mover(project: project.project).run(to: "dedicated")
+        let list = try Mover(project: project.project).finishList()
+        #expect(list == ["database mysql/shop_db (mysql)"], "\(list)")
+        _ = try Mover(project: project.project).finish()
+        let schemas = try F.admin(dedicated, "mysql-blog").exec("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA;").rows.map { $0[0] }
+        #expect(!schemas.contains("shop_db") && schemas.contains("blog_db"), "\(schemas)")
+        #expect(try F.fingerprints(F.admin(dedicated, "mysql-shop"), "shop_db")["customers"]?.rows == 51)
+    }
+
+    /// kill -9 of `ovudev move` after a table was copied; a table marked not copied is copied
+    /// again (emptied first): `ovudev move` completes with equal checksums, no row doubled.
+    @Test func aMySQLMoveKilledDuringTheCopyContinues() throws {
+        try requireMariaDB()
+        let project = try TempProject(topology: F.topology)
+        defer { project.close() }
+        let shared = try F.up(project)
+        let before = try F.fingerprints(F.admin(shared, "mysql"), "shop_db")
+
+        let pid = try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "dedicated", "--yes"], environment: ProcessInfo.processInfo.environment,
+                                               directory: project.directory, output: "\(project.directory)/move.log")
+        let killed = F.poll(180) {
+            guard let j = try? MoveJournal.load(projectDirectory: project.directory),
+                  j.engines?.mysql.first?.tables.contains(where: \.copied) == true else { return false }
+            kill(pid, SIGKILL)
+            return true
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        Subprocess.removeOutputs(ofKilled: pid)
+        #expect(killed, "\((try? String(contentsOfFile: "\(project.directory)/move.log", encoding: .utf8)) ?? "")")
+        var journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
+        #expect(journal.step < .switched)
+        // As if the kill came between a table's copy and its journal line: copied again.
+        let copied = try #require(journal.engines?.mysql[0].tables.firstIndex { $0.copied })
+        journal.engines!.mysql[0].tables[copied].copied = false
+        try journal.save(projectDirectory: project.directory)
+
+        let again = try ovudev(["move", "--yes"], directory: project.directory)
+        #expect(again.status == 0, "\(again.output)")
+        let dedicated = try project.stack("dedicated")
+        #expect(try F.fingerprints(F.admin(dedicated, "mysql-shop"), "shop_db") == before)
+    }
+}
