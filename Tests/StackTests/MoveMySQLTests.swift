@@ -94,6 +94,7 @@ import Topology
             kill(pid, SIGKILL)
             return true
         }
+        if !killed { kill(pid, SIGKILL) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         Subprocess.removeOutputs(ofKilled: pid)
