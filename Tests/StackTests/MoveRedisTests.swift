@@ -1,0 +1,79 @@
+import Foundation
+@testable import Stack
+import Testing
+import Topology
+
+/// `ovudev move` of Redis slots on a real redis-server: shop's index goes from 1 (`shared`) to 2
+/// (`tenants`: index × 2 tenants). A key already at the target stops the move before the switch;
+/// the keys are copied with their TTLs and verified by DUMP digests; the source's stay until
+/// `--finish`, and a rollback deletes the copies.
+@Suite(.serialized) struct MoveRedisTests {
+    typealias F = MoveOtherFixture
+
+    func redis(_ stack: NativeStack, index: Int) throws -> RedisConnection {
+        let server = try #require(stack.plan.servers.first { $0.engine == .redis })
+        let conn = try RedisConnection.admin(server, secrets: stack.secrets)
+        try conn.select(index)
+        return conn
+    }
+
+    func keys(_ conn: RedisConnection) throws -> [String] { try Mover.scanKeys(conn) }
+
+    @Test func shopsKeysMoveToTheirNewIndexAndBack() throws {
+        if MySQLTools.missing() != nil { throw EngineError("MariaDB is not installed") }
+        let project = try TempProject(topology: F.topology)
+        defer { project.close() }
+        let shared = try F.up(project)
+        let db1 = try redis(shared, index: 1), db0 = try redis(shared, index: 0), db2 = try redis(shared, index: 2)
+        try db1.command(["SET", "shop:a", "1"])
+        try db1.command(["SET", "shop:ttl", "soon", "EX", "3600"])
+        try db1.command(["HSET", "shop:h", "f1", "v1", "f2", "v2"])
+        try db1.command(["RPUSH", "shop:l", "x", "y", "z"])
+        try db0.command(["SET", "blog:a", "stays"])
+        let before = try Mover.dumpDigests(db1, try keys(db1))
+        // A key of the same name at the target, with another value: a conflict.
+        try db2.command(["SET", "shop:a", "someone else's"])
+
+        let plan = try Mover(project: project.project).plan(to: "tenants")
+        #expect(plan.journal.engines?.redis.map(\.description) == ["cache DB 1 → cache DB 2"] && plan.journal.engines?.mysql.isEmpty == true)
+        #expect(throws: MoveRedisConflict(service: "shop", slot: "cache DB 2", keys: ["shop:a"])) { try Mover(project: project.project).run(to: "tenants") }
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "shared")
+        #expect(try keys(db2) == ["shop:a"] && db2.command(["GET", "shop:a"]) == .string("someone else's"))
+
+        // The conflict gone, `ovudev move` continues the stopped move.
+        try db2.command(["DEL", "shop:a"])
+        let report = try Mover(project: project.project).run(to: nil)
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok && $0.status != .skipped }.map(\.detail) ?? [])")
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "tenants")
+        let tenants = try project.stack("tenants")
+        try tenants.loadSecrets()
+        let moved = try redis(tenants, index: 2)
+        #expect(try Mover.dumpDigests(moved, try keys(moved)) == before)
+        guard case let .integer(ttl) = try moved.command(["TTL", "shop:ttl"]) else { Issue.record("no TTL reply"); return }
+        #expect(ttl > 3000 && ttl <= 3600)
+        // The source's keys are kept; blog's index did not change.
+        #expect(try keys(redis(tenants, index: 1)).count == 4)
+        #expect(try keys(redis(tenants, index: 0)) == ["blog:a"])
+
+        // Rollback is refused while a copy differs from what was verified…
+        try moved.command(["SET", "shop:a", "2"])
+        #expect(throws: MoveError.targetWritten(tables: ["shop: redis cache DB 2"])) { try Mover(project: project.project).rollback() }
+        try moved.command(["SET", "shop:a", "1"])
+        // …then deletes the copies and leaves the source's keys.
+        let back = try Mover(project: project.project).rollback()
+        #expect(back.done.contains("deleted the copies of shop's 4 keys in cache DB 2"), "\(back.done)")
+        let again = try project.stack("shared")
+        try again.loadSecrets()
+        #expect(try keys(redis(again, index: 2)).isEmpty)
+        let source = try redis(again, index: 1)
+        #expect(try Mover.dumpDigests(source, try keys(source)) == before)
+
+        // Once more, then --finish deletes the source's keys.
+        _ = try Mover(project: project.project).run(to: "tenants")
+        #expect(try Mover(project: project.project).finishList() == ["keys of shop in cache DB 1 (redis)"])
+        _ = try Mover(project: project.project).finish()
+        #expect(try keys(redis(tenants, index: 1)).isEmpty)
+        let after = try redis(tenants, index: 2)
+        #expect(try Mover.dumpDigests(after, try keys(after)) == before)
+    }
+}
