@@ -5,7 +5,7 @@ import Topology
 
 /// `ovudev move` of Redis slots on a real redis-server: shop's index goes from 1 (`shared`) to 2
 /// (`tenants`: index × 2 tenants). A key already at the target stops the move before the switch;
-/// the keys are copied with their TTLs and verified by DUMP digests; the source's stay until
+/// the keys are copied with their TTLs and verified by content digests; the source's stay until
 /// `--finish`, and a rollback deletes the copies.
 @Suite(.serialized) struct MoveRedisTests {
     typealias F = MoveOtherFixture
@@ -30,7 +30,7 @@ import Topology
         try db1.command(["HSET", "shop:h", "f1", "v1", "f2", "v2"])
         try db1.command(["RPUSH", "shop:l", "x", "y", "z"])
         try db0.command(["SET", "blog:a", "stays"])
-        let before = try Mover.dumpDigests(db1, try keys(db1))
+        let before = try Mover.contentDigests(db1, try keys(db1))
         // A key of the same name at the target, with another value: a conflict.
         try db2.command(["SET", "shop:a", "someone else's"])
 
@@ -48,7 +48,7 @@ import Topology
         let tenants = try project.stack("tenants")
         try tenants.loadSecrets()
         let moved = try redis(tenants, index: 2)
-        #expect(try Mover.dumpDigests(moved, try keys(moved)) == before)
+        #expect(try Mover.contentDigests(moved, try keys(moved)) == before)
         guard case let .integer(ttl) = try moved.command(["TTL", "shop:ttl"]) else { Issue.record("no TTL reply"); return }
         #expect(ttl > 3000 && ttl <= 3600)
         // The source's keys are kept; blog's index did not change.
@@ -66,7 +66,7 @@ import Topology
         try again.loadSecrets()
         #expect(try keys(redis(again, index: 2)).isEmpty)
         let source = try redis(again, index: 1)
-        #expect(try Mover.dumpDigests(source, try keys(source)) == before)
+        #expect(try Mover.contentDigests(source, try keys(source)) == before)
 
         // Once more, then --finish deletes the source's keys.
         _ = try Mover(project: project.project).run(to: "tenants")
@@ -74,6 +74,57 @@ import Topology
         _ = try Mover(project: project.project).finish()
         #expect(try keys(redis(tenants, index: 1)).isEmpty)
         let after = try redis(tenants, index: 2)
-        #expect(try Mover.dumpDigests(after, try keys(after)) == before)
+        #expect(try Mover.contentDigests(after, try keys(after)) == before)
+    }
+
+    /// Between two servers with ACLs (the admin logs in on both): MIGRATE … COPY AUTH2 keeps
+    /// the TTLs, a key at the target stops the copy naming it, and a key written to the source
+    /// after the copy fails the verification. (No two scenarios of one topology put a service's
+    /// slot on another Redis server, so the slot is given to the Mover directly.)
+    @Test func keysMoveBetweenTwoServersWithACLs() throws {
+        if MySQLTools.missing() != nil { throw EngineError("MariaDB is not installed") }
+        let project = try TempProject(topology: F.topology) { json in
+            var servers = json["servers"] as! [String: [String: Any]]
+            servers["cache"]!["acl"] = true
+            servers["cache2"] = ["engine": "redis", "port": (servers["cache"]!["port"] as! Int) + 5, "acl": true]
+            json["servers"] = servers
+            var services = json["services"] as! [String: [String: Any]]
+            services["blog"]!["redis"] = ["server": "cache2", "index": 0]
+            json["services"] = services
+        }
+        defer { project.close() }
+        let shared = try F.up(project)
+        let cache = try #require(shared.plan.server("cache")), cache2 = try #require(shared.plan.server("cache2"))
+        #expect(cache.redisUsers != nil && cache2.redisUsers != nil)
+        let from = try RedisConnection.admin(cache, secrets: shared.secrets), to = try RedisConnection.admin(cache2, secrets: shared.secrets)
+        try from.select(1)
+        try to.select(5)
+        for i in 0..<250 { try from.command(["SET", "shop:k\(i)", "value \(i)"]) }
+        try from.command(["SET", "shop:ttl", "soon", "EX", "3600"])
+        try from.command(["SADD", "shop:set", "a", "b", "c"])
+        let before = try Mover.contentDigests(from, try keys(from))
+        try to.command(["SET", "shop:k7", "taken"])
+
+        let mover = Mover(project: project.project)
+        try mover.stacks(source: "shared", target: "shared")
+        var engines = MoveEngines()
+        engines.redis = [MoveRedisSlot(service: "shop", fromServer: "cache", fromPort: cache.port, fromIndex: 1, toServer: "cache2", toPort: cache2.port, toIndex: 5)]
+        mover.journal = MoveJournal(source: "shared", target: "shared", only: [], dropCrossForeignKeys: false, step: .provisioned, services: [], tables: [],
+                                    blockers: [], sharedServers: [], engines: engines)
+        defer { MoveJournal.remove(projectDirectory: project.directory) }
+        #expect(throws: MoveRedisConflict(service: "shop", slot: "cache2 DB 5", keys: ["shop:k7"])) { try mover.copyRedis() }
+        #expect(try keys(to) == ["shop:k7"])
+
+        try to.command(["DEL", "shop:k7"])
+        try mover.copyRedis()
+        try mover.verifyRedis()
+        #expect(try Mover.contentDigests(to, try keys(to)) == before)
+        #expect(try keys(from).count == 252)
+        guard case let .integer(ttl) = try to.command(["TTL", "shop:ttl"]) else { Issue.record("no TTL reply"); return }
+        #expect(ttl > 3000 && ttl <= 3600)
+        #expect(mover.journal.engines?.redis.first?.keys == 252)
+
+        try from.command(["SET", "shop:late", "after the copy"])
+        #expect(throws: MoveError.self) { try mover.verifyRedis() }
     }
 }

@@ -18,7 +18,7 @@ public struct MoveMySQLService: Codable, Equatable, Sendable {
 }
 
 /// A service's Redis slot that changes between the scenarios: its keys copied (COPY … DB on
-/// one server, DUMP/RESTORE with the TTL between servers), the source's kept until `--finish`.
+/// one server, MIGRATE … COPY between servers: TTLs kept), the source's kept until `--finish`.
 public struct MoveRedisSlot: Codable, Equatable, Sendable, CustomStringConvertible {
     public var service: String
     public var fromServer: String
@@ -28,7 +28,7 @@ public struct MoveRedisSlot: Codable, Equatable, Sendable, CustomStringConvertib
     public var toPort: Int
     public var toIndex: Int
     /// Keys copied (their names are in `.ovu/move/redis-<service>.keys`) and the digest of
-    /// their DUMP payloads, set by the verification.
+    /// their contents, set by the verification.
     public var copied = false
     public var keys: Int?
     public var digest: String?

@@ -15,7 +15,7 @@ public struct MoveRedisConflict: Error, Equatable, Sendable, CustomStringConvert
 
 /// Redis slots of a move: the service's keys copied to its new index or server (`COPY … DB` on
 /// one server, `MIGRATE … COPY` between two: TTLs kept, an existing key never replaced), then
-/// verified by count and a digest of every key's DUMP payload on both sides. The source's keys
+/// verified by count and a digest of every key's type and contents on both sides. The source's keys
 /// stay until `--finish`; a rollback deletes the copies.
 extension Mover {
     /// The admin connection to the Redis server on `port` (the ACL's admin user when it has one).
@@ -47,9 +47,35 @@ extension Mover {
         return Array(Set(keys)).sorted()
     }
 
-    /// SHA-1 of each key's DUMP payload, computed by the server ("" for a missing key).
-    static func dumpDigests(_ conn: RedisConnection, _ keys: [String]) throws -> [String: String] {
-        let script = "local r = {} for i, k in ipairs(KEYS) do local d = redis.call('DUMP', k) if d then r[i] = redis.sha1hex(d) else r[i] = '' end end return r"
+    /// SHA-1 of each key's type and contents, computed by the server ("" for a missing key):
+    /// members of sets and fields of hashes sorted, so that two servers agree whatever their
+    /// hash tables' order (a DUMP payload of a hashtable-encoded set differs after RESTORE).
+    static let digestScript = """
+        local r = {}
+        for i, k in ipairs(KEYS) do
+          local t = redis.call('TYPE', k).ok
+          local out = {t}
+          local function add(v) out[#out + 1] = #v .. ':' .. v end
+          local function addAll(list) for _, v in ipairs(list) do add(v) end end
+          if t == 'string' then add(redis.call('GET', k))
+          elseif t == 'list' then addAll(redis.call('LRANGE', k, 0, -1))
+          elseif t == 'set' then local m = redis.call('SMEMBERS', k) table.sort(m) addAll(m)
+          elseif t == 'zset' then addAll(redis.call('ZRANGE', k, 0, -1, 'WITHSCORES'))
+          elseif t == 'hash' then
+            local h = redis.call('HGETALL', k) local f = {} local v = {}
+            for j = 1, #h, 2 do f[#f + 1] = h[j] v[h[j]] = h[j + 1] end
+            table.sort(f)
+            for _, name in ipairs(f) do add(name) add(v[name]) end
+          elseif t == 'stream' then
+            for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do add(e[1]) addAll(e[2]) end
+          end
+          if t == 'none' then r[i] = '' else r[i] = redis.sha1hex(table.concat(out, '|')) end
+        end
+        return r
+        """
+
+    static func contentDigests(_ conn: RedisConnection, _ keys: [String]) throws -> [String: String] {
+        let script = digestScript
         var digests: [String: String] = [:]
         for start in stride(from: 0, to: keys.count, by: 500) {
             let batch = Array(keys[start..<min(start + 500, keys.count)])
@@ -77,7 +103,7 @@ extension Mover {
             // Keys already at the target: the same value is a copy of a killed move, another a conflict.
             var present: [String] = []
             for key in keys where try to.command(["EXISTS", key]) == .integer(1) { present.append(key) }
-            let mine = try Self.dumpDigests(from, present), theirs = try Self.dumpDigests(to, present)
+            let mine = try Self.contentDigests(from, present), theirs = try Self.contentDigests(to, present)
             let conflicts = present.filter { mine[$0] != theirs[$0] }
             if !conflicts.isEmpty { throw MoveRedisConflict(service: slot.service, slot: "\(slot.toServer) DB \(slot.toIndex)", keys: conflicts) }
             let todo = keys.filter { !present.contains($0) }
@@ -111,7 +137,7 @@ extension Mover {
     }
 
     /// The source's keys now (its services stopped) against the copies: the same names, and the
-    /// same DUMP payload for each; the count and digest are recorded for a rollback's check.
+    /// same contents for each; the count and digest are recorded for a rollback's check.
     func verifyRedis() throws {
         for slot in engines.redis {
             let from = try redisAdmin(port: slot.fromPort, index: slot.fromIndex)
@@ -119,7 +145,7 @@ extension Mover {
             let copied = Set(try savedKeys(slot))
             let now = try Self.scanKeys(from)
             let late = now.filter { !copied.contains($0) }
-            let mine = try Self.dumpDigests(from, now), theirs = try Self.dumpDigests(to, now)
+            let mine = try Self.contentDigests(from, now), theirs = try Self.contentDigests(to, now)
             let differing = now.filter { mine[$0] != theirs[$0] }
             if !late.isEmpty || !differing.isEmpty {
                 throw MoveError.differs(table: "\(slot.service): redis \(slot)", source: "\(now.count) keys, digest \(Self.slotDigest(mine))",
@@ -137,7 +163,7 @@ extension Mover {
     func redisTargetChanged() throws -> [String] {
         try engines.redis.compactMap { slot in
             let to = try redisAdmin(port: slot.toPort, index: slot.toIndex)
-            let digests = try Self.dumpDigests(to, try savedKeys(slot))
+            let digests = try Self.contentDigests(to, try savedKeys(slot))
             return Self.slotDigest(digests) == slot.digest ? nil : "\(slot.service): redis \(slot.toServer) DB \(slot.toIndex)"
         }
     }
