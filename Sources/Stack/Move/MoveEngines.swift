@@ -27,7 +27,7 @@ public struct MoveRedisSlot: Codable, Equatable, Sendable, CustomStringConvertib
     public var toServer: String
     public var toPort: Int
     public var toIndex: Int
-    /// Keys copied (their names are in `.ovu/move/redis-<service>.keys`) and the digest of
+    /// Keys copied (their names are in `.ovu/move/redis-<service>.keys.json`) and the digest of
     /// their contents, set by the verification.
     public var copied = false
     public var keys: Int?

@@ -145,11 +145,13 @@ extension Mover {
             let copied = Set(try savedKeys(slot))
             let now = try Self.scanKeys(from)
             let late = now.filter { !copied.contains($0) }
-            let mine = try Self.contentDigests(from, now), theirs = try Self.contentDigests(to, now)
-            let differing = now.filter { mine[$0] != theirs[$0] }
+            // Copied keys gone from the source count too (only a key expired on both sides is equal).
+            let all = Array(copied.union(now)).sorted()
+            let mine = try Self.contentDigests(from, all), theirs = try Self.contentDigests(to, all)
+            let differing = all.filter { mine[$0] != theirs[$0] }
             if !late.isEmpty || !differing.isEmpty {
                 throw MoveError.differs(table: "\(slot.service): redis \(slot)", source: "\(now.count) keys, digest \(Self.slotDigest(mine))",
-                                        target: "\(now.count - differing.count) equal; differing: \((differing + late).prefix(10).joined(separator: ", "))")
+                                        target: "\(all.count - differing.count) equal; differing: \(Array(Set(differing + late)).sorted().prefix(10).joined(separator: ", "))")
             }
             try updateEngines { e in
                 guard let i = e.redis.firstIndex(where: { $0.service == slot.service }) else { return }
