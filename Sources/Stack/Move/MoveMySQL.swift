@@ -6,6 +6,11 @@ import Topology
 /// servers provisioned as `up` does, the copy (per table, `mariadb-dump` of the table piped into
 /// the `mariadb` client: its `DROP TABLE IF EXISTS` empties a table copied again), and the
 /// verification (row count and `CHECKSUM TABLE … EXTENDED` on both sides).
+///
+/// Measured on 1,000,000 rows (130 MB, one table, same machine): dump | client 7.7–11.2 s,
+/// `SELECT … INTO OUTFILE` + `LOAD DATA INFILE` 5.7–7.7 s. The dump is kept: it carries the
+/// table's definition, triggers (created after the rows, so they do not fire) and binary
+/// values as hex, and needs no file both servers can read; tables are copied in parallel.
 extension Mover {
     // MARK: - Logins (ovudev's maintenance account over each server's private socket)
 
@@ -80,23 +85,26 @@ extension Mover {
 
     // MARK: - Copy
 
-    /// Every MySQL service in parallel, each table once (a table marked copied is skipped when
-    /// a killed move continues), then the views, then the target's `reads` grants.
+    /// Every table of every MySQL service, `parallelism` at once, each once (a table marked
+    /// copied is skipped when a killed move continues); then each service's views, then the
+    /// target's `reads` grants.
     func copyMySQL() throws {
         let moving = engines.mysql
         guard !moving.isEmpty else { return }
         let mover = self
-        _ = try concurrently(moving, workers: parallelism) { service, _ in
-            for table in service.tables where !(mover.engines.mysql.first { $0.service == service.service }?.tables.first { $0.source == table.source }?.copied ?? false) {
-                try mover.mysqlCopy([table.source], of: service)
-                try mover.updateEngines { e in
-                    guard let i = e.mysql.firstIndex(where: { $0.service == service.service }),
-                          let k = e.mysql[i].tables.firstIndex(where: { $0.source == table.source }) else { return }
-                    e.mysql[i].tables[k].copied = true
-                }
+        let todo = moving.flatMap { service in service.tables.filter { !$0.copied }.map { (service, $0.source) } }
+        _ = try concurrently(todo, workers: parallelism) { item, _ in
+            let (service, table) = item
+            try mover.mysqlCopy([table], of: service)
+            try mover.updateEngines { e in
+                guard let i = e.mysql.firstIndex(where: { $0.service == service.service }),
+                      let k = e.mysql[i].tables.firstIndex(where: { $0.source == table }) else { return }
+                e.mysql[i].tables[k].copied = true
             }
-            if !service.views.isEmpty { try mover.mysqlCopy(service.views, of: service) }
-            mover.progress("copied \(service.service) (mysql): \(service.tables.count) tables")
+        }
+        for service in moving {
+            if !service.views.isEmpty { try mysqlCopy(service.views, of: service) }
+            progress("copied \(service.service) (mysql): \(service.tables.count) tables\(service.views.isEmpty ? "" : ", \(service.views.count) views")")
         }
         var plan = target.plan
         plan.servers = plan.servers.filter { $0.engine == .mysql }
