@@ -143,6 +143,7 @@ extension Mover {
     /// rollback compares the target with them).
     func verifyMySQL() throws {
         for service in engines.mysql {
+            progress("verify \(service.service) (mysql): row counts and CHECKSUM TABLE of \(service.tables.count) tables on both sides")
             let a = try BackupRunner.mysqlFingerprints(sourceMySQL(service.from.server), database: service.from.database)
             let b = try BackupRunner.mysqlFingerprints(targetMySQL(service.to.server), database: service.to.database)
             for table in service.tables {

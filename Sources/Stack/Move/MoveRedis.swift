@@ -140,6 +140,7 @@ extension Mover {
     /// same contents for each; the count and digest are recorded for a rollback's check.
     func verifyRedis() throws {
         for slot in engines.redis {
+            progress("verify \(slot.service) (redis): keys and their contents on both sides")
             let from = try redisAdmin(port: slot.fromPort, index: slot.fromIndex)
             let to = try redisAdmin(port: slot.toPort, index: slot.toIndex)
             let copied = Set(try savedKeys(slot))
