@@ -166,7 +166,7 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .withinOneDatabase(service, database):
             return "service \(service) would move inside database \(database) (another schema or prefix): moves within one database are not built yet"
         case let .notPostgres(service, engine):
-            return "service \(service) would move on \(engine): only PostgreSQL data moves for now"
+            return "service \(service) would change engine (its data to \(engine)): moves between engines are not built"
         }
     }
 }
