@@ -111,4 +111,41 @@ import Topology
         let dedicated = try project.stack("dedicated")
         #expect(try F.fingerprints(F.admin(dedicated, "mysql-shop"), "shop_db") == before)
     }
+
+    /// A copy that differs from its source stops the move before the switch, naming the table;
+    /// `--rollback` then drops the copy and the source runs as it was.
+    @Test func aDifferingTableStopsTheMoveBeforeTheSwitch() throws {
+        try requireMariaDB()
+        let project = try TempProject(topology: F.topology)
+        defer { project.close() }
+        let shared = try F.up(project)
+        let before = try F.fingerprints(F.admin(shared, "mysql"), "shop_db")
+
+        // The steps of `run` up to the verification, with a row changed on the target in between.
+        let mover = Mover(project: project.project)
+        mover.journal = try mover.plan(to: "dedicated").journal
+        try mover.update { _ in }
+        try mover.provisionTarget()
+        try mover.provisionMySQLTarget()
+        try mover.update { $0.step = .provisioned }
+        try mover.copyMySQL()
+        try mover.update { $0.step = .copied }
+        let dedicated = try project.stack("dedicated")
+        try F.admin(dedicated, "mysql-shop").exec("UPDATE shop_db.orders SET total = total + 1 WHERE id = 7;")
+        do {
+            try mover.verifyMySQL()
+            Issue.record("the verification passed a changed row")
+        } catch let error as MoveError {
+            guard case let .differs(table, source, target) = error else { Issue.record("\(error)"); return }
+            #expect(table == "shop: shop_db.orders → shop_db.orders" && source != target && source.hasPrefix("300 rows"), "\(error)")
+        }
+        #expect(try MoveJournal.load(projectDirectory: project.directory)?.step == .copied)
+
+        let back = try Mover(project: project.project).rollback()
+        #expect(back.done.contains("dropped the copy mysql-shop/shop_db"), "\(back.done)")
+        #expect(back.check?.passed == true)
+        #expect(ActiveStack(projectDirectory: project.directory).scenario == "shared")
+        #expect(try F.fingerprints(F.admin(shared, "mysql"), "shop_db") == before)
+        try F.user(shared, "shop").exec("INSERT INTO customers (name) VALUES ('still writable');", database: "shop_db")
+    }
 }
