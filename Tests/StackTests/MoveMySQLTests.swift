@@ -148,4 +148,24 @@ import Topology
         #expect(try F.fingerprints(F.admin(shared, "mysql"), "shop_db") == before)
         try F.user(shared, "shop").exec("INSERT INTO customers (name) VALUES ('still writable');", database: "shop_db")
     }
+
+    /// A foreign key from blog's database into shop's, which would end up on another server: the
+    /// dry run names it as a blocker, the move refuses and changes nothing.
+    @Test func aForeignKeyAcrossTheNewServersBlocksTheMove() throws {
+        try requireMariaDB()
+        let project = try TempProject(topology: F.topology)
+        defer { project.close() }
+        let shared = try F.up(project)
+        try F.admin(shared, "mysql").exec("""
+            ALTER TABLE blog_db.posts ADD COLUMN customer_id INT NULL, ADD CONSTRAINT posts_customer_fk FOREIGN KEY (customer_id) REFERENCES shop_db.customers (id);
+            """)
+        let plan = try Mover(project: project.project).plan(to: "dedicated")
+        #expect(plan.journal.blockers.map(\.object) == ["blog_db.posts.posts_customer_fk"], "\(plan.journal.blockers)")
+        #expect(plan.journal.blockers.first.map { $0.service == "blog" && $0.otherService == "shop" && $0.dependsOn == "shop_db.customers" } == true)
+        #expect(throws: MoveError.blocked(plan.journal.blockers)) { try Mover(project: project.project).run(to: "dedicated") }
+        #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
+        #expect(!FileManager.default.fileExists(atPath: StackPaths(projectDirectory: project.directory, scenario: "dedicated").mysqlDir("mysql-shop")))
+        try F.admin(shared, "mysql").exec("ALTER TABLE blog_db.posts DROP FOREIGN KEY posts_customer_fk;")
+        #expect(try Mover(project: project.project).plan(to: "dedicated").journal.blockers.isEmpty)
+    }
 }

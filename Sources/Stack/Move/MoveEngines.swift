@@ -64,26 +64,30 @@ extension Mover {
     func planEngines(source: Plan, target: Plan, only: [String], report: inout MoveReport) throws {
         var e = MoveEngines()
         e.mysql = try mysqlPlan(source: source, target: target, only: only, report: &report)
-        e.redis = redisPlan(source: source, target: target, only: only)
+        e.redis = try redisPlan(source: source, target: target, only: only)
         for m in e.mysql {
             report.notes.append("\(m.service) (mysql): \(m.from.server)/\(m.from.database) → \(m.to.server)/\(m.to.database), \(m.tables.count) table\(m.tables.count == 1 ? "" : "s")"
                                 + (m.views.isEmpty ? "" : " and \(m.views.count) view\(m.views.count == 1 ? "" : "s")") + ", user \(m.user)")
             report.notes.append("  " + (m.tables.map(\.source) + m.views).joined(separator: ", "))
         }
         for r in e.redis { report.notes.append("\(r.service) (redis): keys \(r)") }
+        report.journal.blockers += try mysqlBlockers(e.mysql, source: source, target: target)
         report.journal.engines = e.isEmpty ? nil : e
     }
 
     /// The Redis slots that change: same service, another server (by port) or index.
-    func redisPlan(source: Plan, target: Plan, only: [String]) -> [MoveRedisSlot] {
+    func redisPlan(source: Plan, target: Plan, only: [String]) throws -> [MoveRedisSlot] {
         var slots: [MoveRedisSlot] = []
+        var left: [String] = []
         for instance in target.instances {
-            guard only.isEmpty || only.contains(instance.service), let to = instance.redis, let from = source.instance(instance.name)?.redis,
+            guard let to = instance.redis, let from = source.instance(instance.name)?.redis,
                   let fromServer = source.server(from.server), let toServer = target.server(to.server) else { continue }
             if fromServer.port == toServer.port && from.index == to.index { continue }
+            if !only.isEmpty && !only.contains(instance.service) { left.append(instance.name); continue }
             slots.append(MoveRedisSlot(service: instance.name, fromServer: from.server, fromPort: fromServer.port, fromIndex: from.index,
                                        toServer: to.server, toPort: toServer.port, toIndex: to.index))
         }
+        if !left.isEmpty { throw MoveError.notIncluded(services: left) }
         return slots
     }
 }

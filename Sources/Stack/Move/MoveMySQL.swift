@@ -58,6 +58,39 @@ extension Mover {
         return moves
     }
 
+    /// Foreign keys between a moved database and another database that would end up on
+    /// another server (MySQL keeps a foreign key only within one server): each a blocker.
+    func mysqlBlockers(_ moves: [MoveMySQLService], source: Plan, target: Plan) throws -> [MoveBlocker] {
+        var blockers: [MoveBlocker] = []
+        // Where a database of the source is after the move: its service's target port, or the same.
+        func portAfter(_ database: String, on port: Int) -> (port: Int, service: String) {
+            guard let owner = source.instances.first(where: { $0.database?.database == database && source.server($0.database!.server)?.port == port }) else {
+                return (port, "no service")
+            }
+            let to = target.instance(owner.name)?.database.flatMap { target.server($0.server)?.port } ?? port
+            return (to, owner.name)
+        }
+        for m in moves {
+            let db = Escape.mysqlLiteral(m.from.database)
+            let rows = try sourceMySQL(m.from.server).exec("""
+                SELECT 'out', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                  WHERE CONSTRAINT_SCHEMA = \(db) AND UNIQUE_CONSTRAINT_SCHEMA <> \(db);
+                SELECT 'in', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                  WHERE UNIQUE_CONSTRAINT_SCHEMA = \(db) AND CONSTRAINT_SCHEMA <> \(db);
+                """).rows.filter { $0.count == 6 }
+            for r in rows {
+                let other = r[0] == "out" ? r[4] : r[1]
+                let after = portAfter(other, on: m.from.port)
+                guard after.port != m.to.port else { continue }
+                let (service, otherService) = r[0] == "out" ? (m.service, after.service) : (after.service, m.service)
+                blockers.append(MoveBlocker(kind: .foreignKey, object: "\(r[1]).\(r[2]).\(r[3])", service: service, dependsOn: "\(r[4]).\(r[5])",
+                                            otherService: otherService,
+                                            wayOut: "drop the foreign key (MySQL keeps one only within a server; the application validates), or keep \(m.from.database) and \(other) on one server"))
+            }
+        }
+        return blockers
+    }
+
     // MARK: - Provision
 
     /// The target's MySQL servers converged with its init SQL (users, databases, grants), on a
