@@ -123,6 +123,12 @@ import Topology
         guard case let .integer(ttl) = try to.command(["TTL", "shop:ttl"]) else { Issue.record("no TTL reply"); return }
         #expect(ttl > 3000 && ttl <= 3600)
         #expect(mover.journal.engines?.redis.first?.keys == 252)
+        // A copy that ran again (a kill -9 before its journal line): the keys already there with
+        // the same contents are its own, not conflicts, and nothing is doubled.
+        try mover.updateEngines { $0.redis[0].copied = false }
+        try mover.copyRedis()
+        try mover.verifyRedis()
+        #expect(try keys(to).count == 252)
 
         try from.command(["SET", "shop:late", "after the copy"])
         #expect(throws: MoveError.self) { try mover.verifyRedis() }
