@@ -44,10 +44,14 @@ render: build
 
 # Every test; per-test "started" and "passed" lines are left out (suites, failures and the
 # closing line stay). The exit status is swift test's. Before and after: servers and folders
-# that crashed tests left under /tmp/ovudev-* are listed (and removed in CI).
+# that crashed tests left under $(TEST_TMPDIR)/ovudev-* are listed (and removed in CI).
+# The tests' projects and servers live in TEST_TMPDIR: /dev/shm when it is a large tmpfs (see
+# scripts/test-tmpdir.sh), else /tmp; `make test OVUDEV_TEST_TMPDIR=/tmp` runs them on disk.
+TEST_TMPDIR = $(shell sh scripts/test-tmpdir.sh)
 test: deps
-	@sh scripts/test-leftovers.sh
-	PATH="$(VENV_BIN):$$PATH" $(SWIFT) test 2>&1 | grep --line-buffered -v -E ' started\.$$|^.{0,4}Test ([^ ]*\(|").* passed after [0-9.]+ seconds\.$$|^Test Case .* passed \('; status=$${PIPESTATUS[0]}; sh scripts/test-leftovers.sh; exit $$status
+	@TMPDIR=$(TEST_TMPDIR) sh scripts/test-leftovers.sh
+	@echo "tests: projects and servers in $(TEST_TMPDIR)"
+	TMPDIR=$(TEST_TMPDIR) PATH="$(VENV_BIN):$$PATH" $(SWIFT) test 2>&1 | grep --line-buffered -v -E ' started\.$$|^.{0,4}Test ([^ ]*\(|").* passed after [0-9.]+ seconds\.$$|^Test Case .* passed \('; status=$${PIPESTATUS[0]}; TMPDIR=$(TEST_TMPDIR) sh scripts/test-leftovers.sh; exit $$status
 
 templates:     ## re-embed Templates/ into the binary after editing them
 	python3 scripts/embed-templates.py

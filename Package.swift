@@ -44,7 +44,7 @@ let package = Package(
         ]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology"]),
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
-        .testTarget(name: "CLITests", dependencies: ["ovudev"]),
+        .testTarget(name: "CLITests", dependencies: ["ovudev", "Workspace"]),
         .testTarget(name: "RenderersTests", dependencies: ["Topology", "Statements", "Workspace", "Renderers"], exclude: ["Golden"]),
         .testTarget(name: "ScaffoldTests", dependencies: ["Scaffold", "Topology", "Renderers"]),
         // Real PostgreSQL clusters started by the native engine (provisioner, up, seed, check).

@@ -1,13 +1,17 @@
 #!/bin/sh
-# Servers and folders that test runs left behind: every test makes its folders as /tmp/ovudev-*
-# and starts its servers and services inside them, so a process whose working folder or command
-# line is under /tmp/ovudev-* belongs to a test. A test that crashed (or was killed) leaves them.
+# Servers and folders that test runs left behind: every test makes its folders as
+# $TMPDIR/ovudev-* (`make test` sets TMPDIR from scripts/test-tmpdir.sh; /tmp otherwise) and
+# starts its servers and services inside them, so a process whose working folder or command line
+# is under such a folder belongs to a test. Both /tmp and $TMPDIR are looked at. A test that crashed (or was killed) leaves them.
 # Usage: test-leftovers.sh [--sweep]   lists them; --sweep (or CI=true) also stops and removes them.
 # Without --sweep nothing is touched: another checkout's test run may be using them right now.
 set -u
 sweep=false
 [ "${1:-}" = "--sweep" ] && sweep=true
 [ "${CI:-}" = "true" ] && sweep=true
+
+roots="/tmp"
+case "${TMPDIR:-/tmp}" in /tmp|/tmp/) ;; *) roots="/tmp ${TMPDIR%/}" ;; esac
 
 pids=""
 for proc in /proc/[0-9]*; do
@@ -16,19 +20,19 @@ for proc in /proc/[0-9]*; do
     cwd=$(readlink "$proc/cwd" 2>/dev/null) || continue
     cmd=$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null) || continue
     [ -n "$cmd" ] || continue  # a zombie or a process that just ended
-    case "$cwd $cmd" in
-        *test-leftovers.sh*) ;;
-        */tmp/ovudev-*) pids="$pids $pid" ;;
-    esac
+    case "$cwd $cmd" in *test-leftovers.sh*) continue ;; esac
+    for root in $roots; do
+        case "$cwd $cmd" in *"$root"/ovudev-*) pids="$pids $pid"; break ;; esac
+    done
 done
-folders=$(find /tmp -maxdepth 1 -name 'ovudev-*' 2>/dev/null)
+folders=$(for root in $roots; do find "$root" -maxdepth 1 -name 'ovudev-*' 2>/dev/null; done)
 
 if [ -z "$pids" ] && [ -z "$folders" ]; then
     echo "test-leftovers: none"
     exit 0
 fi
 count=$(echo $folders | wc -w)
-echo "test-leftovers: $(echo $pids | wc -w) processes and $count folders under /tmp/ovudev-*"
+echo "test-leftovers: $(echo $pids | wc -w) processes and $count folders under $(echo $roots | sed 's| |, |')/ovudev-*"
 for pid in $pids; do echo "  pid $pid: $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null | cut -c1-100)"; done 2>/dev/null
 if ! $sweep; then
     echo "test-leftovers: left alone (another test run may own them); sh scripts/test-leftovers.sh --sweep stops and removes them"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Workspace
 
 /// The `ovudev` binary SwiftPM built next to this test bundle.
 private let ovudev: URL? = {
@@ -29,11 +30,12 @@ private let exampleTopology = URL(fileURLWithPath: #filePath)
 
 struct Run {
     var status: Int32
-    var reason: Process.TerminationReason
+    /// The signal that killed it, if one did.
+    var signal: Int32?
     var stdout: String
     var stderr: String
 
-    var exitedNormally: Bool { reason == .exit }
+    var exitedNormally: Bool { signal == nil }
 }
 
 /// A scratch folder: `project/` (the topology and nothing else), `io/` (captured output).
@@ -64,25 +66,8 @@ struct Sandbox: ~Copyable {
     /// Runs ovudev in `project/` with stdout and stderr going to files (no pipe to fill up).
     func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
         let binary = try #require(ovudev, "the ovudev binary was not found next to the test bundle (\(Bundle.main.bundlePath))")
-        let id = UUID().uuidString
-        let outURL = io.appendingPathComponent("\(id).stdout"), errURL = io.appendingPathComponent("\(id).stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
-        defer { try? outHandle.close(); try? errHandle.close() }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = project
-        if let environment { process.environment = environment }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, reason: process.terminationReason,
-                   stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                   stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let r = try ChildProcess.run([binary.path] + arguments, directory: project.path, environment: environment)
+        return Run(status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Renderers
 import Testing
+import Workspace
 
 @Suite struct SchemaTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -39,24 +40,10 @@ import Testing
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-out-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        do { try process.run() } catch {
-            Issue.record("cannot run \(arguments[0]): install it with `pip install check-jsonschema`")
-            throw error
+        let r = try ChildProcess.run(arguments)
+        if r.status == 127 {
+            Issue.record("\(arguments[0]) not found: install it with `make deps` (check-jsonschema)")
         }
-        process.waitUntilExit()
-        try handle.close()
-        if process.terminationStatus == 127 {
-            Issue.record("\(arguments[0]) not found: install it with `pip install check-jsonschema`")
-        }
-        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+        return (r.status, r.stdout + r.stderr)
     }
 }

@@ -51,7 +51,7 @@ import Workspace
     }
 
     static func privateCache() throws -> ClusterCache {
-        var template = "/tmp/ovudev-cache-XXXXXX".utf8CString
+        var template = (NSTemporaryDirectory() + "ovudev-cache-XXXXXX").utf8CString
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw EngineError("mkdtemp failed") }
         chmod(made, 0o711)  // as root, the servers' account runs initdb in it
         return ClusterCache(root: String(cString: made))

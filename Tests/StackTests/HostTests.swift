@@ -92,14 +92,9 @@ import Topology
     /// getpwnam's shared buffer a few lookups in 16,000 read another account's uid, and in CI a
     /// MariaDB tmpdir went to the wrong account.
     @Test func accountsLookedUpOnThreadsKeepTheirOwnIDs() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/getent")
-        process.arguments = ["passwd"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let getent = try ChildProcess.run(["getent", "passwd"])
+        try #require(getent.status == 0, "\(getent.stderr)")
+        let listing = getent.stdout
         var expected: [String: uid_t] = [:]
         for line in listing.split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)

@@ -17,7 +17,7 @@ final class ProvisionFixture {
     let paths: StackPaths
 
     init(scenario: String, tenants: [String]? = nil, edit: (inout [String: Any]) -> Void = { _ in }) throws {
-        var template = Array("/tmp/ovudev-prov.XXXXXX".utf8CString)
+        var template = Array((NSTemporaryDirectory() + "ovudev-prov.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw EngineError("mkdtemp failed: errno \(errno)") }
         directory = String(cString: made)
         chmod(directory, 0o755)

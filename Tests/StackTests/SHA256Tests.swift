@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Workspace
 @testable import Stack
 
 /// FIPS 180-4 test vectors, fed whole and in uneven pieces (the streaming path of seed files),
@@ -77,16 +78,9 @@ import Testing
             try Data(bytes).write(to: directory.appendingPathComponent(name))
             ours[name] = Self.hash(bytes) { piece in piece % 2 == 0 ? 100_003 : 37 }
         }
-        let sum = Process()
-        sum.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sum.arguments = ["sha256sum"] + lengths.map { "\($0).bin" }
-        sum.currentDirectoryURL = directory
-        let pipe = Pipe()
-        sum.standardOutput = pipe
-        try sum.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        sum.waitUntilExit()
-        #expect(sum.terminationStatus == 0)
+        let sum = try ChildProcess.run(["sha256sum"] + lengths.map { "\($0).bin" }, directory: directory.path)
+        #expect(sum.status == 0, "\(sum.stderr)")
+        let output = sum.stdout
         var theirs: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)

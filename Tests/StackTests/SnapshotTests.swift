@@ -191,28 +191,26 @@ import Workspace
         _ = try Self.aam(stack).exec("DELETE FROM accounts WHERE id > 100000")
         let changed = try Self.fingerprints(stack)
 
-        let binary = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()].map { $0.appendingPathComponent("ovudev").path }
-            .first(where: FileManager.default.isExecutableFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(binary))
-        process.arguments = ["snapshot", "restore", "seeded", "--yes", "--scenario", "stage"]
-        process.currentDirectoryURL = URL(fileURLWithPath: project.directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let pid = try ChildProcess.spawn([try ovudevBinary(), "snapshot", "restore", "seeded", "--yes", "--scenario", "stage"],
+                                         directory: project.directory)
         let journal = "\(stack.paths.root)/snapshot-restore/journal.json"
         let deadline = Date().addingTimeInterval(120)
-        var killed = false
-        while Date() < deadline && process.isRunning {
+        var killed = false, ended = false
+        while Date() < deadline && !ended {
             if let text = try? String(contentsOfFile: journal, encoding: .utf8), text.contains("\"phase\" : \"\(phase)\"") {
-                kill(process.processIdentifier, SIGKILL)
+                kill(pid, SIGKILL)
                 killed = true
                 break
             }
+            var status: Int32 = 0
+            ended = waitpid(pid, &status, WNOHANG) == pid
             usleep(1_000)
         }
-        process.waitUntilExit()
-        Subprocess.removeOutputs(ofKilled: process.processIdentifier)
+        if !ended {
+            if !killed { kill(pid, SIGKILL) }  // still running at the deadline
+            try ChildProcess.wait(pid)
+        }
+        Subprocess.removeOutputs(ofKilled: pid)
         try #require(killed, "the restore finished before its \(phase) phase was seen")
         #expect(FileManager.default.fileExists(atPath: journal), "the journal stays after kill -9")
 

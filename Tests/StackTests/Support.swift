@@ -17,7 +17,7 @@ final class TempProject {
     /// `mode`: the folder's permissions; 0700 is what `mktemp -d` and `/root` give (a private folder).
     /// `topology`: the file to start from, relative to the repository (the example by default).
     init(mode: mode_t = 0o755, topology: String = "ovu.topology.json", edit: (inout [String: Any]) -> Void = { _ in }) throws {
-        var template = "/tmp/ovudev-stack-XXXXXX".utf8CString
+        var template = (NSTemporaryDirectory() + "ovudev-stack-XXXXXX").utf8CString
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw EngineError("mkdtemp failed") }
         directory = String(cString: made)
         chmod(directory, mode)  // 0755: the servers' account reaches .ovu/ inside

@@ -1,4 +1,5 @@
 import Foundation
+import Workspace
 
 public struct SubprocessError: Error, CustomStringConvertible, Sendable {
     public var message: String
@@ -48,65 +49,22 @@ public enum Subprocess {
     /// posix_spawn + waitpid, stdout and stderr appended to `output`. Foundation's Process waits
     /// for daemons (pg_ctl's postmaster, redis-server) that inherit its descriptors; this does not.
     static func spawnAndWait(_ argv: [String], environment: [String: String]?, stdin: String, output: String, outputMode: mode_t = 0o644) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, outputMode)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup($0) } + [nil]
-        defer { (cArgs + cEnv).forEach { free($0) } }
-        var attributes = cleanSignalAttributes(extraFlags: 0)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
-        guard rc == 0 else { throw SubprocessError(message: "cannot run \(argv.dropFirst().first ?? argv[0]): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw SubprocessError(message: "waitpid: \(String(cString: strerror(errno)))") }
+        do {
+            let pid = try ChildProcess.spawn(argv, environment: environment, stdin: stdin, stdout: output, append: true, mode: outputMode)
+            return try ChildProcess.wait(pid).status
+        } catch let error as ChildProcess.Failure {
+            throw SubprocessError(message: error.description)
         }
-        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
     }
 
     /// Starts a program in its own session (it outlives ovudev and has its own process group),
     /// stdout and stderr appended to `output`; returns its pid without waiting.
     public static func spawnDetached(_ argv: [String], environment: [String: String], directory: String, output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = cleanSignalAttributes(extraFlags: 0x80)  // POSIX_SPAWN_SETSID (glibc ≥ 2.26)
-        defer { posix_spawnattr_destroy(&attributes) }
-        let full = ["/usr/bin/env", "-C", directory] + argv
-        let cArgs = full.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (cArgs + cEnv).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, full[0], &actions, &attributes, cArgs, cEnv)
-        guard rc == 0 else { throw SubprocessError(message: "cannot start \(argv.first ?? "?"): \(String(cString: strerror(rc)))") }
-        return pid
-    }
-
-    /// Children start with no blocked signals and default handlers: a thread of ours may block
-    /// SIGTERM (test runners, Dispatch), and a daemon that inherits that mask never stops.
-    static func cleanSignalAttributes(extraFlags: Int16) -> posix_spawnattr_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        // POSIX_SPAWN_SETSIGDEF 0x04 | POSIX_SPAWN_SETSIGMASK 0x08
-        posix_spawnattr_setflags(&attributes, 0x04 | 0x08 | extraFlags)
-        return attributes
+        do {
+            return try ChildProcess.spawn(argv, directory: directory, environment: environment, stdout: output, append: true, newSession: true)
+        } catch let error as ChildProcess.Failure {
+            throw SubprocessError(message: error.description)
+        }
     }
 
     /// Writes `data` to a new file created with mode 0600 (fails if the file exists).

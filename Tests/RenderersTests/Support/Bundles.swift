@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Topology
 import Renderers
+import Workspace
 
 /// Shared helpers for the bundle tests: the example topology, fixed secrets, rendering, temp
 /// folders and running the real validators.
@@ -160,27 +161,8 @@ enum Tools {
 
     /// Runs `arguments` (looked up on PATH), output to files (no pipe can fill up), and waits.
     static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil, stdin: String? = nil) throws -> ToolResult {
-        let scratch = try Bundles.temporaryDirectory("run")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let outPath = "\(scratch)/stdout", errPath = "\(scratch)/stderr", inPath = "\(scratch)/stdin"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = environment ?? baseEnvironment()
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = FileHandle(forWritingAtPath: outPath)!, err = FileHandle(forWritingAtPath: errPath)!, input = FileHandle(forReadingAtPath: inPath)!
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        process.waitUntilExit()
-        try? out.close(); try? err.close(); try? input.close()
-        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return ToolResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        let r = try ChildProcess.run(arguments, directory: directory, environment: environment ?? baseEnvironment(), input: stdin ?? "")
+        return ToolResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

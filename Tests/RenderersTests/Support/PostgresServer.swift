@@ -68,7 +68,7 @@ final class PostgresServer: Sendable {
             asServerAccount = [runuser, "-u", "postgres", "--"]
         }
 
-        var template = Array("/tmp/ovudev-pg.XXXXXX".utf8CString)
+        var template = Array((NSTemporaryDirectory() + "ovudev-pg.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp failed: errno \(errno)") }
         let root = String(cString: made)
         var started = false
