@@ -133,4 +133,45 @@ import Topology
         try from.command(["SET", "shop:late", "after the copy"])
         #expect(throws: MoveError.self) { try mover.verifyRedis() }
     }
+
+    /// Scenario `moved` gives shop `"redis": {"server": "cache2", "index": 3}`: `ovudev move`
+    /// starts cache2, copies shop's keys there (MIGRATE … COPY), switches, rolls back (the copies
+    /// deleted, cache2 stopped) and, moved again, finishes (the source's keys deleted).
+    @Test func aScenarioPutsShopsKeysOnAnotherServer() throws {
+        if MySQLTools.missing() != nil { throw EngineError("MariaDB is not installed") }
+        let project = try TempProject(topology: F.topology)
+        defer { project.close() }
+        let shared = try F.up(project)
+        let db1 = try redis(shared, index: 1)
+        for i in 0..<50 { try db1.command(["HSET", "shop:cart:\(i)", "item", "sku-\(i)", "qty", String(i)]) }
+        try db1.command(["SET", "shop:session", "s", "EX", "3600"])
+        let before = try Mover.contentDigests(db1, try keys(db1))
+
+        let plan = try Mover(project: project.project).plan(to: "moved")
+        #expect(plan.journal.engines?.redis.map(\.description) == ["cache DB 1 → cache2 DB 3"])
+        let report = try Mover(project: project.project).run(to: "moved")
+        #expect(report.check?.passed == true, "\(report.check?.findings.filter { $0.status != .ok && $0.status != .skipped }.map(\.detail) ?? [])")
+        let moved = try project.stack("moved")
+        try moved.loadSecrets()
+        let cache2 = try #require(moved.plan.server("cache2"))
+        let target = try RedisConnection.admin(cache2, secrets: moved.secrets)
+        try target.select(3)
+        #expect(try Mover.contentDigests(target, try keys(target)) == before)
+        let env = ServiceProcesses(plan: moved.plan, paths: moved.paths, projectDirectory: moved.project.directory, secrets: moved.secrets).environment(for: moved.plan.instance("shop")!)
+        #expect(env["REDIS_URL"]?.hasSuffix("127.0.0.1:\(cache2.port)/3") == true, "\(env["REDIS_URL"] ?? "")")
+
+        let back = try Mover(project: project.project).rollback()
+        #expect(back.done.contains("deleted the copies of shop's 51 keys in cache2 DB 3"), "\(back.done)")
+        #expect(back.done.contains("stopped server cache2 (scenario moved)"), "\(back.done)")
+        // (The switch and the rollback restarted cache: a new connection.)
+        let source = try redis(shared, index: 1)
+        #expect(try Mover.contentDigests(source, try keys(source)) == before)
+
+        _ = try Mover(project: project.project).run(to: "moved")
+        _ = try Mover(project: project.project).finish()
+        #expect(try keys(redis(moved, index: 1)).isEmpty)
+        let after = try RedisConnection.admin(cache2, secrets: moved.secrets)
+        try after.select(3)
+        #expect(try Mover.contentDigests(after, try keys(after)) == before)
+    }
 }
