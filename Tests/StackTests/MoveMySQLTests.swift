@@ -37,12 +37,13 @@ import Topology
         let dedicated = try project.stack("dedicated")
         try dedicated.loadSecrets()
         #expect(try F.fingerprints(F.admin(dedicated, "mysql-shop"), "shop_db") == before)
-        // shop's user writes on its new server (AUTO_INCREMENT continues past the copied ids) and reads the view.
+        // shop's user writes on its new server (AUTO_INCREMENT continues past the copied ids), reads the view, calls the function.
         let shopUser = try F.user(dedicated, "shop")
         let inserted = try shopUser.exec("INSERT INTO orders (customer_id, total, placed) VALUES (1, 500, NOW()); SELECT LAST_INSERT_ID();", database: "shop_db").rows
         let newID = try #require(inserted.last?.first.flatMap { Int($0) }, "\(inserted)")
         #expect(newID > 300, "\(inserted)")
         #expect(try shopUser.exec("SELECT COUNT(*) FROM big_orders;", database: "shop_db").rows.first == ["235"])
+        #expect(try shopUser.exec("SELECT order_total(7);", database: "shop_db").rows.first == ["10.50"])
         // The kept source: readable by shop's user, not writable.
         let oldPort = shared.plan.server("mysql")!.port
         let kept = MySQLLogin(route: .tcp(port: oldPort), user: "shop_user", password: shared.secrets[shared.plan.instance("shop")!.database!.secret.variable])

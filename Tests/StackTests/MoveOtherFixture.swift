@@ -16,6 +16,7 @@ enum MoveOtherFixture {
                              FOREIGN KEY (customer_id) REFERENCES customers (id));
         CREATE TABLE events (id INT AUTO_INCREMENT PRIMARY KEY, payload VARCHAR(200));
         CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
+        CREATE FUNCTION order_total(o BIGINT) RETURNS DECIMAL(10,2) READS SQL DATA RETURN (SELECT total FROM orders WHERE id = o);
         INSERT INTO customers (name, note, photo) SELECT CONCAT('c', seq), IF(seq % 3 = 0, NULL, CONCAT('tab\\there ', seq)), UNHEX(MD5(seq)) FROM seq_1_to_50;
         INSERT INTO orders (customer_id, total, placed) SELECT 1 + seq % 50, seq * 1.5, '2026-01-01' + INTERVAL seq HOUR FROM seq_1_to_300;
         INSERT INTO events (payload) SELECT REPEAT(CHAR(65 + seq % 26), 100) FROM seq_1_to_20000;

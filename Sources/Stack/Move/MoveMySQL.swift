@@ -137,6 +137,8 @@ extension Mover {
         }
         for service in moving {
             if !service.views.isEmpty { try mysqlCopy(service.views, of: service) }
+            // Stored procedures, functions and events (each dumped with its DROP … IF EXISTS).
+            try mysqlCopy([], of: service, options: ["--no-data", "--no-create-info", "--skip-triggers", "--routines", "--events"])
             progress("copied \(service.service) (mysql): \(service.tables.count) tables\(service.views.isEmpty ? "" : ", \(service.views.count) views")")
         }
         var plan = target.plan
@@ -148,19 +150,20 @@ extension Mover {
 
     /// `mariadb-dump --single-transaction` of `tables` piped into the client on the target: each
     /// table dropped and created anew before its rows (so a second copy doubles nothing).
-    func mysqlCopy(_ tables: [String], of service: MoveMySQLService) throws {
+    /// `options`: more mariadb-dump options (the routines' and events' pass).
+    func mysqlCopy(_ tables: [String], of service: MoveMySQLService, options: [String] = []) throws {
         guard let dump = MySQLTools.find(["mariadb-dump", "mysqldump"]) else {
             throw EngineError("mariadb-dump (or mysqldump) is not installed: \(MySQLTools.installCommand)")
         }
         let script = """
             set -o pipefail
-            dump=$1; from=$2; db=$3; to=$4; shift 4
+            dump=$1; from=$2; db=$3; to=$4; opts=$5; shift 5
             n=0; for a in "$@"; do n=$((n+1)); [ "$a" = "--" ] && break; done
-            "$dump" "$from" --single-transaction --skip-lock-tables --no-create-db --skip-comments --hex-blob "$db" "${@:n+1}" | "${@:1:n-1}" --database="$to"
+            "$dump" "$from" --single-transaction --skip-lock-tables --no-create-db --skip-comments --hex-blob $opts "$db" "${@:n+1}" | "${@:1:n-1}" --database="$to"
             """
         let r = try sourceMySQL(service.from.server).withClient(database: nil, force: false) { fromArgv, _ in
             try targetMySQL(service.to.server).withClient(database: nil, force: false) { toArgv, env in
-                try Subprocess.run(["bash", "-c", script, "copy", dump, fromArgv[1], service.from.database, service.to.database]
+                try Subprocess.run(["bash", "-c", script, "copy", dump, fromArgv[1], service.from.database, service.to.database, options.joined(separator: " ")]
                                    + toArgv.filter { !$0.hasPrefix("--database=") } + ["--"] + tables, environment: env)
             }
         }
