@@ -163,6 +163,9 @@ import Topology
         let plan = try Mover(project: project.project).plan(to: "dedicated")
         #expect(plan.journal.blockers.map(\.object) == ["blog_db.posts.posts_customer_fk"], "\(plan.journal.blockers)")
         #expect(plan.journal.blockers.first.map { $0.service == "blog" && $0.otherService == "shop" && $0.dependsOn == "shop_db.customers" } == true)
+        let dry = try ovudev(["move", "--to", "dedicated", "--dry-run"], directory: project.directory)
+        #expect(dry.status == 0 && dry.output.contains("shop (mysql): mysql/shop_db → mysql-shop/shop_db, 3 tables and 1 view, user shop_user")
+                && dry.output.contains("foreign key blog_db.posts.posts_customer_fk (blog) → shop_db.customers (shop): drop the foreign key"), "\(dry.output)")
         #expect(throws: MoveError.blocked(plan.journal.blockers)) { try Mover(project: project.project).run(to: "dedicated") }
         #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
         #expect(!FileManager.default.fileExists(atPath: StackPaths(projectDirectory: project.directory, scenario: "dedicated").mysqlDir("mysql-shop")))
