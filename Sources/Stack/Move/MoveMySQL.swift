@@ -125,6 +125,17 @@ extension Mover {
         let moving = engines.mysql
         guard !moving.isEmpty else { return }
         let mover = self
+        // A move killed with kill -9 leaves its copy pipelines behind (mariadb-dump | mariadb):
+        // their loads would hold the tables the copy drops again. Our connections to the target
+        // databases go first (no service uses them before the switch).
+        for service in moving {
+            let login = targetMySQL(service.to.server)
+            let ids = try login.exec("""
+                SELECT ID FROM information_schema.PROCESSLIST WHERE DB = \(Escape.mysqlLiteral(service.to.database))
+                  AND USER = \(Escape.mysqlLiteral(NativeEngine.mysqlMaintenanceAccount)) AND ID <> CONNECTION_ID();
+                """).rows.compactMap(\.first)
+            for id in ids where Int(id) != nil { _ = try? login.run("KILL CONNECTION \(id);") }
+        }
         let todo = moving.flatMap { service in service.tables.filter { !$0.copied }.map { (service, $0.source) } }
         _ = try concurrently(todo, workers: parallelism) { item, _ in
             let (service, table) = item
@@ -159,11 +170,13 @@ extension Mover {
             set -o pipefail
             dump=$1; from=$2; db=$3; to=$4; opts=$5; shift 5
             n=0; for a in "$@"; do n=$((n+1)); [ "$a" = "--" ] && break; done
-            "$dump" "$from" --single-transaction --skip-lock-tables --no-create-db --skip-comments --hex-blob $opts "$db" "${@:n+1}" | "${@:1:n-1}" --database="$to"
+            # Both ends die with this shell, and it with ovudev (a kill -9 leaves no load running).
+            pd=""; command -v setpriv >/dev/null && pd="setpriv --pdeathsig KILL"
+            $pd "$dump" "$from" --single-transaction --skip-lock-tables --no-create-db --skip-comments --hex-blob $opts "$db" "${@:n+1}" | $pd "${@:1:n-1}" --database="$to"
             """
         let r = try sourceMySQL(service.from.server).withClient(database: nil, force: false) { fromArgv, _ in
             try targetMySQL(service.to.server).withClient(database: nil, force: false) { toArgv, env in
-                try Subprocess.run(["bash", "-c", script, "copy", dump, fromArgv[1], service.from.database, service.to.database, options.joined(separator: " ")]
+                try Subprocess.run((Subprocess.which("setpriv") != nil ? ["setpriv", "--pdeathsig", "KILL"] : []) + ["bash", "-c", script, "copy", dump, fromArgv[1], service.from.database, service.to.database, options.joined(separator: " ")]
                                    + toArgv.filter { !$0.hasPrefix("--database=") } + ["--"] + tables, environment: env)
             }
         }
