@@ -393,6 +393,15 @@ OVUDEV_SQL
           "description": "servers: dedicated: the server of each service; default <server>-<service>.",
           "propertyNames": { "$ref": "#/$defs/name" },
           "additionalProperties": { "$ref": "#/$defs/name" }
+        },
+        "redis": {
+          "type": "object",
+          "description": "A service's Redis server and/or index in this scenario, where it differs from the service's own (`ovudev move` carries its keys along).",
+          "propertyNames": { "$ref": "#/$defs/name" },
+          "additionalProperties": {
+            "type": "object", "additionalProperties": false, "minProperties": 1,
+            "properties": { "server": { "$ref": "#/$defs/name" }, "index": { "type": "integer", "minimum": 0 } }
+          }
         }
       }
     }

@@ -18,7 +18,8 @@ extension Resolver {
                     accessByInstance[instanceName] = access
                 }
                 var redis: RedisSlot?
-                if let index = service.redisIndex, let serverName = service.redisServer, let server = topology.server(serverName) {
+                let redisOverride = scenario.redis[service.name]
+                if let index = redisOverride?.index ?? service.redisIndex, let serverName = redisOverride?.server ?? service.redisServer, let server = topology.server(serverName) {
                     let slot = index * redisTenantCount + tenantIndex
                     redis = RedisSlot(server: serverName, index: slot)
                     builders.builder(server).clients.insert(instanceName)

@@ -77,6 +77,7 @@ struct Resolver {
         checkDedicatedServerNames(placements)
         let made = makeInstances(placements, builders)
         var instances = made.instances
+        checkRedisSlots(instances)
         grantReads(&instances, made.access, builders)
         if scenario.analytics { grantAnalytics(instances, builders) }
         sizeRedisServers(instances, builders)

@@ -127,10 +127,12 @@ public struct ScenarioSpec: Codable, Sendable, Equatable {
     public var serverNames: [String: String]?
     /// `analytics` written as an object (then `analytics` is true).
     public var analyticsAccess: AnalyticsSpec? = nil
+    /// Service → its Redis server and/or index in this scenario (`index`, `server` only).
+    public var redis: [String: RedisSpec]? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case layout, isolation, servers, secrets, engines, analytics, portStride, separate, services, shared
-        case database, serverNames
+        case database, serverNames, redis
     }
 }
 

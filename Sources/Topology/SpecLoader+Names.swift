@@ -4,6 +4,11 @@ extension TopologyLoader {
     static func readScenarioNames(_ o: ObjectReader, into s: inout ScenarioSpec) {
         s.database = o.string("database")
         s.serverNames = o.map("serverNames") { n, p in stringValue(n, p, o.diagnostics) }
+        s.redis = o.map("redis") { n, p in
+            guard let r = ObjectReader(n, path: p, o.diagnostics) else { return RedisSpec() }
+            defer { r.finish(known: ["index", "server"]) }
+            return RedisSpec(index: r.int("index"), server: r.string("server"), prefix: nil)
+        }
     }
 
     static func readDatabaseNames(_ o: ObjectReader, into s: inout DatabaseSpec) {

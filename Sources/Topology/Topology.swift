@@ -196,6 +196,8 @@ public struct Scenario: Sendable, Equatable {
     /// The analytics role's name and the services it may read (nil: every service).
     public var analyticsRole: String = "analytics"
     public var analyticsServices: [String]? = nil
+    /// Service → its Redis slot in this scenario where it differs from the service's own.
+    public var redis: [String: RedisSlotOverride] = [:]
 
     /// Whether the scenario runs `service`.
     public func runs(_ service: String) -> Bool { services?.contains(service) ?? true }

@@ -113,6 +113,7 @@ extension Validator {
                                 services: services, shared: shared)
         validateScenarioNames(s, into: &scenario, path: path)
         validateServerNames(s, into: &scenario, path: path)
+        validateScenarioRedis(s, into: &scenario, servers: servers, path: path)
         if let access = s.analyticsAccess { (scenario.analyticsRole, scenario.analyticsServices) = analyticsAccess(access, path: path + ".analytics") }
         return scenario
     }

@@ -32,7 +32,7 @@ public enum ChildProcess {
         // Nothing else of ours: a server started while we hold a lock (or another thread's test
         // holds one) would keep that lock's file open, and a lock not let go (kill -9) would
         // then stay taken for as long as the server runs.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        _ = closeFrom?(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -53,6 +53,14 @@ public enum ChildProcess {
         guard rc == 0 else { throw Failure(description: "cannot run \(argv.first ?? "?"): \(String(cString: strerror(rc)))") }
         return pid
     }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module
+    /// does not export; looked up once. Without it (older glibc) children inherit what is not
+    /// close-on-exec, as before.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// How a child ended: `status` is its exit code, or 128 + the signal that killed it.
     public struct Termination: Sendable {

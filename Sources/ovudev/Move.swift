@@ -92,6 +92,7 @@ struct MoveCommand: ParsableCommand {
             lines.append("    " + tables.map { $0.source == $0.target ? $0.source : "\($0.source) → \($0.target)" }.joined(separator: ", "))
         }
         if !report.routines.isEmpty { lines.append("types, functions and views that move with their service: " + report.routines.joined(separator: ", ")) }
+        lines += report.notes.map { "  \($0)" }
         if !j.blockers.isEmpty {
             lines.append("crossing the new boundaries:")
             lines += j.blockers.map { "  \($0)" }

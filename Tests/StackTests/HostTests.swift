@@ -88,6 +88,19 @@ import Topology
         #expect(!FileManager.default.fileExists(atPath: "\(target)/postgres/\(pg.name)/data"), "down --volumes removes the data")
     }
 
+    /// A child (a server, psql, a service) inherits stdin, stdout and stderr and nothing else:
+    /// a server started while a stack lock is held kept the lock's file open, so after a kill -9
+    /// of ovudev the lock stayed taken and the next `up` waited forever.
+    @Test func childrenInheritOnlyTheirStandardDescriptors() throws {
+        let path = NSTemporaryDirectory() + "ovudev-fd-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)  // not close-on-exec, as a careless open is
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let r = try ChildProcess.run(["sh", "-c", "ls /proc/$$/fd"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n") == ["0", "1", "2"], "the child had: \(r.stdout)")
+    }
+
     /// Servers start on threads, and each looks up its account to give it its folders. Looked up
     /// on eight threads at once, every account keeps its own uid (as `getent passwd` says): with
     /// getpwnam's shared buffer a few lookups in 16,000 read another account's uid, and in CI a

@@ -64,7 +64,7 @@ extension MalformedCase {
 
     static let all: [MalformedCase] = unknownKeys + names + collisions + ports + redis + references + access
         + engines + scenarios + types + backups + identifiers + syntax + tables
-        + scenarioServices + existingServers + namesAndEnv + params + env + schemesAndPools + budget
+        + scenarioServices + existingServers + namesAndEnv + params + env + schemesAndPools + budget + scenarioRedis
 
     static let unknownKeys: [MalformedCase] = [
         .init(name: "unknown top-level key", json: F.topology(extra: [#""projct": "x""#]),

@@ -7,7 +7,8 @@ public final class StackLock {
     /// Takes the lock; when another ovudev holds it, reports and waits (or throws with `wait: false`).
     public init(path: String, wait: Bool = true, onWait: (String) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        fd = open(path, O_RDWR | O_CREAT, 0o644)
+        // Close-on-exec: a server started while the lock is held must not keep it after we end.
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw EngineError("cannot open \(path): \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 32)

@@ -98,6 +98,8 @@ public struct MoveJournal: Codable, Equatable, Sendable {
     public var readOnlyDatabases: [MoveObject] = []
     /// Source tables in a database the target still uses: write privileges revoked at the switch.
     public var revokedTables: [MoveObject] = []
+    /// MySQL databases and Redis slots of the move (MoveEngines.swift); nil when there are none.
+    public var engines: MoveEngines?
 
     static func path(projectDirectory: String) -> String { (projectDirectory as NSString).appendingPathComponent(".ovu/move.json") }
 
@@ -165,7 +167,7 @@ public enum MoveError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .notIncluded(services):
             return "the target scenario moves \(services.joined(separator: ", ")) too: name \(services.count == 1 ? "it" : "them") in --only as well, or leave --only out"
         case let .notPostgres(service, engine):
-            return "service \(service) would move on \(engine): only PostgreSQL data moves for now"
+            return "service \(service) would change engine (its data to \(engine)): moves between engines are not built"
         }
     }
 }

@@ -32,6 +32,7 @@ extension Mover {
                 }
                 continue
             }
+            if to.engine == .mysql && from.engine == .mysql { continue }  // MoveMySQL.swift
             guard to.engine == .postgres, from.engine == .postgres else {
                 if to.server != from.server || to.database != from.database { throw MoveError.notPostgres(service: instance.name, engine: to.engine.rawValue) }
                 continue
@@ -109,6 +110,7 @@ extension Mover {
             }
         }
         report.journal.tables = tables
+        try planEngines(source: source, target: target, only: only, report: &report)
         return report
     }
 

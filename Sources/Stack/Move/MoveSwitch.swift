@@ -59,6 +59,7 @@ extension Mover {
             try conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) FROM \(Escape.sqlIdentifier(t.role!))")
         }
         if !kept.tables.isEmpty { lines.append("source tables left in place: \(kept.tables.count), write privileges revoked, kept") }
+        lines += try switchMySQL()
         try update { $0.readOnlyDatabases = kept.databases; $0.revokedTables = kept.tables }
         try handOver(journal.sharedServers.map { (sourceName($0), $0) }, from: source, to: target)
         // The source no longer claims the ports the target now runs on (its services are
@@ -93,6 +94,9 @@ extension Mover {
         if j.step >= .switched {
             target.forcePlaced()
             _ = try NativeEngine(plan: target.plan, paths: target.paths, secrets: target.secrets, progress: progress).start()
+            // MySQL tables and Redis keys have no copy-back: written ones refuse the rollback.
+            let others = try mysqlTargetChanged() + redisTargetChanged()
+            if !others.isEmpty { throw MoveError.targetWritten(tables: others) }
             if wanted || j.step == .copyingBack {
                 report.done += try copyBack()
             } else {
@@ -112,6 +116,7 @@ extension Mover {
             try sourceAdmin(t.server, database: t.database).exec("GRANT INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) TO \(Escape.sqlIdentifier(t.role!))")
         }
         report.done += try dropCopies(j)
+        report.done += try rollbackMySQL(j) + deleteRedisKeys(j, source: false)
         // The target's own servers (not shared with the source) stop: nothing of theirs is used now.
         var own = target.plan
         own.servers = own.servers.filter { !j.sharedServers.contains($0.name) }
@@ -160,6 +165,7 @@ extension Mover {
         }
         return j.readOnlyDatabases.map { "database \($0.server)/\($0.database)" }
             + j.revokedTables.map { "table \($0.server)/\($0.database) \($0.schema!).\($0.table!)" } + routines
+            + mysqlFinishList(j) + redisFinishList(j)
     }
 
     /// Drops the kept source and ends the move.
@@ -181,6 +187,8 @@ extension Mover {
             try conn.exec("DROP TABLE IF EXISTS \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) CASCADE")
         }
         try dropKeptRoutines(routines)
+        try finishMySQL(j)
+        _ = try deleteRedisKeys(j, source: true)
         MoveJournal.remove(projectDirectory: directory)
         return list
     }

@@ -123,10 +123,13 @@ public final class Mover: @unchecked Sendable {
         }
         if journal.step < .provisioned {
             try provisionTarget()
+            try provisionMySQLTarget()
             try update { $0.step = .provisioned }
         }
         if journal.step < .copied {
             try copyAll()
+            try copyMySQL()
+            try copyRedis()
             try update { $0.step = .copied }
         }
         // The source's services stop before the last proof, so that nothing writes behind it.
@@ -135,6 +138,8 @@ public final class Mover: @unchecked Sendable {
         if journal.step < .verified {
             do {
                 try verifyAll()
+                try verifyMySQL()
+                try verifyRedis()
             } catch {
                 for instance in stopped.reversed() { _ = try? source.services.start(instance) }
                 throw error

@@ -133,7 +133,7 @@ public struct MySQLLogin: Sendable {
     }
 
     /// The client's argv (program first, our own option file) and environment, for `body`.
-    private func withClient<R>(database: String?, force: Bool, localInfile: Bool = false, _ body: ([String], [String: String]) throws -> R) throws -> R {
+    func withClient<R>(database: String?, force: Bool, localInfile: Bool = false, _ body: ([String], [String: String]) throws -> R) throws -> R {
         guard let client = MySQLTools.client else {
             throw EngineError("the mariadb (or mysql) client is not installed: \(MySQLTools.installCommand)")
         }

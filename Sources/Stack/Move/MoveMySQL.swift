@@ -1,0 +1,226 @@
+import Foundation
+import Statements
+import Topology
+
+/// MySQL services of a move: plan (the source database's tables and views), the target's
+/// servers provisioned as `up` does, the copy (per table, `mariadb-dump` of the table piped into
+/// the `mariadb` client: its `DROP TABLE IF EXISTS` empties a table copied again), and the
+/// verification (row count and `CHECKSUM TABLE … EXTENDED` on both sides).
+///
+/// Measured on 1,000,000 rows (130 MB, one table, same machine): dump | client 7.7–11.2 s,
+/// `SELECT … INTO OUTFILE` + `LOAD DATA INFILE` 5.7–7.7 s. The dump is kept: it carries the
+/// table's definition, triggers (created after the rows, so they do not fire) and binary
+/// values as hex, and needs no file both servers can read; tables are copied in parallel.
+extension Mover {
+    // MARK: - Logins (ovudev's maintenance account over each server's private socket)
+
+    func mysqlLogin(_ socket: String) -> MySQLLogin {
+        MySQLLogin(route: .socket(socket), user: NativeEngine.mysqlMaintenanceAccount)
+    }
+
+    func sourceMySQL(_ server: String) -> MySQLLogin { mysqlLogin(source.paths.mysqlSocket(server)) }
+
+    /// Before the switch a shared server still lives in the source's folder.
+    func targetMySQL(_ server: String) -> MySQLLogin {
+        journal.sharedServers.contains(server) && journal.step < .switched
+            ? mysqlLogin(source.paths.mysqlSocket(sourceName(server))) : mysqlLogin(target.paths.mysqlSocket(server))
+    }
+
+    /// Whichever server listens on `port` now (a rollback or a finish).
+    func mysqlAdmin(port: Int) -> MySQLLogin? {
+        if let s = source.plan.servers.first(where: { $0.port == port && $0.engine == .mysql }) {
+            if journal.step == .switched, let t = targetName(s.name) { return targetMySQL(t) }
+            return sourceMySQL(s.name)
+        }
+        return target.plan.servers.first { $0.port == port && $0.engine == .mysql }.map { targetMySQL($0.name) }
+    }
+
+    // MARK: - Plan
+
+    func mysqlPlan(source: Plan, target: Plan, only: [String], report: inout MoveReport) throws -> [MoveMySQLService] {
+        var moves: [MoveMySQLService] = []
+        for instance in target.instances {
+            guard only.isEmpty || only.contains(instance.service), let to = instance.database, let from = source.instance(instance.name)?.database,
+                  to.engine == .mysql, from.engine == .mysql else { continue }
+            let f = MoveLocation(server: from.server, port: source.server(from.server)!.port, database: from.database, schema: "", prefix: "")
+            let t = MoveLocation(server: to.server, port: target.server(to.server)!.port, database: to.database, schema: "", prefix: "")
+            if f.sameDatabase(t) { continue }
+            let rows = try sourceMySQL(from.server).exec("""
+                SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(Escape.mysqlLiteral(from.database)) ORDER BY 1;
+                """).rows
+            let tables = rows.filter { $0.count == 2 && $0[1] == "BASE TABLE" }.map { MoveTable(service: instance.name, source: $0[0], target: $0[0]) }
+            let views = rows.filter { $0.count == 2 && $0[1] == "VIEW" }.map { $0[0] }
+            for table in from.tables ?? [] where !tables.contains(where: { $0.source == table }) {
+                report.missing.append("\(from.database).\(table) (\(instance.name))")
+            }
+            moves.append(MoveMySQLService(service: instance.name, user: to.role, sourceUser: from.role, from: f, to: t, tables: tables, views: views))
+        }
+        return moves
+    }
+
+    /// Foreign keys between a moved database and another database that would end up on
+    /// another server (MySQL keeps a foreign key only within one server): each a blocker.
+    func mysqlBlockers(_ moves: [MoveMySQLService], source: Plan, target: Plan) throws -> [MoveBlocker] {
+        var blockers: [MoveBlocker] = []
+        // Where a database of the source is after the move: its service's target port, or the same.
+        func portAfter(_ database: String, on port: Int) -> (port: Int, service: String) {
+            guard let owner = source.instances.first(where: { $0.database?.database == database && source.server($0.database!.server)?.port == port }) else {
+                return (port, "no service")
+            }
+            let to = target.instance(owner.name)?.database.flatMap { target.server($0.server)?.port } ?? port
+            return (to, owner.name)
+        }
+        for m in moves {
+            let db = Escape.mysqlLiteral(m.from.database)
+            let rows = try sourceMySQL(m.from.server).exec("""
+                SELECT 'out', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                  WHERE CONSTRAINT_SCHEMA = \(db) AND UNIQUE_CONSTRAINT_SCHEMA <> \(db);
+                SELECT 'in', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                  WHERE UNIQUE_CONSTRAINT_SCHEMA = \(db) AND CONSTRAINT_SCHEMA <> \(db);
+                """).rows.filter { $0.count == 6 }
+            for r in rows {
+                let other = r[0] == "out" ? r[4] : r[1]
+                let after = portAfter(other, on: m.from.port)
+                guard after.port != m.to.port else { continue }
+                let (service, otherService) = r[0] == "out" ? (m.service, after.service) : (after.service, m.service)
+                blockers.append(MoveBlocker(kind: .foreignKey, object: "\(r[1]).\(r[2]).\(r[3])", service: service, dependsOn: "\(r[4]).\(r[5])",
+                                            otherService: otherService,
+                                            wayOut: "drop the foreign key (MySQL keeps one only within a server; the application validates), or keep \(m.from.database) and \(other) on one server"))
+            }
+        }
+        return blockers
+    }
+
+    // MARK: - Provision
+
+    /// The target's MySQL servers converged with its init SQL (users, databases, grants), on a
+    /// shared server through the source's socket; the databases made here are recorded.
+    func provisionMySQLTarget() throws {
+        guard !engines.mysql.isEmpty else { return }
+        var plan = target.plan
+        plan.servers = plan.servers.filter { $0.engine == .mysql }
+        var before = Set<String>()
+        for server in plan.servers {
+            for row in try targetMySQL(server.name).exec("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA;").rows { before.insert("\(server.name)/\(row[0])") }
+        }
+        var provisioner = Provisioner(plan: plan, secrets: target.secrets, stateDirectory: (directory as NSString).appendingPathComponent(".ovu"))
+        provisioner.mysqlAdmins = Dictionary(uniqueKeysWithValues: plan.servers.map { ($0.name, targetMySQL($0.name)) })
+        provisioner.mysqlInitSQL = Maintenance(plan: plan, secrets: target.secrets, paths: target.paths).mysqlInitSQL
+        _ = try provisioner.provision(progress: progress)
+        var created: [MoveObject] = []
+        for server in plan.servers {
+            for db in server.databases where !before.contains("\(server.name)/\(db.name)") {
+                created.append(MoveObject(server: server.name, port: server.port, database: db.name))
+            }
+        }
+        try updateEngines { $0.mysqlCreated = created }
+    }
+
+    // MARK: - Copy
+
+    /// Every table of every MySQL service, `parallelism` at once, each once (a table marked
+    /// copied is skipped when a killed move continues); then each service's views, then the
+    /// target's `reads` grants.
+    func copyMySQL() throws {
+        let moving = engines.mysql
+        guard !moving.isEmpty else { return }
+        let mover = self
+        // A move killed with kill -9 leaves its copy pipelines behind (mariadb-dump | mariadb):
+        // their loads would hold the tables the copy drops again. Our connections to the target
+        // databases go first (no service uses them before the switch).
+        for service in moving {
+            let login = targetMySQL(service.to.server)
+            let ids = try login.exec("""
+                SELECT ID FROM information_schema.PROCESSLIST WHERE DB = \(Escape.mysqlLiteral(service.to.database))
+                  AND USER = \(Escape.mysqlLiteral(NativeEngine.mysqlMaintenanceAccount)) AND ID <> CONNECTION_ID();
+                """).rows.compactMap(\.first)
+            for id in ids where Int(id) != nil { _ = try? login.run("KILL CONNECTION \(id);") }
+        }
+        let todo = moving.flatMap { service in service.tables.filter { !$0.copied }.map { (service, $0.source) } }
+        _ = try concurrently(todo, workers: parallelism) { item, _ in
+            let (service, table) = item
+            try mover.mysqlCopy([table], of: service)
+            try mover.updateEngines { e in
+                guard let i = e.mysql.firstIndex(where: { $0.service == service.service }),
+                      let k = e.mysql[i].tables.firstIndex(where: { $0.source == table }) else { return }
+                e.mysql[i].tables[k].copied = true
+            }
+        }
+        for service in moving {
+            if !service.views.isEmpty { try mysqlCopy(service.views, of: service) }
+            // Stored procedures, functions and events (each dumped with its DROP … IF EXISTS).
+            try mysqlCopy([], of: service, options: ["--no-data", "--no-create-info", "--skip-triggers", "--routines", "--events"])
+            progress("copied \(service.service) (mysql): \(service.tables.count) tables\(service.views.isEmpty ? "" : ", \(service.views.count) views")")
+        }
+        var plan = target.plan
+        plan.servers = plan.servers.filter { $0.engine == .mysql }
+        var provisioner = Provisioner(plan: plan, secrets: target.secrets, stateDirectory: (directory as NSString).appendingPathComponent(".ovu"))
+        provisioner.mysqlAdmins = Dictionary(uniqueKeysWithValues: plan.servers.map { ($0.name, targetMySQL($0.name)) })
+        _ = try provisioner.applyPostMigrate(progress: progress)
+    }
+
+    /// `mariadb-dump --single-transaction` of `tables` piped into the client on the target: each
+    /// table dropped and created anew before its rows (so a second copy doubles nothing).
+    /// `options`: more mariadb-dump options (the routines' and events' pass).
+    func mysqlCopy(_ tables: [String], of service: MoveMySQLService, options: [String] = []) throws {
+        guard let dump = MySQLTools.find(["mariadb-dump", "mysqldump"]) else {
+            throw EngineError("mariadb-dump (or mysqldump) is not installed: \(MySQLTools.installCommand)")
+        }
+        let script = """
+            set -o pipefail
+            dump=$1; from=$2; db=$3; to=$4; opts=$5; shift 5
+            n=0; for a in "$@"; do n=$((n+1)); [ "$a" = "--" ] && break; done
+            # Both ends die with this shell, and it with ovudev (a kill -9 leaves no load running).
+            pd=""; command -v setpriv >/dev/null && pd="setpriv --pdeathsig KILL"
+            $pd "$dump" "$from" --single-transaction --skip-lock-tables --no-create-db --skip-comments --hex-blob $opts "$db" "${@:n+1}" | $pd "${@:1:n-1}" --database="$to"
+            """
+        let r = try sourceMySQL(service.from.server).withClient(database: nil, force: false) { fromArgv, _ in
+            try targetMySQL(service.to.server).withClient(database: nil, force: false) { toArgv, env in
+                try Subprocess.run((Subprocess.which("setpriv") != nil ? ["setpriv", "--pdeathsig", "KILL"] : []) + ["bash", "-c", script, "copy", dump, fromArgv[1], service.from.database, service.to.database, options.joined(separator: " ")]
+                                   + toArgv.filter { !$0.hasPrefix("--database=") } + ["--"] + tables, environment: env)
+            }
+        }
+        guard r.status == 0 else {
+            throw EngineError("copy of \(service.service)'s \(tables.joined(separator: ", ")) (\(service.from.server)/\(service.from.database) → \(service.to.server)/\(service.to.database)) failed:\n\(r.output)")
+        }
+    }
+
+    // MARK: - Verify
+
+    /// Per table, row count and `CHECKSUM TABLE … EXTENDED` on both sides; a difference stops
+    /// the move before the switch, naming the table. The source's values are recorded (a
+    /// rollback compares the target with them).
+    func verifyMySQL() throws {
+        for service in engines.mysql {
+            progress("verify \(service.service) (mysql): row counts and CHECKSUM TABLE of \(service.tables.count) tables on both sides")
+            let a = try BackupRunner.mysqlFingerprints(sourceMySQL(service.from.server), database: service.from.database)
+            let b = try BackupRunner.mysqlFingerprints(targetMySQL(service.to.server), database: service.to.database)
+            for table in service.tables {
+                let s = a[table.source], t = b[table.target]
+                func text(_ f: Fingerprint?) -> String { f.map { "\($0.rows.map(String.init) ?? "?") rows, checksum \($0.checksum ?? "?")" } ?? "missing" }
+                if s == nil || s != t {
+                    throw MoveError.differs(table: "\(service.service): \(service.from.database).\(table.source) → \(service.to.database).\(table.target)", source: text(s), target: text(t))
+                }
+            }
+            try updateEngines { e in
+                guard let i = e.mysql.firstIndex(where: { $0.service == service.service }) else { return }
+                for k in e.mysql[i].tables.indices {
+                    e.mysql[i].tables[k].rows = a[e.mysql[i].tables[k].source]?.rows.map { Int($0) }
+                    e.mysql[i].tables[k].checksum = a[e.mysql[i].tables[k].source]?.checksum
+                }
+            }
+        }
+    }
+
+    /// The tables written on the target since the switch (a rollback would lose them).
+    func mysqlTargetChanged() throws -> [String] {
+        var changed: [String] = []
+        for service in engines.mysql {
+            let now = try BackupRunner.mysqlFingerprints(targetMySQL(service.to.server), database: service.to.database)
+            for table in service.tables where now[table.target]?.checksum != table.checksum || now[table.target]?.rows.map({ Int($0) }) != table.rows {
+                changed.append("\(service.service): \(service.to.database).\(table.target)")
+            }
+        }
+        return changed
+    }
+}

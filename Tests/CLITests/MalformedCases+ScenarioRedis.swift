@@ -1,0 +1,1 @@
+../TopologyTests/MalformedCases+ScenarioRedis.swift
