@@ -2,12 +2,13 @@ import Foundation
 @testable import Stack
 import Statements
 import Testing
+import TestSupport
 import Topology
 
 /// `ovudev move` of a MySQL service's database on real MariaDB servers: one shared server → a
 /// server per service (shop's database goes to a new server, blog's stays), rollback, finish,
 /// and a move killed during the copy.
-@Suite(.serialized) struct MoveMySQLTests {
+@Suite(.serialized, .ownThread) struct MoveMySQLTests {
     typealias F = MoveOtherFixture
 
     func requireMariaDB() throws {

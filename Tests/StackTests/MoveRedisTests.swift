@@ -1,13 +1,14 @@
 import Foundation
 @testable import Stack
 import Testing
+import TestSupport
 import Topology
 
 /// `ovudev move` of Redis slots on a real redis-server: shop's index goes from 1 (`shared`) to 2
 /// (`tenants`: index × 2 tenants). A key already at the target stops the move before the switch;
 /// the keys are copied with their TTLs and verified by content digests; the source's stay until
 /// `--finish`, and a rollback deletes the copies.
-@Suite(.serialized) struct MoveRedisTests {
+@Suite(.serialized, .ownThread) struct MoveRedisTests {
     typealias F = MoveOtherFixture
 
     func redis(_ stack: NativeStack, index: Int) throws -> RedisConnection {
