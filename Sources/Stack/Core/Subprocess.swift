@@ -48,7 +48,12 @@ public enum Subprocess {
 
     /// posix_spawn + waitpid, stdout and stderr appended to `output`. Foundation's Process waits
     /// for daemons (pg_ctl's postmaster, redis-server) that inherit its descriptors; this does not.
+    /// It dies with us (setpriv's parent-death signal, KILL): a kill -9 of ovudev must not leave
+    /// a `cp` writing into a folder the next run removes or a dump holding locks. Safe here as
+    /// the signal follows the spawning thread, which waits for the child; a program that
+    /// changes its user (runuser) drops it.
     static func spawnAndWait(_ argv: [String], environment: [String: String]?, stdin: String, output: String, outputMode: mode_t = 0o644) throws -> Int32 {
+        let argv = Self.setpriv.map { [$0, "--pdeathsig", "KILL", "--"] + argv } ?? argv
         do {
             let pid = try ChildProcess.spawn(argv, environment: environment, stdin: stdin, stdout: output, append: true, mode: outputMode)
             return try ChildProcess.wait(pid).status
@@ -56,6 +61,8 @@ public enum Subprocess {
             throw SubprocessError(message: error.description)
         }
     }
+
+    static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Starts a program in its own session (it outlives ovudev and has its own process group),
     /// stdout and stderr appended to `output`; returns its pid without waiting.
@@ -99,9 +106,12 @@ public enum Subprocess {
     /// Removes the output files of `run` calls of a process that was killed before it could
     /// (`run` names them `<tmp>/ovudev-<pid>-<uuid>.out`).
     public static func removeOutputs(ofKilled pid: pid_t) {
-        let fm = FileManager.default, tmp = fm.temporaryDirectory.path
-        for file in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where file.hasPrefix("ovudev-\(pid)-") {
-            try? fm.removeItem(atPath: "\(tmp)/\(file)")
+        let fm = FileManager.default
+        // Ours, and /tmp: the killed one may have run without our TMPDIR.
+        for tmp in Set([fm.temporaryDirectory.path, "/tmp"]) {
+            for file in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where file.hasPrefix("ovudev-\(pid)-") {
+                try? fm.removeItem(atPath: "\(tmp)/\(file)")
+            }
         }
     }
 

@@ -80,7 +80,7 @@ extension Snapshots {
     public func prepareInBackground(_ name: String, executable: String) {
         let argv = [executable, "snapshot", "prepare", name, "--scenario", stack.plan.scenario, "--topology", stack.project.topologyPath]
         var environment: [String: String] = [:]
-        for key in ["PATH", "LANG", "LC_ALL", "HOME", "OVUDEV_STATE_BASE", "OVUDEV_CACHE_DIR"] {
+        for key in ["PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "OVUDEV_STATE_BASE", "OVUDEV_CACHE_DIR"] {
             environment[key] = ProcessInfo.processInfo.environment[key]
         }
         try? FileManager.default.createDirectory(atPath: stack.paths.logs, withIntermediateDirectories: true)

@@ -139,7 +139,8 @@ public struct MySQLLogin: Sendable {
         }
         // An option file of our own, read instead of /etc/mysql and ~/.my.cnf: a user's
         // [client] password or socket there must not change whom we log in as.
-        var template = (FileManager.default.temporaryDirectory.path + "/ovudev-mysql-XXXXXX").utf8CString
+        // Named after our pid, as Subprocess's output files are: a test that kills us removes it.
+        var template = (FileManager.default.temporaryDirectory.path + "/ovudev-\(getpid())-mysql-XXXXXX").utf8CString
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw EngineError("cannot create a private folder for the mysql client: \(String(cString: strerror(errno)))")
         }
