@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Workspace
 #if canImport(Glibc)
 import Glibc
@@ -11,8 +12,8 @@ import Glibc
 /// logs in over TCP, where each login — the superuser's too — checks a SCRAM password, unlike the
 /// postgres image, which trusts 127.0.0.1.
 /// `start()` waits for readiness through `pg_ctl start -w`; `stop()` kills the cluster and removes
-/// the folder. Processes are spawned with `posix_spawn` and their output goes to files, never
-/// pipes (a daemon inherits them and Foundation's `waitUntilExit` then never returns).
+/// the folder. Processes run through `ChildProcess` (their output to files, never pipes: a
+/// daemon inherits them). Every cluster is a copy of one initdb per test process.
 final class PostgresServer: Sendable {
     static let binDirectory = "/usr/lib/postgresql/15/bin"
     static let installHint = "install PostgreSQL 15 (server and client): apt-get install postgresql-15"
@@ -50,45 +51,75 @@ final class PostgresServer: Sendable {
 
     // MARK: - Lifecycle
 
-    /// initdb + pg_ctl start -w. Throws (naming the apt package) when PostgreSQL 15 is missing.
-    static func start() throws -> PostgresServer {
-        for tool in ["initdb", "pg_ctl", "postgres", "psql"] where !FileManager.default.isExecutableFile(atPath: "\(binDirectory)/\(tool)") {
-            throw Failure(description: "\(binDirectory)/\(tool) is missing; \(installHint)")
+    /// `runuser -u postgres --` and the account's uid and gid when running as root.
+    private static func serverAccount() throws -> (prefix: [String], owner: (uid_t, gid_t)?) {
+        guard geteuid() == 0 else { return ([], nil) }
+        guard let pw = SystemAccount.named("postgres") else {
+            throw Failure(description: "running as root, but there is no `postgres` account to run the server as; \(installHint) (it creates the account)")
         }
-        var asServerAccount: [String] = []
-        var owner: (uid_t, gid_t)?
-        if geteuid() == 0 {
-            guard let pw = SystemAccount.named("postgres") else {
-                throw Failure(description: "running as root, but there is no `postgres` account to run the server as; \(installHint) (it creates the account)")
-            }
-            guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-                throw Failure(description: "running as root, but runuser (util-linux) is missing; apt-get install util-linux")
-            }
-            owner = (pw.uid, pw.gid)
-            asServerAccount = [runuser, "-u", "postgres", "--"]
+        guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw Failure(description: "running as root, but runuser (util-linux) is missing; apt-get install util-linux")
         }
+        return ([runuser, "-u", "postgres", "--"], (pw.uid, pw.gid))
+    }
 
-        var template = Array((NSTemporaryDirectory() + "ovudev-pg.XXXXXX").utf8CString)
+    /// A private folder in TMPDIR, given to the server's account.
+    private static func privateFolder(_ name: String, owner: (uid_t, gid_t)?) throws -> String {
+        var template = Array((NSTemporaryDirectory() + "\(name).XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp failed: errno \(errno)") }
         let root = String(cString: made)
-        var started = false
-        defer { if !started { try? FileManager.default.removeItem(atPath: root) } }
         if let (uid, gid) = owner, chown(root, uid, gid) != 0 {
+            try? FileManager.default.removeItem(atPath: root)
             throw Failure(description: "chown \(root) to postgres failed: errno \(errno)")
         }
+        return root
+    }
 
+    /// One initdb per test process; every cluster starts as a copy of it (a copy takes a
+    /// fraction of initdb's time). Removed when the process exits.
+    private struct Pristine: Sendable {
+        let root: String
+        let password: String
+    }
+
+    private static let pristine: Result<Pristine, any Error> = Result {
+        let account = try serverAccount()
+        let root = try privateFolder("ovudev-pg-pristine", owner: account.owner)
         let password = randomPassword()
         let passwordFile = root + "/superuser.pw"
         try Data((password + "\n").utf8).write(to: URL(fileURLWithPath: passwordFile))
         chmod(passwordFile, 0o600)
-        if let (uid, gid) = owner { chown(passwordFile, uid, gid) }
-
-        let initdb = try spawn(asServerAccount + [
+        if let (uid, gid) = account.owner { chown(passwordFile, uid, gid) }
+        let initdb = try spawn(account.prefix + [
             "\(binDirectory)/initdb", "-D", root + "/data", "-U", "postgres", "--pwfile=\(passwordFile)",
             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync",
         ], environment: serverEnvironment, outputIn: root)
-        guard initdb.succeeded else { throw Failure(description: "initdb failed: \(initdb)") }
         try? FileManager.default.removeItem(atPath: passwordFile)
+        guard initdb.succeeded else {
+            try? FileManager.default.removeItem(atPath: root)
+            throw Failure(description: "initdb failed: \(initdb)")
+        }
+        pristineRoot.withLock { $0 = root }
+        atexit { PostgresServer.pristineRoot.withLock { if let root = $0 { try? FileManager.default.removeItem(atPath: root) } } }
+        return Pristine(root: root, password: password)
+    }
+
+    private static let pristineRoot = Mutex<String?>(nil)
+
+    /// A copy of the pristine cluster + pg_ctl start -w. Throws (naming the apt package) when
+    /// PostgreSQL 15 is missing.
+    static func start() throws -> PostgresServer {
+        for tool in ["initdb", "pg_ctl", "postgres", "psql"] where !FileManager.default.isExecutableFile(atPath: "\(binDirectory)/\(tool)") {
+            throw Failure(description: "\(binDirectory)/\(tool) is missing; \(installHint)")
+        }
+        let (asServerAccount, owner) = try serverAccount()
+        let pristine = try Self.pristine.get()
+        let root = try privateFolder("ovudev-pg", owner: owner)
+        var started = false
+        defer { if !started { try? FileManager.default.removeItem(atPath: root) } }
+        let copy = try spawn(["/bin/cp", "-a", pristine.root + "/data", root + "/data"], outputIn: root)
+        guard copy.succeeded else { throw Failure(description: "copying the pristine cluster failed: \(copy)") }
+        let password = pristine.password
 
         // A port the kernel just handed out; retry if another process takes it before we bind.
         var lastFailure = ""
@@ -253,35 +284,10 @@ final class PostgresServer: Sendable {
 
     // MARK: - Processes
 
-    /// posix_spawn + waitpid; stdin from /dev/null, stdout and stderr to files under `directory`.
+    /// Runs `argv` to its end (ChildProcess: posix_spawn, output through files, waitpid).
     static func spawn(_ argv: [String], environment: [String: String]? = nil, outputIn directory: String) throws -> Outcome {
-        let id = UUID().uuidString
-        let outPath = "\(directory)/cmd-\(id).out", errPath = "\(directory)/cmd-\(id).err"
-        defer { unlink(outPath); unlink(errPath) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv)
-        guard rc == 0 else { throw Failure(description: "cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw Failure(description: "waitpid failed for \(argv[0]): errno \(errno)") }
-        }
-        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
-        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Outcome(command: argv.joined(separator: " "), status: exitCode, stdout: read(outPath), stderr: read(errPath))
+        let r = try ChildProcess.run(argv, environment: environment)
+        return Outcome(command: argv.joined(separator: " "), status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// A port on 127.0.0.1 that was free a moment ago.
