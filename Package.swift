@@ -42,8 +42,8 @@ let package = Package(
             "Topology", "Statements", "Workspace", "Renderers", "Stack", "Scaffold", "Dashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // What every test target shares: `.ownThread` (tests that block stay off Swift's cooperative pool).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What every test target shares: `.ownThread` (tests that block stay off Swift's cooperative pool) and PostgresServer (a throwaway cluster).
+        .target(name: "TestSupport", dependencies: ["Workspace"], path: "Tests/TestSupport"),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TestSupport"]),
         // Runs the built `ovudev` binary as a subprocess; the dependency makes SwiftPM build it first.
         .testTarget(name: "CLITests", dependencies: ["ovudev", "Workspace", "TestSupport"]),

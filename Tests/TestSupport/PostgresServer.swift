@@ -14,31 +14,31 @@ import Glibc
 /// `start()` waits for readiness through `pg_ctl start -w`; `stop()` kills the cluster and removes
 /// the folder. Processes run through `ChildProcess` (their output to files, never pipes: a
 /// daemon inherits them). Every cluster is a copy of one initdb per test process.
-final class PostgresServer: Sendable {
-    static let binDirectory = "/usr/lib/postgresql/15/bin"
-    static let installHint = "install PostgreSQL 15 (server and client): apt-get install postgresql-15"
+public final class PostgresServer: Sendable {
+    public static let binDirectory = "/usr/lib/postgresql/15/bin"
+    public static let installHint = "install PostgreSQL 15 (server and client): apt-get install postgresql-15"
 
     /// The temp folder: `data/`, the socket, logs, command output.
-    let root: String
-    let dataDirectory: String
-    let port: Int
-    let superuser = "postgres"
-    let superuserPassword: String
+    public let root: String
+    public let dataDirectory: String
+    public let port: Int
+    public let superuser = "postgres"
+    public let superuserPassword: String
     /// `runuser -u postgres --` when running as root.
     private let asServerAccount: [String]
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The exit status and output of one command.
-    struct Outcome: Sendable, CustomStringConvertible {
-        var command: String
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var succeeded: Bool { status == 0 }
-        var description: String { "`\(command)` exited \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+    public struct Outcome: Sendable, CustomStringConvertible {
+        public var command: String
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var succeeded: Bool { status == 0 }
+        public var description: String { "`\(command)` exited \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
     }
 
     private init(root: String, port: Int, superuserPassword: String, asServerAccount: [String]) {
@@ -108,7 +108,7 @@ final class PostgresServer: Sendable {
 
     /// A copy of the pristine cluster + pg_ctl start -w. Throws (naming the apt package) when
     /// PostgreSQL 15 is missing.
-    static func start() throws -> PostgresServer {
+    public static func start() throws -> PostgresServer {
         for tool in ["initdb", "pg_ctl", "postgres", "psql"] where !FileManager.default.isExecutableFile(atPath: "\(binDirectory)/\(tool)") {
             throw Failure(description: "\(binDirectory)/\(tool) is missing; \(installHint)")
         }
@@ -155,7 +155,7 @@ final class PostgresServer: Sendable {
     }
 
     /// Stops the cluster at once (nothing is worth keeping) and removes its folder.
-    func stop() {
+    public func stop() {
         _ = try? Self.spawn(asServerAccount + ["\(Self.binDirectory)/pg_ctl", "-D", dataDirectory, "-m", "immediate", "-w", "stop"],
                             environment: Self.serverEnvironment, outputIn: root)
         try? FileManager.default.removeItem(atPath: root)
@@ -165,10 +165,10 @@ final class PostgresServer: Sendable {
 
     /// initdb, pg_ctl and the server get a clean environment: no PG* variables or locale of the
     /// caller leak in (messages stay English, which the tests match).
-    static let serverEnvironment = ["PATH": "\(binDirectory):/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]
+    public static let serverEnvironment = ["PATH": "\(binDirectory):/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]
 
     /// Environment for a client process talking to this cluster over TCP.
-    func clientEnvironment(user: String, password: String, extra: [String: String] = [:]) -> [String: String] {
+    public func clientEnvironment(user: String, password: String, extra: [String: String] = [:]) -> [String: String] {
         var env: [String: String] = [
             "PATH": "\(Self.binDirectory):/usr/bin:/bin",
             "LANG": "C.UTF-8",
@@ -186,7 +186,7 @@ final class PostgresServer: Sendable {
 
     /// psql over 127.0.0.1 as `user` with `password` (superuser by default); `-X -w`, so no
     /// psqlrc and never a password prompt.
-    func psql(_ arguments: [String], database: String = "postgres", user: String? = nil, password: String? = nil,
+    public func psql(_ arguments: [String], database: String = "postgres", user: String? = nil, password: String? = nil,
               stopOnError: Bool = true) throws -> Outcome {
         let user = user ?? superuser
         let password = password ?? (user == superuser ? superuserPassword : "")
@@ -195,29 +195,29 @@ final class PostgresServer: Sendable {
     }
 
     /// What one statement of a `session` did.
-    struct StatementResult: Sendable, CustomStringConvertible {
-        var statement: String
+    public struct StatementResult: Sendable, CustomStringConvertible {
+        public var statement: String
         /// Rows (`-At`, fields separated by `|`).
-        var rows: [String]
+        public var rows: [String]
         /// nil when the statement succeeded.
-        var sqlstate: String?
-        var message: String
-        var succeeded: Bool { sqlstate == nil }
+        public var sqlstate: String?
+        public var message: String
+        public var succeeded: Bool { sqlstate == nil }
         /// SQLSTATE 42501, insufficient_privilege ("permission denied for …").
-        var denied: Bool { sqlstate == "42501" }
-        var description: String { "`\(statement)` → " + (succeeded ? "ok \(rows)" : "\(sqlstate!) \(message)") }
+        public var denied: Bool { sqlstate == "42501" }
+        public var description: String { "`\(statement)` → " + (succeeded ? "ok \(rows)" : "\(sqlstate!) \(message)") }
     }
 
     /// One login; nil results when the login itself was refused (see `outcome`).
-    struct Session: Sendable {
-        var outcome: Outcome
-        var results: [StatementResult]?
-        var connected: Bool { results != nil }
+    public struct Session: Sendable {
+        public var outcome: Outcome
+        public var results: [StatementResult]?
+        public var connected: Bool { results != nil }
     }
 
     /// Logs in once and runs each statement in turn (errors do not stop the session), reporting
     /// each one's rows or SQLSTATE: one process for many probes.
-    func session(_ statements: [String], database: String, user: String? = nil, password: String? = nil) throws -> Session {
+    public func session(_ statements: [String], database: String, user: String? = nil, password: String? = nil) throws -> Session {
         let script = root + "/session-\(UUID().uuidString).sql"
         defer { unlink(script) }
         var text = ""
@@ -253,7 +253,7 @@ final class PostgresServer: Sendable {
     }
 
     /// Superuser queries in one session; throws if any fails. One row list per query.
-    func queries(_ sqls: [String], database: String = "postgres") throws -> [[String]] {
+    public func queries(_ sqls: [String], database: String = "postgres") throws -> [[String]] {
         let session = try session(sqls, database: database)
         guard let results = session.results else { throw Failure(description: "superuser login to \(database) failed: \(session.outcome)") }
         if let failed = results.first(where: { !$0.succeeded }) { throw Failure(description: "query failed in \(database): \(failed)") }
@@ -261,22 +261,22 @@ final class PostgresServer: Sendable {
     }
 
     /// Runs a psql script file as the superuser, as the postgres image runs init files.
-    func runFile(_ path: String, database: String = "postgres") throws -> Outcome {
+    public func runFile(_ path: String, database: String = "postgres") throws -> Outcome {
         try psql(["-f", path], database: database)
     }
 
     /// One statement as `user`; the outcome tells whether it was allowed.
-    func attempt(_ sql: String, database: String, user: String, password: String) throws -> Outcome {
+    public func attempt(_ sql: String, database: String, user: String, password: String) throws -> Outcome {
         try psql(["-At", "-c", sql], database: database, user: user, password: password)
     }
 
     /// Rows of a superuser query, fields separated by `|`.
-    func query(_ sql: String, database: String = "postgres") throws -> [String] {
+    public func query(_ sql: String, database: String = "postgres") throws -> [String] {
         try queries([sql], database: database)[0]
     }
 
     /// A shell script with the given environment (plus PATH to PostgreSQL 15's psql).
-    func runScript(_ path: String, environment: [String: String]) throws -> Outcome {
+    public func runScript(_ path: String, environment: [String: String]) throws -> Outcome {
         var env = ["PATH": "\(Self.binDirectory):/usr/bin:/bin", "LANG": "C.UTF-8"]
         for (k, v) in environment { env[k] = v }
         return try Self.spawn(["/bin/sh", path], environment: env, outputIn: root)
@@ -285,13 +285,13 @@ final class PostgresServer: Sendable {
     // MARK: - Processes
 
     /// Runs `argv` to its end (ChildProcess: posix_spawn, output through files, waitpid).
-    static func spawn(_ argv: [String], environment: [String: String]? = nil, outputIn directory: String) throws -> Outcome {
+    public static func spawn(_ argv: [String], environment: [String: String]? = nil, outputIn directory: String) throws -> Outcome {
         let r = try ChildProcess.run(argv, environment: environment)
         return Outcome(command: argv.joined(separator: " "), status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// A port on 127.0.0.1 that was free a moment ago.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed: errno \(errno)") }
         defer { close(fd) }
@@ -308,7 +308,7 @@ final class PostgresServer: Sendable {
     }
 
     /// 32 alphanumerics, like the generated secrets.
-    static func randomPassword() -> String {
+    public static func randomPassword() -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         var rng = SystemRandomNumberGenerator()
         return String((0..<32).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
