@@ -15,3 +15,21 @@ def find(node):
 print(find(json.load(open(".ovu/secrets.json"))))
 PY
 }
+
+# BIN: the ovudev to measure, $OVUDEV_BIN when set (another build, e.g. a branch's base), else
+# this checkout's release build (built first).
+release_binary() {
+    if [ -n "${OVUDEV_BIN:-}" ]; then
+        BIN=$OVUDEV_BIN
+    else
+        swift build -c release --product ovudev >/dev/null
+        BIN=$(swift build -c release --show-bin-path)/ovudev
+    fi
+}
+
+# PGBIN: PostgreSQL's server binaries, where `$1` (e.g. initdb) is: pg_config's bindir, else the
+# newest /usr/lib/postgresql/*/bin.
+postgres_bindir() {
+    PGBIN=$(pg_config --bindir)
+    [ -x "$PGBIN/$1" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+}

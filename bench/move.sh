@@ -8,14 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-if [ -n "${OVUDEV_BIN:-}" ]; then
-    BIN=$OVUDEV_BIN
-else
-    swift build -c release --product ovudev >/dev/null
-    BIN=$(swift build -c release --show-bin-path)/ovudev
-fi
-PGBIN=$(pg_config --bindir)
-[ -x "$PGBIN/pg_dump" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+release_binary
+postgres_bindir pg_dump
 WORK=$(mktemp -d /tmp/ovudev-bench-move-XXXXXX)
 chmod 755 "$WORK"
 cleanup() {

@@ -4,8 +4,8 @@
 # in ≤ 11× the time). Baseline and measurement come from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product ovudev >/dev/null
-BIN=$(swift build -c release --show-bin-path)/ovudev
+source bench/lib.sh
+release_binary
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 RUNS=${RUNS:-5}

@@ -13,8 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 ROOT=$PWD
-swift build -c release --product ovudev >/dev/null
-BIN=$(swift build -c release --show-bin-path)/ovudev
+release_binary
 ROWS=${ROWS:-1000000}
 WORK=$(mktemp -d /tmp/ovudev-bench-XXXXXX)
 chmod 755 "$WORK"

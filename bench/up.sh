@@ -13,14 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-if [ -n "${OVUDEV_BIN:-}" ]; then
-    BIN=$OVUDEV_BIN
-else
-    swift build -c release --product ovudev >/dev/null
-    BIN=$(swift build -c release --show-bin-path)/ovudev
-fi
-PGBIN=$(pg_config --bindir)
-[ -x "$PGBIN/initdb" ] || PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+release_binary
+postgres_bindir initdb
 RUNS=${RUNS:-3}
 WORK=$(mktemp -d /tmp/ovudev-bench-XXXXXX)
 chmod 755 "$WORK"

@@ -107,13 +107,7 @@ extension Mover {
         provisioner.mysqlAdmins = Dictionary(uniqueKeysWithValues: plan.servers.map { ($0.name, targetMySQL($0.name)) })
         provisioner.mysqlInitSQL = Maintenance(plan: plan, secrets: target.secrets, paths: target.paths).mysqlInitSQL
         _ = try provisioner.provision(progress: progress)
-        var created: [MoveObject] = []
-        for server in plan.servers {
-            for db in server.databases where !before.contains("\(server.name)/\(db.name)") {
-                created.append(MoveObject(server: server.name, port: server.port, database: db.name))
-            }
-        }
-        try updateEngines { $0.mysqlCreated = created }
+        try updateEngines { $0.mysqlCreated = Self.databases(of: plan, notIn: before) }
     }
 
     // MARK: - Copy

@@ -187,13 +187,16 @@ public final class Mover: @unchecked Sendable {
         var provisioner = Provisioner(plan: plan, secrets: target.secrets, stateDirectory: (directory as NSString).appendingPathComponent(".ovu"))
         provisioner.adminSockets = Dictionary(uniqueKeysWithValues: plan.servers.map { ($0.name, targetSocket($0.name)) })
         _ = try provisioner.provision(progress: progress)
-        var created: [MoveObject] = []
-        for server in plan.servers {
-            for db in server.databases where !before.contains("\(server.name)/\(db.name)") {
-                created.append(MoveObject(server: server.name, port: server.port, database: db.name))
-            }
+        try update { $0.createdDatabases = Self.databases(of: plan, notIn: before) }
+    }
+
+    /// The planned databases that were not there before provisioning (`before`: "server/name"):
+    /// what the move created, and a rollback drops.
+    static func databases(of plan: Plan, notIn before: Set<String>) -> [MoveObject] {
+        plan.servers.flatMap { server in
+            server.databases.filter { !before.contains("\(server.name)/\($0.name)") }
+                .map { MoveObject(server: server.name, port: server.port, database: $0.name) }
         }
-        try update { $0.createdDatabases = created }
     }
 }
 
