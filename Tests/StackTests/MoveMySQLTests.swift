@@ -28,6 +28,9 @@ import Topology
         let shop = try #require(plan.journal.engines?.mysql.first)
         #expect(plan.journal.engines?.mysql.count == 1 && shop.service == "shop" && shop.to.server == "mysql-shop")
         #expect(shop.tables.map(\.source) == ["customers", "events", "orders"] && shop.views == ["big_orders"])
+        // Tables joined by a foreign key are copied one after another (in parallel their DDL and
+        // LOCK TABLES collide: error 1100 now and then); the others on their own.
+        #expect(try Mover.mysqlRelatedGroups(shop.tables.map(\.source), database: "shop_db", login: F.admin(shared, "mysql")) == [["customers", "orders"], ["events"]])
         #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
         let dedicatedPaths = StackPaths(projectDirectory: project.directory, scenario: "dedicated")
         #expect(!FileManager.default.fileExists(atPath: dedicatedPaths.mysqlDir("mysql-shop")))
