@@ -101,6 +101,24 @@ import Topology
         #expect(r.stdout.split(separator: "\n") == ["0", "1", "2"], "the child had: \(r.stdout)")
     }
 
+    /// What a killed ovudev's children still do in a folder is stopped before the folder goes:
+    /// a process naming a path under it is killed and gone when `killUsers` returns; one naming a
+    /// sibling folder with the same prefix is left alone.
+    @Test func usersOfAFolderAreKilledBeforeItIsRemoved() throws {
+        let folder = NSTemporaryDirectory() + "ovudev-users-\(getpid())-\(UUID().uuidString.prefix(8))"
+        for f in [folder, folder + "-other"] {
+            try FileManager.default.createDirectory(atPath: f, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: f + "/log", contents: Data())
+        }
+        defer { for f in [folder, folder + "-other"] { try? FileManager.default.removeItem(atPath: f) } }
+        let inside = try ChildProcess.spawn([try #require(Subprocess.which("tail")), "-f", folder + "/log"])
+        let beside = try ChildProcess.spawn([try #require(Subprocess.which("tail")), "-f", folder + "-other/log"])
+        defer { for pid in [inside, beside] where kill(pid, SIGKILL) == 0 { _ = try? ChildProcess.wait(pid) } }
+        Subprocess.killUsers(of: folder)
+        #expect(kill(inside, 0) != 0 && errno == ESRCH, "tail -f in the folder still runs")
+        #expect(Subprocess.isAlive(beside), "tail -f in the sibling folder was killed")
+    }
+
     /// Servers start on threads, and each looks up its account to give it its folders. Looked up
     /// on eight threads at once, every account keeps its own uid (as `getent passwd` says): with
     /// getpwnam's shared buffer a few lookups in 16,000 read another account's uid, and in CI a

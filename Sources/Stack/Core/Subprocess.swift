@@ -115,6 +115,23 @@ public enum Subprocess {
         }
     }
 
+    /// Processes (other than this one) with an argument naming `folder` or a path under it:
+    /// the children of an ovudev killed with -9 (its `cp` into a staging folder) are sent SIGKILL
+    /// when it dies but may still be finishing a system call in the folder. Killed, then waited
+    /// for (at most `seconds`), so that removing the folder does not race them.
+    public static func killUsers(of folder: String, within seconds: Double = 10) {
+        let prefix = Array((folder.hasSuffix("/") ? folder : folder + "/").utf8), exact = Array(folder.utf8)
+        var users: [pid_t] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), pid != getpid(),
+                  let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            if cmdline.split(separator: 0).contains(where: { $0.starts(with: prefix) || Array($0) == exact }) { users.append(pid) }
+        }
+        guard !users.isEmpty else { return }
+        for pid in users { kill(pid, SIGKILL) }
+        _ = waitForExit(users, within: seconds)
+    }
+
     /// Alive and not a zombie waiting for a parent (or a container's init) to reap it.
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }

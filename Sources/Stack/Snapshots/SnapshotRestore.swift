@@ -231,6 +231,9 @@ extension Snapshots {
     public func recoverIfInterrupted(progress: (String) -> Void = { _ in }) throws -> String? {
         let fm = FileManager.default
         guard fm.fileExists(atPath: work) else { return nil }
+        // The killed restore's cp may still be writing into the staging folder (it was sent
+        // SIGKILL with its parent's death, not yet gone): a removal racing it fails.
+        Subprocess.killUsers(of: work)
         guard let journal = RestoreJournal.load(journalPath) else {
             try? fm.removeItem(atPath: work)
             return nil
