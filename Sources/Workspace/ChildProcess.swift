@@ -9,7 +9,7 @@ public enum ChildProcess {
         public let description: String
     }
 
-    /// Starts `argv` (`argv[0]` a path; use `/usr/bin/env` to look it up on PATH) and returns its
+    /// Starts `argv` (`argv[0]` a path, or a name looked up in the child's PATH) and returns its
     /// pid; it inherits no descriptor but 0, 1 and 2. `stdin`, `stdout`, `stderr`: paths; stdout and stderr are created with `mode` and
     /// truncated, or appended to with `append`; stderr nil shares stdout's file. Children start
     /// with default signal handlers and no blocked signals (a thread of ours may block SIGTERM, as
@@ -43,14 +43,25 @@ public enum ChildProcess {
         posix_spawnattr_setsigdefault(&attributes, &all)
         // POSIX_SPAWN_SETSIGDEF 0x04 | POSIX_SPAWN_SETSIGMASK 0x08 | POSIX_SPAWN_SETSID 0x80
         posix_spawnattr_setflags(&attributes, Int16(0x04 | 0x08 | (newSession ? 0x80 : 0)))
-        let full = directory.map { ["/usr/bin/env", "-C", $0] + argv } ?? argv
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        // A bare name looked up in the child's PATH (as `env` would); the working folder set by
+        // posix_spawn itself (glibc 2.29+), by `env -C` where it cannot.
+        let childEnvironment = environment ?? ProcessInfo.processInfo.environment
+        guard let program = argv.first.flatMap({ resolve($0, path: childEnvironment["PATH"]) }) else {
+            throw Failure(description: "cannot run \(argv.first ?? "?"): not found in PATH")
+        }
+        var full = [program] + argv.dropFirst()
+        if let directory {
+            if let chdir = addChdir { _ = chdir(&actions, directory) } else { full = ["/usr/bin/env", "-C", directory] + full }
+        }
+        let env = childEnvironment.map { "\($0.key)=\($0.value)" }
         let cArgs = full.map { strdup($0) } + [nil]
         let cEnv = env.map { strdup($0) } + [nil]
         defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, full[0], &actions, &attributes, cArgs, cEnv)
-        guard rc == 0 else { throw Failure(description: "cannot run \(argv.first ?? "?"): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            throw Failure(description: "cannot run \(argv.first ?? "?")\(directory.map { " in \($0)" } ?? ""): \(String(cString: strerror(rc)))")
+        }
         return pid
     }
 
@@ -61,6 +72,23 @@ public enum ChildProcess {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
+
+    /// glibc's posix_spawn_file_actions_addchdir_np (2.29+), looked up as closeFrom is.
+    private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+    }()
+
+    /// `name` looked up in `path` (a PATH value) as execvp does: the first executable file;
+    /// a name with a slash as it is. Nil when there is none.
+    public static func resolve(_ name: String, path: String?) -> String? {
+        if name.contains("/") { return name }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            if access(candidate, X_OK) == 0, FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
 
     /// How a child ended: `status` is its exit code, or 128 + the signal that killed it.
     public struct Termination: Sendable {
@@ -101,8 +129,7 @@ public enum ChildProcess {
                 throw Failure(description: "cannot create \(inPath)")
             }
         }
-        let program = argv.first?.contains("/") == true ? argv : ["/usr/bin/env"] + argv
-        let pid = try spawn(program, directory: directory, environment: environment,
+        let pid = try spawn(argv, directory: directory, environment: environment,
                             stdin: input == nil ? "/dev/null" : inPath, stdout: out, stderr: err)
         let ended = try wait(pid)
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }

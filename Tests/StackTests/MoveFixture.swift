@@ -105,29 +105,30 @@ enum MoveFixture {
         return try PGConnection(PGConnectionParameters(port: server.port, user: "postgres", password: stack.secrets[secret.variable], database: database))
     }
 
-    /// `ovudev move --to separated --yes` in the background (its output in move.log): the kill tests.
-    static func spawnMove(_ project: TempProject, _ arguments: [String] = ["--to", "separated", "--yes"]) throws -> pid_t {
-        try Subprocess.spawnDetached([try ovudevBinary(), "move"] + arguments, environment: ProcessInfo.processInfo.environment,
-                                     directory: project.directory, output: "\(project.directory)/move.log")
+    /// `ovudev move --to separated --yes` (or `arguments`) in the background, its output in
+    /// move.log; with `stopAt`, it stops itself there (StopPoint) for `stopped` to see.
+    static func spawnMove(_ project: TempProject, _ arguments: [String] = ["--to", "separated", "--yes"], stopAt: String? = nil) throws -> pid_t {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OVUDEV_STOP_AT"] = stopAt
+        return try Subprocess.spawnDetached([try ovudevBinary(), "move"] + arguments, environment: environment,
+                                            directory: project.directory, output: "\(project.directory)/move.log")
     }
 
-    /// Polls the journal (every 2 ms, for 120 s) until `when` holds, then kill -9s `pid` and
-    /// reaps it; the journal at that moment, nil when `when` never held.
-    static func kill9(_ pid: pid_t, when: (MoveJournal) -> Bool, project: TempProject) -> MoveJournal? {
-        let deadline = Date().addingTimeInterval(120)
-        var seen: MoveJournal?
-        while Date() < deadline && seen == nil {
-            if let j = try? MoveJournal.load(projectDirectory: project.directory), when(j) {
-                kill(pid, SIGKILL)
-                seen = j
-            } else {
-                usleep(2_000)
-            }
+    /// Until the child `pid` stops at its stop point (true), or ends without reaching it (false,
+    /// and reaped).
+    static func stopped(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        while waitpid(pid, &status, WUNTRACED) < 0 {
+            if errno != EINTR { return false }
         }
-        if seen == nil { kill(pid, SIGKILL) }
+        return status & 0xff == 0x7f  // WIFSTOPPED
+    }
+
+    /// kill -9 of the child `pid` (stopped or not), reaped, the output files of its runs removed.
+    static func kill9(_ pid: pid_t) {
+        kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         Subprocess.removeOutputs(ofKilled: pid)
-        return seen
     }
 }

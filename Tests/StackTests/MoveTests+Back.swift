@@ -68,13 +68,14 @@ extension MoveTests {
     @Test func aCopyBackKilledContinues() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        _ = try MoveFixture.up(project, "monolith", scale: 3000)
+        _ = try MoveFixture.up(project, "monolith")
         _ = try Self.mover(project).run(to: "separated")
         let separated = try Self.loaded(project, "separated")
         try MoveFixture.connect(separated, "auth").exec("DELETE FROM audit_logs WHERE id % 7 = 0; INSERT INTO tenants (name) VALUES ('late')")
         let written = try Self.checksums(separated)
-        let pid = try MoveFixture.spawnMove(project, ["--rollback", "--copy-back"])
-        #expect(MoveFixture.kill9(pid, when: { $0.step == .copyingBack }, project: project) != nil)
+        let pid = try MoveFixture.spawnMove(project, ["--rollback", "--copy-back"], stopAt: "move.copying-back")
+        #expect(MoveFixture.stopped(pid), "the rollback ended before copying back")
+        MoveFixture.kill9(pid)
         let status = try ovudev(["status"], directory: project.directory)
         #expect(status.output.contains("move: a rollback with --copy-back of the move from monolith to separated stopped while copying back"), "\(status.output)")
         let again = try ovudev(["move", "--rollback"], directory: project.directory)

@@ -44,19 +44,10 @@ extension MoveTests {
     @Test func aDifferenceStopsTheMoveBeforeTheSwitch() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
+        let monolith = try MoveFixture.up(project, "monolith")
         let before = try MoveTests.checksums(monolith)
-        let pid = try MoveFixture.spawnMove(project)
-        let deadline = Date().addingTimeInterval(120)
-        var frozen: MoveJournal?
-        while Date() < deadline {
-            if let j = try? MoveJournal.load(projectDirectory: project.directory), j.tables.contains(where: \.copied) {
-                kill(pid, SIGSTOP)
-                frozen = try MoveJournal.load(projectDirectory: project.directory)
-                break
-            }
-            usleep(2_000)
-        }
+        let pid = try MoveFixture.spawnMove(project, stopAt: "move.table-copied")
+        let frozen = MoveFixture.stopped(pid) ? try MoveJournal.load(projectDirectory: project.directory) : nil
         let j = try #require(frozen)
         let table = try #require(j.tables.first { $0.copied })
         let service = try #require(j.services.first { $0.service == table.service })
@@ -64,10 +55,7 @@ extension MoveTests {
         let staged = try su.query("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2", [service.from.schema, table.source]).rows[0][0]
         #expect(staged == "1")
         try su.exec("DELETE FROM \(service.from.schema).\(table.source) WHERE ctid = (SELECT min(ctid) FROM \(service.from.schema).\(table.source))")
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        Subprocess.removeOutputs(ofKilled: pid)
+        MoveFixture.kill9(pid)
 
         let again = try ovudev(["move", "--yes"], directory: project.directory)
         #expect(again.status == 1)
@@ -161,24 +149,20 @@ extension MoveTests {
     @Test func theServerKilledDuringTheCopy() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
+        let monolith = try MoveFixture.up(project, "monolith")
         let before = try MoveTests.checksums(monolith)
         let server = try #require(monolith.plan.servers.first)
         let postmaster = try #require((try? String(contentsOfFile: "\(monolith.paths.pgData(server.name))/postmaster.pid", encoding: .utf8))
             .flatMap { $0.split(separator: "\n").first }.flatMap { pid_t($0) })
-        let pid = try MoveFixture.spawnMove(project)
-        let deadline = Date().addingTimeInterval(120)
-        var killed = false
-        while Date() < deadline {
-            if let j = try? MoveJournal.load(projectDirectory: project.directory), j.tables.contains(where: { $0.copied }) {
-                KillTarget.kill9([postmaster])
-                killed = true
-                break
-            }
-            usleep(2_000)
+        // Stopped where its first table's copy is recorded; the server killed; then let go on.
+        let pid = try MoveFixture.spawnMove(project, stopAt: "move.table-copied")
+        let killed = MoveFixture.stopped(pid)
+        if killed {
+            KillTarget.kill9([postmaster])
+            kill(pid, SIGCONT)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
         #expect(killed)
         let journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
         #expect(journal.step < .switched)

@@ -123,32 +123,20 @@ extension MoveTests {
         #expect(ActiveStack(projectDirectory: project.directory).scenario == "monolith")
     }
 
-    /// kill -9 of `ovudev move` while it copies; `ovudev move` again completes with equal
-    /// checksums and no duplicate rows.
+    /// kill -9 of `ovudev move` while it copies (stopped where the first table's copy is
+    /// recorded); `ovudev move` again completes with equal checksums and no duplicate rows.
     @Test func aMoveKilledDuringTheCopyContinues() throws {
         let project = try TempProject(topology: MoveFixture.topology)
         defer { project.close() }
-        let monolith = try MoveFixture.up(project, "monolith", scale: 3000)
+        let monolith = try MoveFixture.up(project, "monolith")
         let before = try MoveTests.checksums(monolith)
 
-        let pid = try MoveFixture.spawnMove(project)
-        // Wait until at least one table is copied and the copy is not finished, then kill -9.
-        let deadline = Date().addingTimeInterval(120)
-        var killedAt: (copied: Int, of: Int)?
-        while Date() < deadline {
-            if let j = try? MoveJournal.load(projectDirectory: project.directory) {
-                let copied = j.tables.filter(\.copied).count
-                if copied > 0 {
-                    kill(pid, SIGKILL)
-                    killedAt = (copied, j.tables.count)
-                    break
-                }
-            }
-            usleep(2_000)
-        }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        Subprocess.removeOutputs(ofKilled: pid)
+        // Stopped right after its first table's copy is recorded (the others in flight), then kill -9.
+        let pid = try MoveFixture.spawnMove(project, stopAt: "move.table-copied")
+        let stopped = MoveFixture.stopped(pid)
+        let killedAt = (try? MoveJournal.load(projectDirectory: project.directory))?.map { j in (copied: j.tables.filter(\.copied).count, of: j.tables.count) }
+        MoveFixture.kill9(pid)
+        #expect(stopped, "the move ended before its first table was copied")
         let at = try #require(killedAt)
         let journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
         #expect(journal.step < .switched, "killed at \(at), step \(journal.step)")

@@ -136,12 +136,12 @@ struct KillTarget {
             .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    /// kill -9, then wait until init has reaped them (a zombie still holds its pid, and
-    /// PostgreSQL then takes postmaster.pid for a live server): at most 10 s.
+    /// kill -9, then until they are reaped (a zombie still holds its pid, and PostgreSQL then
+    /// takes postmaster.pid for a live server): by this process when a server is its child (a
+    /// stack brought up in-process), else by init; at most 10 s.
     static func kill9(_ pids: [pid_t]) {
         for pid in pids { kill(pid, SIGKILL) }
-        let deadline = Date().addingTimeInterval(10)
-        while pids.contains(where: { kill($0, 0) == 0 }) && Date() < deadline { usleep(10_000) }
+        _ = Subprocess.waitForExit(pids, within: 10) { !pids.contains { kill($0, 0) == 0 } }
     }
 
     /// ulm's seeded users and the saved Redis key, through `stack` (the same servers).

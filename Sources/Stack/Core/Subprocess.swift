@@ -23,7 +23,6 @@ public enum Subprocess {
                            user: String? = nil, input: String? = nil, log: String? = nil) throws -> Result {
         var argv = arguments
         if let user, isRoot { argv = ["runuser", "-u", user, "--"] + argv }
-        if let directory { argv = ["-C", directory] + argv }
         let outputPath = log ?? FileManager.default.temporaryDirectory.appendingPathComponent("ovudev-\(getpid())-\(UUID().uuidString).out").path
         let start = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? NSNumber)?.intValue ?? 0
         var inputPath = "/dev/null"
@@ -36,7 +35,9 @@ public enum Subprocess {
             if input != nil { try? FileManager.default.removeItem(atPath: inputPath) }
             if log == nil { try? FileManager.default.removeItem(atPath: outputPath) }
         }
-        let status = try spawnAndWait(["/usr/bin/env"] + argv, environment: environment, stdin: inputPath, output: outputPath,
+        // setpriv (and runuser) look the program up in PATH themselves; without setpriv, env does.
+        if Self.setpriv == nil { argv = ["/usr/bin/env"] + argv }
+        let status = try spawnAndWait(argv, environment: environment, directory: directory, stdin: inputPath, output: outputPath,
                                       outputMode: log == nil ? 0o600 : 0o644)
         let data = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
         let output = String(decoding: data.dropFirst(start), as: UTF8.self)
@@ -52,10 +53,11 @@ public enum Subprocess {
     /// a `cp` writing into a folder the next run removes or a dump holding locks. Safe here as
     /// the signal follows the spawning thread, which waits for the child; a program that
     /// changes its user (runuser) drops it.
-    static func spawnAndWait(_ argv: [String], environment: [String: String]?, stdin: String, output: String, outputMode: mode_t = 0o644) throws -> Int32 {
+    static func spawnAndWait(_ argv: [String], environment: [String: String]?, directory: String? = nil, stdin: String, output: String,
+                             outputMode: mode_t = 0o644) throws -> Int32 {
         let argv = Self.setpriv.map { [$0, "--pdeathsig", "KILL", "--"] + argv } ?? argv
         do {
-            let pid = try ChildProcess.spawn(argv, environment: environment, stdin: stdin, stdout: output, append: true, mode: outputMode)
+            let pid = try ChildProcess.spawn(argv, directory: directory, environment: environment, stdin: stdin, stdout: output, append: true, mode: outputMode)
             return try ChildProcess.wait(pid).status
         } catch let error as ChildProcess.Failure {
             throw SubprocessError(message: error.description)

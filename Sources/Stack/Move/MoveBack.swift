@@ -37,6 +37,7 @@ extension Mover {
             lines.append("stopped \(instance.name) (scenario \(journal.target))")
         }
         try update { $0.step = .copyingBack }
+        StopPoint.reach("move.copying-back")
         // The source's own servers (not the target's now) run again for the copy.
         var own = source.plan
         own.servers = own.servers.filter { targetName($0.name) == nil && $0.engine == .postgres }

@@ -139,6 +139,7 @@ extension Mover {
                 j.tables[i].rows = rows
             }
         }
+        StopPoint.reach("move.table-copied")
     }
 
     /// Every sequence of the restored schema (owned by a copied table or named in the dump) set

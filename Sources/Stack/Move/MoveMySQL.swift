@@ -147,6 +147,7 @@ extension Mover {
                           let k = e.mysql[i].tables.firstIndex(where: { $0.source == table }) else { return }
                     e.mysql[i].tables[k].copied = true
                 }
+                StopPoint.reach("move.table-copied")
             }
         }
         for service in moving {

@@ -110,6 +110,7 @@ extension Mover {
                 j.tables[i].rows = rows
             }
         }
+        StopPoint.reach("move.table-copied")
     }
 
     /// The foreign keys of the tables copied inside their database, pointing at the copies
