@@ -152,8 +152,10 @@ extension TopologyGraph {
             servers.append(Server(name: planned.name, engine: planned.engine.rawValue, version: planned.version, port: planned.port, items: ordered))
         }
         self.servers = servers
+        let itemIDs = Set(servers.flatMap { $0.items.map(\.id) })
 
         var services: [Service] = []
+        var serviceNames = Set<String>()
         var edges: [Edge] = []
         var seenEdges = Set<String>()
         func edge(_ e: Edge) {
@@ -172,13 +174,13 @@ extension TopologyGraph {
             for read in instance.reads {
                 let dbID = databaseID(read.server, read.database, tenant: instance.tenant)
                 let schemaID = dbID + "/" + read.schema
-                let target = servers.contains { $0.items.contains { $0.id == schemaID } } ? schemaID : dbID
+                let target = itemIDs.contains(schemaID) ? schemaID : dbID
                 edge(Edge(from: name, to: target, kind: .reads, label: read.tables.joined(separator: ", ")))
             }
             for dependency in instance.dependsOn {
                 edge(Edge(from: name, to: serviceOf[dependency] ?? dependency, kind: .dependsOn, label: nil))
             }
-            guard !services.contains(where: { $0.name == name }) else { continue }
+            guard serviceNames.insert(name).inserted else { continue }
             let reads = instance.reads.map { (service: $0.service, tables: $0.tables) }.sorted { $0.service < $1.service }
             services.append(Service(name: name, port: instance.port,
                                     dependsOn: Array(Set(instance.dependsOn.map { serviceOf[$0] ?? $0 })).sorted(), reads: reads,

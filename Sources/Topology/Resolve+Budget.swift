@@ -12,13 +12,21 @@ public let defaultMaxConnections = 100
 
 extension Resolver {
     func applyConnectionBudget(_ builders: ServerBuilders) {
+        // Instance → its service's pool, made once (a lookup per role through every service and
+        // tenant was quadratic: minutes for 1,000 services × 10 tenants).
+        var pools: [String: Pool] = [:]
+        for service in topology.services {
+            let pool = service.database?.pool ?? .standard
+            if pools[service.name] == nil { pools[service.name] = pool }
+            for tenant in topology.tenants where pools["\(service.name)-\(tenant)"] == nil { pools["\(service.name)-\(tenant)"] = pool }
+        }
         for b in builders.byName.values.sorted(by: { $0.server.name < $1.server.name }) where b.server.engine == .postgres || b.server.engine == .mysql {
             var uses: [(what: String, connections: Int)] = []
             for name in b.roles.keys.sorted() {
                 guard var role = b.roles[name] else { continue }
                 let limit: Int
                 if let instance = role.instance {
-                    let pool = topology.service(serviceName(ofInstance: instance))?.database?.pool ?? .standard
+                    let pool = pools[instance] ?? topology.service(instance)?.database?.pool ?? .standard
                     limit = pool.size + pool.maxOverflow
                     uses.append((instance, limit))
                 } else {
@@ -39,10 +47,5 @@ extension Resolver {
                 b.server.maxConnections = max(defaultMaxConnections, needed)
             }
         }
-    }
-
-    /// `sam-acme` → `sam`.
-    private func serviceName(ofInstance instance: String) -> String {
-        topology.services.first { service in instance == service.name || topology.tenants.contains { instance == "\(service.name)-\($0)" } }?.name ?? instance
     }
 }

@@ -89,18 +89,62 @@ extension Resolver {
 
     /// Dependencies first; among the ready ones, by name (Kahn's algorithm; cycles were rejected).
     func startOrder(_ instances: [ServiceInstance]) -> [ServiceInstance] {
-        var remaining = instances.sorted { $0.name < $1.name }
-        var done = Set<String>()
-        var ordered: [ServiceInstance] = []
-        while !remaining.isEmpty {
-            guard let next = remaining.firstIndex(where: { $0.dependsOn.allSatisfy(done.contains) }) else {
-                ordered += remaining
-                break
+        // Kahn's algorithm, the ready instance with the smallest name first; those whose
+        // dependencies never start (a cycle, a name not here) last, in name order.
+        let sorted = instances.sorted { $0.name < $1.name }
+        var waiting = [Int](repeating: 0, count: sorted.count)
+        var dependents: [String: [Int]] = [:]
+        for (i, instance) in sorted.enumerated() {
+            for dependency in Set(instance.dependsOn) {
+                waiting[i] += 1
+                dependents[dependency, default: []].append(i)
             }
-            let instance = remaining.remove(at: next)
-            done.insert(instance.name)
-            ordered.append(instance)
         }
+        var ready = MinHeap((0..<sorted.count).filter { waiting[$0] == 0 })
+        var started = [Bool](repeating: false, count: sorted.count)
+        var ordered: [ServiceInstance] = []
+        ordered.reserveCapacity(sorted.count)
+        while let i = ready.pop() {
+            started[i] = true
+            ordered.append(sorted[i])
+            for d in dependents[sorted[i].name] ?? [] {
+                waiting[d] -= 1
+                if waiting[d] == 0 { ready.push(d) }
+            }
+        }
+        if ordered.count < sorted.count { ordered += sorted.indices.filter { !started[$0] }.map { sorted[$0] } }
         return ordered
+    }
+}
+
+/// The smallest first: indexes into an array sorted by name, so the smallest name first.
+struct MinHeap {
+    private var items: [Int] = []
+
+    init(_ values: [Int]) { for v in values { push(v) } }
+
+    mutating func push(_ value: Int) {
+        items.append(value)
+        var i = items.count - 1
+        while i > 0, items[(i - 1) / 2] > items[i] {
+            items.swapAt(i, (i - 1) / 2)
+            i = (i - 1) / 2
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let first = items.first else { return nil }
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count, items[l] < items[m] { m = l }
+            if r < items.count, items[r] < items[m] { m = r }
+            if m == i { return first }
+            items.swapAt(i, m)
+            i = m
+        }
     }
 }

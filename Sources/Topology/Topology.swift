@@ -14,8 +14,21 @@ public struct Topology: Sendable, Equatable {
     /// What validation found valid but fragile; `ovudev validate` prints them.
     public var warnings: [TopologyWarning] = []
 
-    public func server(_ name: String) -> Server? { servers.first { $0.name == name } }
-    public func service(_ name: String) -> Service? { services.first { $0.name == name } }
+    public func server(_ name: String) -> Server? { Self.find(name, in: servers, \.name) }
+    public func service(_ name: String) -> Service? { Self.find(name, in: services, \.name) }
+
+    /// Binary search in an array sorted by name (as the loader makes them), then a scan for a
+    /// miss (an array built unsorted still answers right). A lookup per instance through every
+    /// service was quadratic in the topology's size.
+    static func find<T>(_ name: String, in items: [T], _ key: (T) -> String) -> T? {
+        var low = 0, high = items.count
+        while low < high {
+            let mid = (low + high) / 2
+            if key(items[mid]) < name { low = mid + 1 } else { high = mid }
+        }
+        if low < items.count, key(items[low]) == name { return items[low] }
+        return items.first { key($0) == name }
+    }
     public func scenario(_ name: String) -> Scenario? { scenarios.first { $0.name == name } }
 
     /// `defaultScenario`, else the only scenario, else `dev`, else nil.

@@ -38,7 +38,7 @@ extension Validator {
                 d.error(at, "\"\(server)\" is also the server name of service \"\(other)\"; each dedicated server needs its own name")
             } else if declaredServers.contains(server) {
                 d.error(at, "\"\(server)\" is already a server in \"servers\"; a dedicated server needs a new name")
-            } else if serviceNames.contains(server) {
+            } else if knownServices.contains(server) {
                 d.error(at, "\"\(server)\" is a service's name; compose needs distinct names")
             }
             seen[server] = seen[server] ?? service

@@ -20,11 +20,11 @@ extension Validator {
         for (service, spec) in specServices where runs(service) {
             let servicePath = jsonPath("services", service)
             let isShared = shared.contains(service)
-            for (i, dep) in (spec.dependsOn ?? []).enumerated() where serviceNames.contains(dep) {
+            for (i, dep) in (spec.dependsOn ?? []).enumerated() where knownServices.contains(dep) {
                 checkReference(from: service, to: dep, "\(servicePath).dependsOn[\(i)]", verb: "depends on", scenario: name, runs: runs,
                                sharedReadsTenant: isShared && !shared.contains(dep))
             }
-            for target in (spec.reads ?? [:]).keys.sorted() where serviceNames.contains(target) && target != service {
+            for target in (spec.reads ?? [:]).keys.sorted() where knownServices.contains(target) && target != service {
                 checkReference(from: service, to: target, jsonPath(servicePath + ".reads", target), verb: "reads", scenario: name, runs: runs,
                                sharedReadsTenant: isShared && !shared.contains(target))
             }
@@ -50,7 +50,7 @@ extension Validator {
         var names: [String] = []
         for (i, service) in list.enumerated() {
             let p = "\(path)[\(i)]"
-            if !serviceNames.contains(service) {
+            if !knownServices.contains(service) {
                 d.error(p, "unknown service \"\(service)\"\(didYouMean(service, among: serviceNames))")
             } else if names.contains(service) {
                 d.error(p, "\"\(service)\" is listed twice")

@@ -82,7 +82,7 @@ extension Validator {
             let p = "\(path).dependsOn[\(i)]"
             if dep == name {
                 d.error(p, "a service cannot depend on itself")
-            } else if !serviceNames.contains(dep) {
+            } else if !knownServices.contains(dep) {
                 d.error(p, "unknown service \"\(dep)\"\(didYouMean(dep, among: serviceNames))")
             } else if dependsOn.contains(dep) {
                 d.error(p, "\"\(dep)\" is listed twice")

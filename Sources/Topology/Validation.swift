@@ -5,10 +5,19 @@ struct Validator {
     /// Paths whose value could not be read (wrong type, unknown key), already reported.
     let malformed: Set<String>
 
+    /// The declared services in name order, their names, and the same as a set: made once
+    /// (validation asks for them per service and per reference).
+    let specServices: [(key: String, value: ServiceSpec)]
+    let serviceNames: [String]
+    let knownServices: Set<String>
+
     init(spec: TopologySpec, diagnostics: Diagnostics, malformed: Set<String> = []) {
         self.spec = spec
         self.d = diagnostics
         self.malformed = malformed
+        specServices = (spec.services ?? [:]).sorted(by: { $0.key < $1.key })
+        serviceNames = specServices.map(\.key)
+        knownServices = Set(serviceNames)
     }
 
     static let maxNameLength = 40
@@ -85,8 +94,6 @@ struct Validator {
     }
 
     /// Services by name, as written (valid or not).
-    var specServices: [(key: String, value: ServiceSpec)] { (spec.services ?? [:]).sorted(by: { $0.key < $1.key }) }
-    var serviceNames: [String] { specServices.map(\.key) }
     /// Declared servers, valid or not: a reference to a broken server is not "unknown".
     var declaredServers: Set<String> { Set((spec.servers ?? [:]).keys) }
 

@@ -253,6 +253,23 @@ private let exampleURL = URL(fileURLWithPath: #filePath)
         #expect(plan.instance("cart-t2")?.dependsOn == ["auth-t2"])
     }
 
+    /// Instances start after what they depend on; among those ready, by name. (`up` starts them
+    /// in this order.)
+    @Test func instancesAreInStartOrder() throws {
+        let text = Fixture.topology(services: Fixture.services(
+            ("a", #"{ "port": 8001, "dependsOn": ["c"] }"#), ("b", #"{ "port": 8002 }"#),
+            ("c", #"{ "port": 8003 }"#), ("d", #"{ "port": 8004, "dependsOn": ["a", "b"] }"#),
+            ("e", #"{ "port": 8005, "dependsOn": ["d"] }"#), ("f", #"{ "port": 8006 }"#)))
+        #expect(try resolve(try parse(text)).instances.map(\.name) == ["b", "c", "a", "d", "e", "f"])
+    }
+
+    /// Lookups by name answer right in a sorted array (binary search) and in an unsorted one.
+    @Test func findByName() {
+        #expect(Topology.find("m", in: ["a", "k", "m", "z"], { $0 }) == "m")
+        #expect(Topology.find("b", in: ["c", "a", "b"], { $0 }) == "b")
+        #expect(Topology.find("q", in: ["a", "k", "m", "z"], { $0 }) == nil)
+    }
+
     private func scenarios(_ json: String, defaultScenario: String? = nil) throws -> Topology {
         try parse(Fixture.topology(scenarios: json, extra: defaultScenario.map { [#""defaultScenario": "\#($0)""#] } ?? []))
     }
