@@ -59,8 +59,11 @@ public enum TopologyWarning: Sendable, Equatable, CustomStringConvertible {
     public var message: String {
         switch self {
         case let .positionalRedisIndexes(server, services, indexes):
-            let pins = zip(services, indexes).map { "\"index\": \($0.1) in \($0.0)" }.joined(separator: ", ")
-            return "services \(quoted(services)) take their Redis database on server \"\(server)\" by position (\"redis\": {} without \"index\"), "
+            // Named one by one up to 8; beyond, the first 5 and how many more (a line, not a page).
+            let shown = services.count > 8 ? 5 : services.count
+            let more = services.count > shown ? " and \(services.count - shown) more" : ""
+            let pins = zip(services.prefix(shown), indexes).map { "\"index\": \($0.1) in \($0.0)" }.joined(separator: ", ") + (more.isEmpty ? "" : ", …")
+            return "services \(quoted(services.prefix(shown)))\(more) take their Redis database on server \"\(server)\" by position (\"redis\": {} without \"index\"), "
                 + "so adding or removing such a service moves the others to another database; pin each where it is today: \(pins)"
         case let .databaseNameIgnored(service, scenario, database):
             return "is not used in scenario \"\(scenario)\" (single-db): every service shares the database \"\(database)\" there; "

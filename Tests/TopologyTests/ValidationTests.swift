@@ -263,6 +263,14 @@ private let exampleURL = URL(fileURLWithPath: #filePath)
         #expect(try resolve(try parse(text)).instances.map(\.name) == ["b", "c", "a", "d", "e", "f"])
     }
 
+    /// The positional-index warning stays one readable line for many services.
+    @Test func positionalIndexWarningOfManyServicesIsOneLine() {
+        let names = (0..<12).map { "s\($0)" }
+        let message = TopologyWarning.positionalRedisIndexes(server: "redis", services: names, indexes: Array(0..<12)).message
+        #expect(message.hasPrefix(#"services "s0", "s1", "s2", "s3", "s4" and 7 more take their Redis database"#), "\(message)")
+        #expect(message.hasSuffix(#""index": 3 in s3, "index": 4 in s4, …"#), "\(message)")
+    }
+
     /// Lookups by name answer right in a sorted array (binary search) and in an unsorted one.
     @Test func findByName() {
         #expect(Topology.find("m", in: ["a", "k", "m", "z"], { $0 }) == "m")
