@@ -91,18 +91,10 @@ import Topology
         let shared = try F.up(project)
         let before = try F.fingerprints(F.admin(shared, "mysql"), "shop_db")
 
-        let pid = try Subprocess.spawnDetached([try ovudevBinary(), "move", "--to", "dedicated", "--yes"], environment: ProcessInfo.processInfo.environment,
-                                               directory: project.directory, output: "\(project.directory)/move.log")
-        let killed = F.poll(180) {
-            guard let j = try? MoveJournal.load(projectDirectory: project.directory),
-                  j.engines?.mysql.first?.tables.contains(where: \.copied) == true else { return false }
-            kill(pid, SIGKILL)
-            return true
-        }
-        if !killed { kill(pid, SIGKILL) }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        Subprocess.removeOutputs(ofKilled: pid)
+        // Stopped where its first table's copy is recorded (the others in flight), then kill -9.
+        let pid = try MoveFixture.spawnMove(project, ["--to", "dedicated", "--yes"], stopAt: "move.table-copied")
+        let killed = MoveFixture.stopped(pid)
+        MoveFixture.kill9(pid)
         #expect(killed, "\((try? String(contentsOfFile: "\(project.directory)/move.log", encoding: .utf8)) ?? "")")
         var journal = try #require(try MoveJournal.load(projectDirectory: project.directory))
         #expect(journal.step < .switched)

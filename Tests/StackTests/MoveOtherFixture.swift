@@ -45,14 +45,4 @@ enum MoveOtherFixture {
     static func fingerprints(_ login: MySQLLogin, _ database: String) throws -> [String: Fingerprint] {
         try BackupRunner.mysqlFingerprints(login, database: database)
     }
-
-    /// Polls `condition` every 2 ms until it holds or `seconds` pass.
-    static func poll(_ seconds: TimeInterval, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(2_000)
-        }
-        return false
-    }
 }

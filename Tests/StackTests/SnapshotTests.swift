@@ -192,27 +192,15 @@ import Workspace
         _ = try Self.aam(stack).exec("DELETE FROM accounts WHERE id > 100000")
         let changed = try Self.fingerprints(stack)
 
+        // Stopped where one folder is staged (or swapped into place), then kill -9.
+        var environment = ProcessInfo.processInfo.environment
+        environment["OVUDEV_STOP_AT"] = "snapshot.restore-\(phase)"
         let pid = try ChildProcess.spawn([try ovudevBinary(), "snapshot", "restore", "seeded", "--yes", "--scenario", "stage"],
-                                         directory: project.directory)
+                                         directory: project.directory, environment: environment)
         let journal = "\(stack.paths.root)/snapshot-restore/journal.json"
-        let deadline = Date().addingTimeInterval(120)
-        var killed = false, ended = false
-        while Date() < deadline && !ended {
-            if let text = try? String(contentsOfFile: journal, encoding: .utf8), text.contains("\"phase\" : \"\(phase)\"") {
-                kill(pid, SIGKILL)
-                killed = true
-                break
-            }
-            var status: Int32 = 0
-            ended = waitpid(pid, &status, WNOHANG) == pid
-            usleep(1_000)
-        }
-        if !ended {
-            if !killed { kill(pid, SIGKILL) }  // still running at the deadline
-            try ChildProcess.wait(pid)
-        }
-        Subprocess.removeOutputs(ofKilled: pid)
-        try #require(killed, "the restore finished before its \(phase) phase was seen")
+        let stopped = MoveFixture.stopped(pid)
+        if stopped { MoveFixture.kill9(pid) }
+        try #require(stopped, "the restore ended before its \(phase) phase")
         #expect(FileManager.default.fileExists(atPath: journal), "the journal stays after kill -9")
 
         let next = try project.stack("stage")

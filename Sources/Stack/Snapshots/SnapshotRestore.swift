@@ -112,7 +112,9 @@ extension Snapshots {
         let copied = report.usedReadyCopy ? Set(parts.map(\.stored)) : []
         try units.filter { $0.staged && !copied.contains($0.key) }.concurrentForEach { unit in
             try SnapshotPart.copy(from: "\(source)/\(unit.key)", entries: nil, to: "\(work)/staging/\(unit.key)")
+            StopPoint.reach("snapshot.restore-staging")  // one folder staged, others may be copying
         }
+        StopPoint.reach("snapshot.restore-staging")  // (when nothing was copied: the ready copy)
         report.stageSeconds = Date().timeIntervalSince(started)
 
         // 2. Swap: services and servers stop, each folder is renamed into place.
@@ -188,6 +190,7 @@ extension Snapshots {
                     try fm.moveItem(atPath: unit.live, toPath: previous)
                 }
                 try fm.moveItem(atPath: staging, toPath: unit.live)
+                StopPoint.reach("snapshot.restore-swapping")  // one folder swapped, others not yet
             } else if !unit.staged, fm.fileExists(atPath: unit.live), !fm.fileExists(atPath: previous) {
                 try fm.createDirectory(atPath: (previous as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try fm.moveItem(atPath: unit.live, toPath: previous)
