@@ -112,6 +112,9 @@ public final class NativeStack {
     /// checks, and records what it applied.
     public func up(check runCheck: Bool = true, moveRedisKeys: Bool = false) throws -> UpReport {
         let active = ActiveStack(projectDirectory: project.directory)
+        // A move in its switch or copy-back (or switched away from this scenario) first: it says
+        // what to do, where the running scenario's ports would only say "down" (the wrong cure).
+        if let refusal = try MoveJournal.load(projectDirectory: project.directory)?.refusesUp(of: plan.scenario) { throw refusal }
         if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
         if let refusal = nativeRefusal { throw refusal }
         try requireExistingServers(plan)
@@ -120,7 +123,7 @@ public final class NativeStack {
         defer { withExtendedLifetime(lock) {} }
         try loadSecrets()
         let applied = try AppliedState.load(paths.applied)
-        if let move = Mover.inProgress(projectDirectory: project.directory) { progress(move) }
+        if let move = try MoveJournal.load(projectDirectory: project.directory) { progress(move.inProgress) }
         try active.activate(plan.scenario)
         var report = UpReport()
         report.recovered = try Snapshots(stack: self).recoverIfInterrupted(progress: progress)

@@ -72,11 +72,15 @@ public struct MoveObject: Codable, Equatable, Sendable, Hashable {
 /// the next `ovudev move` (or `--rollback`) continues after a kill -9.
 public struct MoveJournal: Codable, Equatable, Sendable {
     public enum Step: String, Codable, Sendable, Comparable {
-        case planned, provisioned, copied, verified, switched
+        case planned, provisioned, copied, verified
+        /// The switch begun: what it makes read-only is recorded first (write-ahead), then
+        /// done (`sourceLocked`), then shared servers' folders handed over, then `switched`.
+        case switching
+        case switched
         /// `--rollback --copy-back` copying the target's rows back to the source.
         case copyingBack = "copying-back"
 
-        static let order: [Step] = [.planned, .provisioned, .copied, .verified, .switched, .copyingBack]
+        static let order: [Step] = [.planned, .provisioned, .copied, .verified, .switching, .switched, .copyingBack]
         public static func < (a: Step, b: Step) -> Bool { order.firstIndex(of: a)! < order.firstIndex(of: b)! }
     }
     public var source: String
@@ -98,6 +102,10 @@ public struct MoveJournal: Codable, Equatable, Sendable {
     public var readOnlyDatabases: [MoveObject] = []
     /// Source tables in a database the target still uses: write privileges revoked at the switch.
     public var revokedTables: [MoveObject] = []
+    /// During `switching`: the source made read-only (true), so shared servers' folders may be
+    /// the target's already and the source's servers must not start. Nil before (and in a
+    /// journal of an older ovudev).
+    public var sourceLocked: Bool?
     /// MySQL databases and Redis slots of the move (MoveEngines.swift); nil when there are none.
     public var engines: MoveEngines?
 
@@ -121,11 +129,28 @@ public struct MoveJournal: Codable, Equatable, Sendable {
         try? FileManager.default.removeItem(atPath: path(projectDirectory: projectDirectory))
     }
 
+    /// Why `up` of `scenario` must wait, or nil: during the switch and a copy-back, either
+    /// scenario's servers or services could start on the wrong data (a shared server's folder
+    /// may be the other scenario's, and a service started during a copy-back writes behind it);
+    /// after the switch, the source's shared servers are the target's.
+    public func refusesUp(of scenario: String) -> EngineError? {
+        switch step {
+        case .switching, .copyingBack:
+            return EngineError("\(inProgress); `up` waits until then")
+        case .switched where scenario == source:
+            return EngineError("scenario \(source) was moved to \(target) (its shared servers' data is \(target)'s now): `ovudev move --rollback` brings \(source) back, `ovudev up --scenario \(target)` runs the target")
+        default:
+            return nil
+        }
+    }
+
     /// The sentence `up` and `move` print while a move is unfinished.
     public var inProgress: String {
         switch step {
         case .copyingBack:
             return "a rollback with --copy-back of the move from \(source) to \(target) stopped while copying back: `ovudev move --rollback` continues it"
+        case .switching:
+            return "a move from scenario \(source) to \(target) stopped during its switch: `ovudev move` finishes it, `ovudev move --rollback` goes back to \(source)"
         case .switched:
             return "scenario \(source) was moved to \(target) and is kept read-only: `ovudev move --finish` drops it, `ovudev move --rollback` goes back"
         default:

@@ -15,7 +15,8 @@ extension Mover {
         }
     }
 
-    /// Before the source's servers are handed over: each kept database read-only to its user.
+    /// Before the source's servers are handed over: each kept database read-only to its user
+    /// (recorded in the journal before, by `switchOver`).
     func switchMySQL() throws -> [String] {
         let kept = mysqlKeptSource()
         var lines: [String] = []
@@ -25,7 +26,6 @@ extension Mover {
             try login.exec("REVOKE ALL PRIVILEGES ON \(Escape.mysqlGrantDatabase(db.database)).* FROM \(account); GRANT SELECT ON \(Escape.mysqlGrantDatabase(db.database)).* TO \(account);")
             lines.append("source database \(db.server)/\(db.database): read-only for \(db.role!) (write privileges revoked), kept")
         }
-        try updateEngines { $0.mysqlReadOnly = kept }
         return lines
     }
 

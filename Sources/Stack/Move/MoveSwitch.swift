@@ -39,6 +39,7 @@ extension Mover {
             if Subprocess.isRoot { chmod("\(to.paths.root)/\(folder)", 0o711); chmod(to.paths.root, 0o711) }
             try FileManager.default.moveItem(atPath: a, toPath: b)
             progress("server \(name): its folder now belongs to scenario \(to.plan.scenario)\(name == newName ? "" : " as server \(newName)")")
+            StopPoint.reach("move.handed-over")
         }
     }
 
@@ -48,19 +49,18 @@ extension Mover {
         var lines: [String] = []
         for instance in source.plan.instances.reversed() where source.services.stop(name: instance.name) { lines.append("stopped \(instance.name) (scenario \(journal.source))") }
         let kept = keptSource()
-        for db in kept.databases {
-            let conn = try sourceAdmin(db.server, database: "postgres")
-            try conn.exec("ALTER DATABASE \(Escape.sqlIdentifier(db.database)) SET default_transaction_read_only = on")
-            try conn.query("SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()", [db.database])
-            lines.append("source database \(db.server)/\(db.database): read-only, kept")
+        // Write-ahead: what is made read-only is in the journal before it is, so that a rollback
+        // after a kill -9 anywhere in the switch makes all of it writable again.
+        if journal.step < .switching {
+            let mysqlKept = mysqlKeptSource()
+            try update { $0.readOnlyDatabases = kept.databases; $0.revokedTables = kept.tables; $0.step = .switching }
+            if !mysqlKept.isEmpty { try updateEngines { $0.mysqlReadOnly = mysqlKept } }
         }
-        for t in kept.tables {
-            let conn = try sourceAdmin(t.server, database: t.database)
-            try conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) FROM \(Escape.sqlIdentifier(t.role!))")
+        if journal.sourceLocked != true {
+            lines += try lockSource(kept)
+            try update { $0.sourceLocked = true }
+            StopPoint.reach("move.source-locked")
         }
-        if !kept.tables.isEmpty { lines.append("source tables left in place: \(kept.tables.count), write privileges revoked, kept") }
-        lines += try switchMySQL()
-        try update { $0.readOnlyDatabases = kept.databases; $0.revokedTables = kept.tables }
         try handOver(journal.sharedServers.map { (sourceName($0), $0) }, from: source, to: target)
         // The source no longer claims the ports the target now runs on (its services are
         // stopped, its shared servers are the target's): `up` of the target is not refused.
@@ -82,6 +82,26 @@ extension Mover {
         return lines
     }
 
+    /// The source read-only: its databases that no target service uses, or the write grants on
+    /// its tables in one the target still uses; MySQL's kept databases. Each statement can run
+    /// again (a switch continued after a kill -9).
+    func lockSource(_ kept: (databases: [MoveObject], tables: [MoveObject])) throws -> [String] {
+        var lines: [String] = []
+        for db in kept.databases {
+            let conn = try sourceAdmin(db.server, database: "postgres")
+            try conn.exec("ALTER DATABASE \(Escape.sqlIdentifier(db.database)) SET default_transaction_read_only = on")
+            try conn.query("SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()", [db.database])
+            lines.append("source database \(db.server)/\(db.database): read-only, kept")
+        }
+        for t in kept.tables {
+            let conn = try sourceAdmin(t.server, database: t.database)
+            try conn.exec("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON \(Escape.sqlIdentifier(t.schema!)).\(Escape.sqlIdentifier(t.table!)) FROM \(Escape.sqlIdentifier(t.role!))")
+        }
+        if !kept.tables.isEmpty { lines.append("source tables left in place: \(kept.tables.count), write privileges revoked, kept") }
+        lines += try switchMySQL()
+        return lines
+    }
+
     /// Back to the kept source: refused when the target's tables changed since the switch,
     /// unless `copyBack` copies them back first (MoveBack).
     public func rollback(copyBack wanted: Bool = false) throws -> MoveReport {
@@ -91,6 +111,12 @@ extension Mover {
         try stacks(source: j.source, target: j.target)
         journal = j
         var report = MoveReport(journal: j)
+        if j.step == .switching, j.sourceLocked == true {
+            // Stopped during the switch: the target never ran a service, but shared servers'
+            // folders may be the target's already; they come back first.
+            try handOver(j.sharedServers.map { ($0, sourceName($0)) }, from: target, to: source)
+            try update { $0.step = .verified }
+        }
         if j.step >= .switched {
             target.forcePlaced()
             _ = try NativeEngine(plan: target.plan, paths: target.paths, secrets: target.secrets, progress: progress).start()

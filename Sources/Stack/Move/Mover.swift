@@ -111,7 +111,11 @@ public final class Mover: @unchecked Sendable {
             journal = existing
             progress("continuing the move \(existing.source) → \(existing.target) from step \"\(existing.step.rawValue)\"")
             report = MoveReport(journal: existing)
-            _ = try NativeEngine(plan: source.plan, paths: source.paths, secrets: source.secrets, progress: progress).start()
+            // Once the switch has locked the source, shared servers' folders may be the
+            // target's: the source's servers must not start (they would start empty).
+            if existing.sourceLocked != true {
+                _ = try NativeEngine(plan: source.plan, paths: source.paths, secrets: source.secrets, progress: progress).start()
+            }
         } else {
             guard let to else { throw MoveError.nothingToRollBack }
             report = try plan(to: to, only: only, dropCrossFKs: dropCrossFKs)
