@@ -26,10 +26,10 @@ extension Mover {
             ? mysqlLogin(source.paths.mysqlSocket(sourceName(server))) : mysqlLogin(target.paths.mysqlSocket(server))
     }
 
-    /// Whichever server listens on `port` now (a rollback or a finish).
+    /// Whichever server listens on `port` now (a rollback, a copy-back or a finish).
     func mysqlAdmin(port: Int) -> MySQLLogin? {
         if let s = source.plan.servers.first(where: { $0.port == port && $0.engine == .mysql }) {
-            if journal.step == .switched, let t = targetName(s.name) { return targetMySQL(t) }
+            if journal.step >= .switched, let t = targetName(s.name) { return targetMySQL(t) }
             return sourceMySQL(s.name)
         }
         return target.plan.servers.first { $0.port == port && $0.engine == .mysql }.map { targetMySQL($0.name) }
@@ -187,6 +187,15 @@ extension Mover {
     /// table dropped and created anew before its rows (so a second copy doubles nothing).
     /// `options`: more mariadb-dump options (the routines' and events' pass).
     func mysqlCopy(_ tables: [String], of service: MoveMySQLService, options: [String] = []) throws {
+        try mysqlDump(tables, from: sourceMySQL(service.from.server), database: service.from.database,
+                      to: targetMySQL(service.to.server), into: service.to.database, options: options,
+                      what: "copy of \(service.service)'s \(tables.joined(separator: ", ")) (\(service.from.server)/\(service.from.database) → \(service.to.server)/\(service.to.database))")
+    }
+
+    /// `mariadb-dump --single-transaction` of `tables` of `database` (through `from`) piped into
+    /// the client on `into` (through `to`); `what` names it in the error.
+    func mysqlDump(_ tables: [String], from source: MySQLLogin, database: String, to destination: MySQLLogin, into: String,
+                   options: [String], what: String) throws {
         guard let dump = MySQLTools.find(["mariadb-dump", "mysqldump"]) else {
             throw EngineError("mariadb-dump (or mysqldump) is not installed: \(MySQLTools.installCommand)")
         }
@@ -198,15 +207,13 @@ extension Mover {
             pd=""; command -v setpriv >/dev/null && pd="setpriv --pdeathsig KILL"
             $pd "$dump" "$from" --single-transaction --skip-lock-tables --skip-add-locks --no-create-db --skip-comments --hex-blob $opts "$db" "${@:n+1}" | $pd "${@:1:n-1}" --database="$to"
             """
-        let r = try sourceMySQL(service.from.server).withClient(database: nil, force: false) { fromArgv, _ in
-            try targetMySQL(service.to.server).withClient(database: nil, force: false) { toArgv, env in
-                try Subprocess.run((Subprocess.which("setpriv") != nil ? ["setpriv", "--pdeathsig", "KILL"] : []) + ["bash", "-c", script, "copy", dump, fromArgv[1], service.from.database, service.to.database, options.joined(separator: " ")]
+        let r = try source.withClient(database: nil, force: false) { fromArgv, _ in
+            try destination.withClient(database: nil, force: false) { toArgv, env in
+                try Subprocess.run((Subprocess.which("setpriv") != nil ? ["setpriv", "--pdeathsig", "KILL"] : []) + ["bash", "-c", script, "copy", dump, fromArgv[1], database, into, options.joined(separator: " ")]
                                    + toArgv.filter { !$0.hasPrefix("--database=") } + ["--"] + tables, environment: env)
             }
         }
-        guard r.status == 0 else {
-            throw EngineError("copy of \(service.service)'s \(tables.joined(separator: ", ")) (\(service.from.server)/\(service.from.database) → \(service.to.server)/\(service.to.database)) failed:\n\(r.output)")
-        }
+        guard r.status == 0 else { throw EngineError("\(what) failed:\n\(r.output)") }
     }
 
     // MARK: - Verify
@@ -234,17 +241,5 @@ extension Mover {
                 }
             }
         }
-    }
-
-    /// The tables written on the target since the switch (a rollback would lose them).
-    func mysqlTargetChanged() throws -> [String] {
-        var changed: [String] = []
-        for service in engines.mysql {
-            let now = try BackupRunner.mysqlFingerprints(targetMySQL(service.to.server), database: service.to.database)
-            for table in service.tables where now[table.target]?.checksum != table.checksum || now[table.target]?.rows.map({ Int($0) }) != table.rows {
-                changed.append("\(service.service): \(service.to.database).\(table.target)")
-            }
-        }
-        return changed
     }
 }
