@@ -26,7 +26,7 @@ extension Mover {
     /// the target was not written since the switch (and no copy-back was under way).
     func copyBack() throws -> [String] {
         if journal.step == .switched {
-            let changed = try changedOnTarget() + mysqlTargetChanged()
+            let changed = try changedOnTarget() + mysqlTargetChanged() + redisTargetChanged()
             if changed.isEmpty { return [] }
             progress("copy back: \(changed.joined(separator: ", ")) changed on the target since the switch")
         } else {
@@ -40,7 +40,7 @@ extension Mover {
         StopPoint.reach("move.copying-back")
         // The source's own servers (not the target's now) run again for the copy.
         var own = source.plan
-        own.servers = own.servers.filter { targetName($0.name) == nil && ($0.engine == .postgres || $0.engine == .mysql) }
+        own.servers = own.servers.filter { targetName($0.name) == nil && $0.engine != .mongodb }
         if !own.servers.isEmpty { _ = try NativeEngine(plan: own, paths: source.paths, secrets: source.secrets, progress: progress).start() }
         let moving = journal.services.filter { !$0.stays }
         let byDatabase = Dictionary(grouping: moving) { "\($0.from.port)/\($0.from.database)" }
@@ -60,7 +60,7 @@ extension Mover {
             }
         }
         if !journal.tables.isEmpty { lines.append("copied back: \(journal.tables.count) tables equal on both sides") }
-        lines += try copyBackMySQL()
+        lines += try copyBackMySQL() + copyBackRedis()
         return lines
     }
 

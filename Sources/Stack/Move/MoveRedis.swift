@@ -162,13 +162,54 @@ extension Mover {
         }
     }
 
-    /// Slots whose copies changed since the switch (a rollback would lose the writes).
+    /// Slots whose copies changed since the switch (a rollback would lose the writes): a copied
+    /// key changed or gone, or a key added (the index is the service's).
     func redisTargetChanged() throws -> [String] {
         try engines.redis.compactMap { slot in
             let to = try redisAdmin(port: slot.toPort, index: slot.toIndex)
-            let digests = try Self.contentDigests(to, try savedKeys(slot))
-            return Self.slotDigest(digests) == slot.digest ? nil : "\(slot.service): redis \(slot.toServer) DB \(slot.toIndex)"
+            let saved = try savedKeys(slot)
+            let digests = try Self.contentDigests(to, saved)
+            let added = try Self.scanKeys(to).contains { !Set(saved).contains($0) }
+            return !added && Self.slotDigest(digests) == slot.digest ? nil : "\(slot.service): redis \(slot.toServer) DB \(slot.toIndex)"
         }
+    }
+
+    /// `--copy-back`: each slot's keys at the target now replace the source's (deleted, then
+    /// copied with REPLACE, so a killed copy-back can run again; the target is untouched until
+    /// the rollback deletes its copies), then compared by name and contents on both sides. The
+    /// keys file then lists the target's keys, so that the rollback deletes every copy.
+    func copyBackRedis() throws -> [String] {
+        var lines: [String] = []
+        for slot in engines.redis {
+            let to = try redisAdmin(port: slot.toPort, index: slot.toIndex)
+            let from = try redisAdmin(port: slot.fromPort, index: slot.fromIndex)
+            let keys = try Self.scanKeys(to)
+            progress("copy back \(slot.service) (redis): \(keys.count) keys, \(slot.toServer) DB \(slot.toIndex) → \(slot.fromServer) DB \(slot.fromIndex)")
+            let old = try Self.scanKeys(from)
+            for start in stride(from: 0, to: old.count, by: 500) { try from.command(["DEL"] + Array(old[start..<min(start + 500, old.count)])) }
+            if slot.fromPort == slot.toPort {
+                for key in keys { try to.command(["COPY", key, key, "DB", String(slot.fromIndex), "REPLACE"]) }
+            } else {
+                let server = source.plan.server(slot.fromServer) ?? target.plan.server(slot.fromServer)
+                let auth: [String] = server.flatMap { s in
+                    guard s.redisUsers != nil, let ref = s.superuserSecret, let password = source.secrets[ref.variable] ?? target.secrets[ref.variable] else { return nil }
+                    return ["AUTH2", RedisUser.admin, password]
+                } ?? []
+                for start in stride(from: 0, to: keys.count, by: 100) {
+                    let batch = Array(keys[start..<min(start + 100, keys.count)])
+                    try to.command(["MIGRATE", "127.0.0.1", String(slot.fromPort), "", String(slot.fromIndex), "10000", "COPY", "REPLACE"] + auth + ["KEYS"] + batch)
+                }
+            }
+            let now = try Self.scanKeys(from)
+            let mine = try Self.contentDigests(to, keys), theirs = try Self.contentDigests(from, keys)
+            if now != keys || mine != theirs {
+                throw MoveError.differs(table: "\(slot.service): redis \(slot.toServer) DB \(slot.toIndex) → \(slot.fromServer) DB \(slot.fromIndex) (copied back)",
+                                        source: "\(now.count) keys, digest \(Self.slotDigest(theirs))", target: "\(keys.count) keys, digest \(Self.slotDigest(mine))")
+            }
+            try JSONEncoder().encode(Array(Set(keys).union(try savedKeys(slot))).sorted()).write(to: URL(fileURLWithPath: redisKeysFile(slot)), options: .atomic)
+            lines.append("copied back to \(slot.fromServer) DB \(slot.fromIndex) (redis): \(slot.service), \(keys.count) keys equal on both sides")
+        }
+        return lines
     }
 
     /// The copies deleted (a rollback), or the source's keys (`--finish`).

@@ -120,9 +120,8 @@ extension Mover {
         if j.step >= .switched {
             target.forcePlaced()
             _ = try NativeEngine(plan: target.plan, paths: target.paths, secrets: target.secrets, progress: progress).start()
-            // Redis keys have no copy-back: written ones refuse the rollback (MySQL tables are
-            // copied back with the PostgreSQL ones).
-            let others = try (wanted || j.step == .copyingBack ? [] : mysqlTargetChanged()) + redisTargetChanged()
+            // MySQL tables and Redis keys are copied back with the PostgreSQL tables.
+            let others = try wanted || j.step == .copyingBack ? [] : mysqlTargetChanged() + redisTargetChanged()
             if !others.isEmpty { throw MoveError.targetWritten(tables: others) }
             if wanted || j.step == .copyingBack {
                 report.done += try copyBack()
