@@ -8,7 +8,8 @@ import Topology
 /// triggers and foreign-key checks off as for a restore: the target's rows are consistent),
 /// their sequences set to the target's values; then both sides are counted and checksummed.
 /// The journal's step `copying-back` makes a killed copy-back start over at the next `--rollback`
-/// (each database's copy is one transaction).
+/// (each database's copy is one transaction). MySQL services' tables and Redis slots follow
+/// (MoveMySQL+Back, MoveRedis).
 extension Mover {
     /// The tables changed on the target since the switch (`service: table`).
     func changedOnTarget() throws -> [String] {
