@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Renderers
+import Stack
 import Topology
 
 @main
@@ -17,7 +18,7 @@ struct Ovudev: ParsableCommand {
         subcommands: [
             Init.self, Validate.self, Render.self, PlanCommand.self, Schema.self, Templates.self,
             Up.self, Down.self, Status.self, Seed.self, CheckCommand.self, EnvCommand.self, PsqlCommand.self, Logs.self, Doctor.self, BackupCLI.self, RestoreCLI.self, SnapshotCLI.self, ResetCLI.self, GraphCommand.self,
-            DashboardCommand.self, MoveCommand.self, DocsCommand.self,
+            DashboardCommand.self, MoveCommand.self, DocsCommand.self, CacheSpare.self,
         ])
 
     /// The one place errors are printed: `error: …` on stderr. Usage errors (exit 2) come with
@@ -25,6 +26,11 @@ struct Ovudev: ParsableCommand {
     /// (`ExitStatusError`, e.g. a topology error: 2) ends with it, every other with 1.
     static func main() {
         var command: ParsableCommand?
+        // New PostgreSQL servers take spare copies of the cached pristine cluster; this binary makes them.
+        if ProcessInfo.processInfo.environment["OVUDEV_CLUSTER_SPARES"] != "off" {
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            ClusterCache.spareMaker.withLock { $0 = executable }
+        }
         do {
             command = try parseAsRoot()
             try command!.run()

@@ -91,6 +91,30 @@ import Workspace
         #expect(try second.login(password: second.superuserPassword) == second.server.superuserName)
     }
 
+    /// A new server takes a spare copy of the pristine cluster by rename (no copy), and it is a
+    /// server of its own as a copy is (its own superuser password); at most one spare is kept.
+    @Test func aSpareCopyIsTakenByRename() throws {
+        let cache = try Self.privateCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        let first = try PostgresOnly(), second = try PostgresOnly()
+        defer { first.close(); second.close() }
+        _ = try first.engine(cache: cache, lines: Lines()).start()
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: cache.root).first { $0.hasPrefix("postgres-") && !$0.contains(".") })
+        let owner = Subprocess.isRoot ? try FileManager.default.attributesOfItem(atPath: "\(cache.root)/\(name)")[.ownerAccountName] as? String : nil
+        #expect(try cache.makeSpare(name, marker: NativeEngine.pendingPasswordMarker, owner: owner))
+        #expect(try !cache.makeSpare(name, marker: NativeEngine.pendingPasswordMarker, owner: owner), "a second spare")
+        let spares = { try FileManager.default.contentsOfDirectory(atPath: cache.root).filter { $0.contains(".spare-") } }
+        #expect(try spares().count == 1)
+
+        let lines = Lines()
+        _ = try second.engine(cache: cache, lines: lines).start()
+        #expect(lines.all.contains("\(second.server.name): a spare copy of the cached pristine cluster, renamed into place"), "\(lines.all)")
+        #expect(try spares().isEmpty)
+        #expect(try second.login(password: second.superuserPassword) == second.server.superuserName)
+        #expect(throws: PGError.self) { _ = try second.login(password: first.superuserPassword) }
+        #expect(!FileManager.default.fileExists(atPath: "\(second.paths.pgData(second.server.name))/\(NativeEngine.pendingPasswordMarker)"))
+    }
+
     /// A listening socket on 127.0.0.1:`port` until `close`.
     static func occupy(_ port: Int) throws -> Int32 {
         // Close-on-exec: a child spawned meanwhile (cp, pg_ctl) must not keep the port.

@@ -7,7 +7,7 @@ import Topology
 extension NativeEngine {
     /// In a copied data folder until the superuser has this stack's password (see
     /// `setCopiedSuperuserPassword`): a start cut short sets it on the next one.
-    static let pendingPasswordMarker = "ovudev_superuser_password_pending"
+    public static let pendingPasswordMarker = "ovudev_superuser_password_pending"
 
     /// Everything initdb's output depends on, besides the superuser's password.
     static func initdbSettings(superuser: String) -> [String] {
@@ -27,8 +27,13 @@ extension NativeEngine {
             // Any password: each copy gets its stack's own before anyone logs in.
             try initdb(into: folder, bin: bin, superuser: server.superuserName, password: UUID().uuidString, run: run, account: account)
         }
-        progress("copy \(server.name) from \(made ? "the new" : "the cached") pristine cluster")
-        try ClusterCache.copy(pristine, to: data, marker: Self.pendingPasswordMarker, owner: account)
+        if cache.takeSpare(name, to: data) {
+            progress("\(server.name): a spare copy of the cached pristine cluster, renamed into place")
+        } else {
+            progress("copy \(server.name) from \(made ? "the new" : "the cached") pristine cluster")
+            try ClusterCache.copy(pristine, to: data, marker: Self.pendingPasswordMarker, owner: account)
+        }
+        cache.makeSpareInBackground(name, for: data, owner: account)
     }
 
     /// initdb into `folder`, the include of ovudev.conf appended to postgresql.conf.
