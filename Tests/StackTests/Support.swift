@@ -136,12 +136,25 @@ struct KillTarget {
             .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    /// kill -9, then until they are reaped (a zombie still holds its pid, and PostgreSQL then
-    /// takes postmaster.pid for a live server): by this process when a server is its child (a
-    /// stack brought up in-process), else by init; at most 10 s.
-    static func kill9(_ pids: [pid_t]) {
+    /// kill -9 of each and its children at once (a crash of the whole server: a PostgreSQL
+    /// backend outlives its postmaster for a moment and may still commit a COPY it was reading),
+    /// then until they are reaped (a zombie still holds its pid, and PostgreSQL then takes
+    /// postmaster.pid for a live server): by this process when a server is its child (a stack
+    /// brought up in-process), else by init; at most 10 s.
+    static func kill9(_ servers: [pid_t]) {
+        let pids = servers + children(of: Set(servers))
         for pid in pids { kill(pid, SIGKILL) }
         _ = Subprocess.waitForExit(pids, within: 10) { !pids.contains { kill($0, 0) == 0 } }
+    }
+
+    /// Processes whose parent is one of `parents` (from /proc/<pid>/stat).
+    static func children(of parents: Set<pid_t>) -> [pid_t] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]).map(parents.contains) == true ? pid : nil
+        }
     }
 
     /// ulm's seeded users and the saved Redis key, through `stack` (the same servers).
