@@ -35,6 +35,15 @@ extension Mover {
         try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: redisKeysFile(slot))))
     }
 
+    /// MIGRATE's `AUTH2 admin password` for the Redis server `name` (of either scenario) when it
+    /// has ACL users; nothing otherwise.
+    func migrateAuth(_ name: String) -> [String] {
+        let server = target.plan.server(name) ?? source.plan.server(name)
+        guard let s = server, s.redisUsers != nil, let ref = s.superuserSecret,
+              let password = target.secrets[ref.variable] ?? source.secrets[ref.variable] else { return [] }
+        return ["AUTH2", RedisUser.admin, password]
+    }
+
     /// Every key of the connection's index (SCAN).
     static func scanKeys(_ conn: RedisConnection) throws -> [String] {
         var keys: [String] = [], cursor = "0"
@@ -115,11 +124,7 @@ extension Mover {
                     if try to.command(["EXISTS", key]) == .integer(1) { throw MoveRedisConflict(service: slot.service, slot: "\(slot.toServer) DB \(slot.toIndex)", keys: [key]) }
                 }
             } else {
-                let server = target.plan.server(slot.toServer) ?? source.plan.server(slot.toServer)
-                let auth: [String] = server.flatMap { s in
-                    guard s.redisUsers != nil, let ref = s.superuserSecret, let password = target.secrets[ref.variable] ?? source.secrets[ref.variable] else { return nil }
-                    return ["AUTH2", RedisUser.admin, password]
-                } ?? []
+                let auth = migrateAuth(slot.toServer)
                 for start in stride(from: 0, to: todo.count, by: 100) {
                     let batch = Array(todo[start..<min(start + 100, todo.count)])
                     do {
@@ -190,11 +195,7 @@ extension Mover {
             if slot.fromPort == slot.toPort {
                 for key in keys { try to.command(["COPY", key, key, "DB", String(slot.fromIndex), "REPLACE"]) }
             } else {
-                let server = source.plan.server(slot.fromServer) ?? target.plan.server(slot.fromServer)
-                let auth: [String] = server.flatMap { s in
-                    guard s.redisUsers != nil, let ref = s.superuserSecret, let password = source.secrets[ref.variable] ?? target.secrets[ref.variable] else { return nil }
-                    return ["AUTH2", RedisUser.admin, password]
-                } ?? []
+                let auth = migrateAuth(slot.fromServer)
                 for start in stride(from: 0, to: keys.count, by: 100) {
                     let batch = Array(keys[start..<min(start + 100, keys.count)])
                     try to.command(["MIGRATE", "127.0.0.1", String(slot.fromPort), "", String(slot.fromIndex), "10000", "COPY", "REPLACE"] + auth + ["KEYS"] + batch)
