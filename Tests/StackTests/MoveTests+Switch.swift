@@ -30,6 +30,8 @@ extension MoveTests {
             let up = try ovudev(["up", "--scenario", scenario], directory: project.directory)
             #expect(up.status != 0 && up.output.contains("stopped during its switch"), "up --scenario \(scenario): \(up.output)")
         }
+        let finish = try ovudev(["move", "--finish", "--yes"], directory: project.directory)
+        #expect(finish.status != 0 && finish.output.contains("`ovudev move` continues it"), "\(finish.output)")
         let again = try ovudev(["move", "--yes"], directory: project.directory)
         #expect(again.status == 0, "\(again.output)")
         #expect(ActiveStack(projectDirectory: project.directory).scenario == "separated")

@@ -180,7 +180,8 @@ extension Mover {
     /// What `--finish` drops: the kept source databases and source tables.
     public func finishList() throws -> [String] {
         guard let j = try MoveJournal.load(projectDirectory: directory), j.step == .switched else {
-            if let j = try MoveJournal.load(projectDirectory: directory), j.step == .copyingBack { throw MoveError.otherMoveInProgress(source: j.source, target: j.target) }
+            // Not switched (or copying back): nothing is kept yet; say how to go on.
+            if let j = try MoveJournal.load(projectDirectory: directory) { throw MoveError.otherMoveInProgress(source: j.source, target: j.target) }
             throw MoveError.nothingToRollBack
         }
         try stacks(source: j.source, target: j.target)
