@@ -136,6 +136,15 @@ import Topology
             guard case let .differs(table, source, target) = error else { Issue.record("\(error)"); return }
             #expect(table == "shop: shop_db.orders → shop_db.orders" && source != target && source.hasPrefix("300 rows"), "\(error)")
         }
+        // The row back, the view changed on the target: the view is named.
+        try F.admin(dedicated, "mysql-shop").exec("UPDATE shop_db.orders SET total = total - 1 WHERE id = 7; CREATE OR REPLACE VIEW shop_db.big_orders AS SELECT * FROM shop_db.orders WHERE total > 200;")
+        do {
+            try mover.verifyMySQL()
+            Issue.record("the verification passed a changed view")
+        } catch let error as MoveError {
+            guard case let .differs(table, source, target) = error else { Issue.record("\(error)"); return }
+            #expect(table == "shop: view shop_db.big_orders → shop_db.big_orders" && source == "234 rows" && target == "167 rows", "\(error)")
+        }
         #expect(try MoveJournal.load(projectDirectory: project.directory)?.step == .copied)
 
         let back = try Mover(project: project.project).rollback()

@@ -223,7 +223,7 @@ extension Mover {
     /// rollback compares the target with them).
     func verifyMySQL() throws {
         for service in engines.mysql {
-            progress("verify \(service.service) (mysql): row counts and CHECKSUM TABLE of \(service.tables.count) tables on both sides")
+            progress("verify \(service.service) (mysql): row counts and CHECKSUM TABLE of \(service.tables.count) tables\(service.views.isEmpty ? "" : ", rows of \(service.views.count) views,") on both sides")
             let a = try BackupRunner.mysqlFingerprints(sourceMySQL(service.from.server), database: service.from.database)
             let b = try BackupRunner.mysqlFingerprints(targetMySQL(service.to.server), database: service.to.database)
             for table in service.tables {
@@ -231,6 +231,20 @@ extension Mover {
                 func text(_ f: Fingerprint?) -> String { f.map { "\($0.rows.map(String.init) ?? "?") rows, checksum \($0.checksum ?? "?")" } ?? "missing" }
                 if s == nil || s != t {
                     throw MoveError.differs(table: "\(service.service): \(service.from.database).\(table.source) → \(service.to.database).\(table.target)", source: text(s), target: text(t))
+                }
+            }
+            // Views hold no rows of their own: each answers with as many rows on both sides (a
+            // view that fails to answer on the target is named with its error).
+            for view in service.views {
+                func rows(_ login: MySQLLogin, _ database: String) -> String {
+                    do {
+                        let n = try login.exec("SELECT COUNT(*) FROM \(Escape.mysqlIdentifier(database)).\(Escape.mysqlIdentifier(view));").rows.first?.first
+                        return "\(n ?? "?") rows"
+                    } catch { return "fails: \(error)" }
+                }
+                let s = rows(sourceMySQL(service.from.server), service.from.database), t = rows(targetMySQL(service.to.server), service.to.database)
+                if s != t || s.hasPrefix("fails") {
+                    throw MoveError.differs(table: "\(service.service): view \(service.from.database).\(view) → \(service.to.database).\(view)", source: s, target: t)
                 }
             }
             try updateEngines { e in
