@@ -114,7 +114,11 @@ public struct MoveJournal: Codable, Equatable, Sendable {
     public static func load(projectDirectory: String) throws -> MoveJournal? {
         let path = path(projectDirectory: projectDirectory)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try JSONDecoder().decode(MoveJournal.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        do {
+            return try JSONDecoder().decode(MoveJournal.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw EngineError("cannot read the move journal \(path): \(error)")
+        }
     }
 
     func save(projectDirectory: String) throws {
