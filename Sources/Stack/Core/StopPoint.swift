@@ -7,6 +7,8 @@ import Synchronization
 /// kills it (or its server) and lets it go on or not. Without the variable a point costs one
 /// comparison. Points: `move.table-copied` (a table's copy committed and recorded in the
 /// journal), `move.copying-back` (the journal says so, nothing copied back yet),
+/// `move.source-locked` (the switch made the source read-only, nothing handed over yet),
+/// `move.handed-over` (a shared server's folder is the target's, the switch not finished),
 /// `snapshot.restore-staging` (a folder staged, others may still be copying; the live data
 /// untouched), `snapshot.restore-swapping` (one folder swapped into place, the others not).
 public enum StopPoint {
