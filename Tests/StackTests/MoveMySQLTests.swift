@@ -174,7 +174,26 @@ import Topology
         #expect(throws: MoveError.blocked(plan.journal.blockers)) { try Mover(project: project.project).run(to: "dedicated") }
         #expect(try MoveJournal.load(projectDirectory: project.directory) == nil)
         #expect(!FileManager.default.fileExists(atPath: StackPaths(projectDirectory: project.directory, scenario: "dedicated").mysqlDir("mysql-shop")))
-        try F.admin(shared, "mysql").exec("ALTER TABLE blog_db.posts DROP FOREIGN KEY posts_customer_fk;")
+
+        // --drop-cross-fks: the move goes through, the foreign key into shop's database is dropped
+        // where it is (blog's table stays) and made again by a rollback; one of shop's tables into
+        // blog's is left out of the copy (the kept source keeps it).
+        try F.admin(shared, "mysql").exec("ALTER TABLE shop_db.orders ADD COLUMN post_id INT NULL, ADD CONSTRAINT orders_post_fk FOREIGN KEY (post_id) REFERENCES blog_db.posts (id);")
+        // (Server `mysql` is `mysql-blog` in `dedicated`: the same port, its folder handed over.)
+        let fks = { (stack: NativeStack, server: String) in try F.admin(stack, server).exec("SELECT CONSTRAINT_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'blog_db';").rows }
+        let before = try fks(shared, "mysql")
+        let moved = try Mover(project: project.project).run(to: "dedicated", dropCrossFKs: true)
+        #expect(moved.check?.passed == true, "\(moved.done)")
+        #expect(moved.done.contains("dropped the foreign key blog_db.posts.posts_customer_fk on mysql (--drop-cross-fks; the application validates)"), "\(moved.done)")
+        #expect(try fks(project.stack("dedicated"), "mysql-blog").isEmpty)
+        let copied = try F.admin(project.stack("dedicated"), "mysql-shop").exec("SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'shop_db';").rows
+        #expect(copied.map { $0[0] } == ["orders_ibfk_1"], "\(copied)")
+        let back = try Mover(project: project.project).rollback()
+        #expect(back.done.contains("made the foreign key blog_db.posts.posts_customer_fk again on mysql"), "\(back.done)")
+        let after = try fks(shared, "mysql")
+        #expect(after == before && before.count == 1, "\(before) \(after)")
+
+        try F.admin(shared, "mysql").exec("ALTER TABLE blog_db.posts DROP FOREIGN KEY posts_customer_fk; ALTER TABLE shop_db.orders DROP FOREIGN KEY orders_post_fk;")
         #expect(try Mover(project: project.project).plan(to: "dedicated").journal.blockers.isEmpty)
     }
 }

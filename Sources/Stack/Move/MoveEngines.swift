@@ -71,7 +71,7 @@ extension Mover {
             report.notes.append("  " + (m.tables.map(\.source) + m.views).joined(separator: ", "))
         }
         for r in e.redis { report.notes.append("\(r.service) (redis): keys \(r)") }
-        report.journal.blockers += try mysqlBlockers(e.mysql, source: source, target: target)
+        report.journal.blockers += try mysqlBlockers(e.mysql, source: source, target: target, dropCrossFKs: report.journal.dropCrossForeignKeys)
         report.journal.engines = e.isEmpty ? nil : e
     }
 

@@ -52,10 +52,25 @@ public struct MoveBlocker: Codable, Equatable, Sendable, CustomStringConvertible
     public var wayOut: String
     /// Dropped with `--drop-cross-fks` (foreign keys only).
     public var dropped = false
+    /// A MySQL foreign key: where it is and how to make it again (nil for PostgreSQL's).
+    public var mysql: MoveMySQLForeignKey? = nil
 
     public var description: String {
         "\(kind.rawValue) \(object) (\(service)) → \(dependsOn) (\(otherService))\(dropped ? ": dropped (--drop-cross-fks; the application validates)" : ": \(wayOut)")"
     }
+}
+
+/// A MySQL foreign key across the new servers. `inMoved`: it is in the moved database's table
+/// (dropped from the copy); else in another database's table on the source server (dropped there
+/// at the switch, made again by a rollback with `restore`).
+public struct MoveMySQLForeignKey: Codable, Equatable, Sendable {
+    public var server: String
+    public var database: String
+    public var table: String
+    public var name: String
+    public var inMoved: Bool
+    /// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … REFERENCES … ON DELETE … ON UPDATE …`.
+    public var restore: String
 }
 
 /// A database or schema on a server, for what the move created, made read-only or drops.

@@ -20,6 +20,12 @@ extension Mover {
     func switchMySQL() throws -> [String] {
         let kept = mysqlKeptSource()
         var lines: [String] = []
+        // `--drop-cross-fks`: a foreign key of a staying database's table into a moved one is
+        // dropped where it is (`--rollback` makes it again).
+        for fk in journal.blockers.compactMap({ $0.dropped ? $0.mysql : nil }) where !fk.inMoved {
+            try sourceMySQL(fk.server).exec("ALTER TABLE \(Escape.mysqlIdentifier(fk.database)).\(Escape.mysqlIdentifier(fk.table)) DROP FOREIGN KEY IF EXISTS \(Escape.mysqlIdentifier(fk.name));")
+            lines.append("dropped the foreign key \(fk.database).\(fk.table).\(fk.name) on \(fk.server) (--drop-cross-fks; the application validates)")
+        }
         for db in kept {
             let login = sourceMySQL(db.server)
             let account = "\(Escape.mysqlLiteral(db.role!))@'%'"
@@ -41,6 +47,18 @@ extension Mover {
         for db in e.mysqlReadOnly {
             try sourceMySQL(db.server).exec("GRANT ALL PRIVILEGES ON \(Escape.mysqlGrantDatabase(db.database)).* TO \(Escape.mysqlLiteral(db.role!))@'%';")
             lines.append("source database \(db.server)/\(db.database): writable again for \(db.role!)")
+        }
+        // Foreign keys the switch dropped in a staying database: made again (the rows were not
+        // checked by anyone since; the constraint is added without checking them).
+        for fk in j.blockers.compactMap({ $0.dropped ? $0.mysql : nil }) where !fk.inMoved {
+            let login = sourceMySQL(fk.server)
+            let present = try login.exec("""
+                SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = \(Escape.mysqlLiteral(fk.database))
+                  AND TABLE_NAME = \(Escape.mysqlLiteral(fk.table)) AND CONSTRAINT_NAME = \(Escape.mysqlLiteral(fk.name));
+                """).rows.first?.first
+            guard present == "0" else { continue }
+            try login.exec("SET FOREIGN_KEY_CHECKS = 0; \(fk.restore);")
+            lines.append("made the foreign key \(fk.database).\(fk.table).\(fk.name) again on \(fk.server)")
         }
         let sourceDatabases = Set(source.plan.servers.flatMap { s in s.databases.map { "\(s.port)/\($0.name)" } })
         for db in e.mysqlCreated where !sourceDatabases.contains("\(db.port)/\(db.database)") {

@@ -60,7 +60,7 @@ extension Mover {
 
     /// Foreign keys between a moved database and another database that would end up on
     /// another server (MySQL keeps a foreign key only within one server): each a blocker.
-    func mysqlBlockers(_ moves: [MoveMySQLService], source: Plan, target: Plan) throws -> [MoveBlocker] {
+    func mysqlBlockers(_ moves: [MoveMySQLService], source: Plan, target: Plan, dropCrossFKs: Bool) throws -> [MoveBlocker] {
         var blockers: [MoveBlocker] = []
         // Where a database of the source is after the move: its service's target port, or the same.
         func portAfter(_ database: String, on port: Int) -> (port: Int, service: String) {
@@ -73,19 +73,32 @@ extension Mover {
         for m in moves {
             let db = Escape.mysqlLiteral(m.from.database)
             let rows = try sourceMySQL(m.from.server).exec("""
-                SELECT 'out', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                SELECT 'out', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, DELETE_RULE, UPDATE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS
                   WHERE CONSTRAINT_SCHEMA = \(db) AND UNIQUE_CONSTRAINT_SCHEMA <> \(db);
-                SELECT 'in', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                SELECT 'in', CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, DELETE_RULE, UPDATE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS
                   WHERE UNIQUE_CONSTRAINT_SCHEMA = \(db) AND CONSTRAINT_SCHEMA <> \(db);
-                """).rows.filter { $0.count == 6 }
+                """).rows.filter { $0.count == 8 }
             for r in rows {
                 let other = r[0] == "out" ? r[4] : r[1]
                 let after = portAfter(other, on: m.from.port)
                 guard after.port != m.to.port else { continue }
                 let (service, otherService) = r[0] == "out" ? (m.service, after.service) : (after.service, m.service)
+                let q = Escape.mysqlIdentifier
+                let columns = try sourceMySQL(m.from.server).exec("""
+                    SELECT COLUMN_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+                      WHERE CONSTRAINT_SCHEMA = \(Escape.mysqlLiteral(r[1])) AND TABLE_NAME = \(Escape.mysqlLiteral(r[2])) AND CONSTRAINT_NAME = \(Escape.mysqlLiteral(r[3]))
+                      ORDER BY ORDINAL_POSITION;
+                    """).rows.filter { $0.count == 2 }
+                // RESTRICT is what MariaDB reports for a key declared without a rule: written so, it
+                // would come back as NO ACTION (the same check in InnoDB, another catalog entry).
+                let rules = [("DELETE", r[6]), ("UPDATE", r[7])].filter { $0.1 != "RESTRICT" }.map { " ON \($0.0) \($0.1)" }.joined()
+                let restore = "ALTER TABLE \(q(r[1])).\(q(r[2])) ADD CONSTRAINT \(q(r[3])) FOREIGN KEY (\(columns.map { q($0[0]) }.joined(separator: ", "))) "
+                    + "REFERENCES \(q(r[4])).\(q(r[5])) (\(columns.map { q($0[1]) }.joined(separator: ", ")))" + rules
                 blockers.append(MoveBlocker(kind: .foreignKey, object: "\(r[1]).\(r[2]).\(r[3])", service: service, dependsOn: "\(r[4]).\(r[5])",
                                             otherService: otherService,
-                                            wayOut: "drop the foreign key (MySQL keeps one only within a server; the application validates), or keep \(m.from.database) and \(other) on one server"))
+                                            wayOut: "drop the foreign key (MySQL keeps one only within a server; the application validates; --drop-cross-fks does it), or keep \(m.from.database) and \(other) on one server",
+                                            dropped: dropCrossFKs,
+                                            mysql: MoveMySQLForeignKey(server: m.from.server, database: r[1], table: r[2], name: r[3], inMoved: r[0] == "out", restore: restore)))
             }
         }
         return blockers
@@ -149,6 +162,13 @@ extension Mover {
                 }
                 StopPoint.reach("move.table-copied")
             }
+        }
+        // `--drop-cross-fks`: a foreign key of a moved table into a database that stays behind is
+        // dropped from the copy (the source keeps it until --finish).
+        for fk in journal.blockers.compactMap({ $0.dropped ? $0.mysql : nil }) where fk.inMoved {
+            guard let m = moving.first(where: { $0.from.server == fk.server && $0.from.database == fk.database }) else { continue }
+            try targetMySQL(m.to.server).exec("ALTER TABLE \(Escape.mysqlIdentifier(m.to.database)).\(Escape.mysqlIdentifier(fk.table)) DROP FOREIGN KEY IF EXISTS \(Escape.mysqlIdentifier(fk.name));")
+            progress("dropped the foreign key \(fk.name) of \(m.to.database).\(fk.table) in the copy (--drop-cross-fks)")
         }
         for service in moving {
             if !service.views.isEmpty { try mysqlCopy(service.views, of: service) }
