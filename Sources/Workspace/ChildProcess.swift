@@ -7,6 +7,8 @@ import Foundation
 public enum ChildProcess {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        /// The program that is not in PATH, when that is the failure.
+        public var missingProgram: String? = nil
     }
 
     /// Starts `argv` (`argv[0]` a path, or a name looked up in the child's PATH) and returns its
@@ -47,7 +49,7 @@ public enum ChildProcess {
         // posix_spawn itself (glibc 2.29+), by `env -C` where it cannot.
         let childEnvironment = environment ?? ProcessInfo.processInfo.environment
         guard let program = argv.first.flatMap({ resolve($0, path: childEnvironment["PATH"]) }) else {
-            throw Failure(description: "cannot run \(argv.first ?? "?"): not found in PATH")
+            throw Failure(description: "cannot run \(argv.first ?? "?"): not found in PATH", missingProgram: argv.first ?? "?")
         }
         var full = [program] + argv.dropFirst()
         if let directory {
@@ -68,16 +70,17 @@ public enum ChildProcess {
     /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module
     /// does not export; looked up once. Without it (older glibc) children inherit what is not
     /// close-on-exec, as before.
-    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
+    private static let closeFrom = glibc("posix_spawn_file_actions_addclosefrom_np",
+                                         as: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
 
     /// glibc's posix_spawn_file_actions_addchdir_np (2.29+), looked up as closeFrom is.
-    private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
-    }()
+    private static let addChdir = glibc("posix_spawn_file_actions_addchdir_np",
+                                        as: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+
+    /// A C function of the process (glibc's), nil when it has none.
+    private static func glibc<F>(_ name: String, as type: F.Type) -> F? {
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: type) }
+    }
 
     /// `name` looked up in `path` (a PATH value) as execvp does: the first executable file;
     /// a name with a slash as it is. Nil when there is none.
@@ -85,7 +88,7 @@ public enum ChildProcess {
         if name.contains("/") { return name }
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            if access(candidate, X_OK) == 0, FileManager.default.fileExists(atPath: candidate) { return candidate }
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
     }

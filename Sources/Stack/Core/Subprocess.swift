@@ -35,8 +35,6 @@ public enum Subprocess {
             if input != nil { try? FileManager.default.removeItem(atPath: inputPath) }
             if log == nil { try? FileManager.default.removeItem(atPath: outputPath) }
         }
-        // setpriv (and runuser) look the program up in PATH themselves; without setpriv, env does.
-        if Self.setpriv == nil { argv = ["/usr/bin/env"] + argv }
         let status = try spawnAndWait(argv, environment: environment, directory: directory, stdin: inputPath, output: outputPath,
                                       outputMode: log == nil ? 0o600 : 0o644)
         let data = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
@@ -60,6 +58,8 @@ public enum Subprocess {
             let pid = try ChildProcess.spawn(argv, directory: directory, environment: environment, stdin: stdin, stdout: output, append: true, mode: outputMode)
             return try ChildProcess.wait(pid).status
         } catch let error as ChildProcess.Failure {
+            // (With setpriv, a missing program is its exit status 127 instead: see `run`.)
+            if let missing = error.missingProgram { throw SubprocessError(message: "\(missing) is not installed (run `ovudev doctor`)") }
             throw SubprocessError(message: error.description)
         }
     }
@@ -153,10 +153,6 @@ public enum Subprocess {
     /// Full path of a program in PATH, or nil.
     public static func which(_ name: String) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let path = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
+        return ChildProcess.resolve(name, path: ProcessInfo.processInfo.environment["PATH"])
     }
 }
