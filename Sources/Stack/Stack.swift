@@ -114,7 +114,8 @@ public final class NativeStack {
         let active = ActiveStack(projectDirectory: project.directory)
         // A move in its switch or copy-back (or switched away from this scenario) first: it says
         // what to do, where the running scenario's ports would only say "down" (the wrong cure).
-        if let refusal = try MoveJournal.load(projectDirectory: project.directory)?.refusesUp(of: plan.scenario) { throw refusal }
+        let move = try MoveJournal.load(projectDirectory: project.directory)
+        if let refusal = move?.refusesUp(of: plan.scenario) { throw refusal }
         if let conflict = active.runningConflict(for: plan.scenario, ports: AppliedState.ports(of: plan)) { throw conflict }
         if let refusal = nativeRefusal { throw refusal }
         try requireExistingServers(plan)
@@ -123,7 +124,7 @@ public final class NativeStack {
         defer { withExtendedLifetime(lock) {} }
         try loadSecrets()
         let applied = try AppliedState.load(paths.applied)
-        if let move = try MoveJournal.load(projectDirectory: project.directory) { progress(move.inProgress) }
+        if let move { progress(move.inProgress) }
         try active.activate(plan.scenario)
         var report = UpReport()
         report.recovered = try Snapshots(stack: self).recoverIfInterrupted(progress: progress)

@@ -26,7 +26,7 @@ extension Resolver {
                 guard var role = b.roles[name] else { continue }
                 let limit: Int
                 if let instance = role.instance {
-                    let pool = pools[instance] ?? topology.service(instance)?.database?.pool ?? .standard
+                    let pool = pools[instance] ?? .standard
                     limit = pool.size + pool.maxOverflow
                     uses.append((instance, limit))
                 } else {

@@ -179,11 +179,9 @@ extension Mover {
 
     /// What `--finish` drops: the kept source databases and source tables.
     public func finishList() throws -> [String] {
-        guard let j = try MoveJournal.load(projectDirectory: directory), j.step == .switched else {
-            // Not switched (or copying back): nothing is kept yet; say how to go on.
-            if let j = try MoveJournal.load(projectDirectory: directory) { throw MoveError.otherMoveInProgress(source: j.source, target: j.target) }
-            throw MoveError.nothingToRollBack
-        }
+        guard let j = try MoveJournal.load(projectDirectory: directory) else { throw MoveError.nothingToRollBack }
+        // Not switched (or copying back): nothing is kept yet; say how to go on.
+        guard j.step == .switched else { throw MoveError.otherMoveInProgress(source: j.source, target: j.target) }
         try stacks(source: j.source, target: j.target)
         journal = j
         target.forcePlaced()
