@@ -33,10 +33,9 @@ extension Mover {
             let a = try BackupRunner.mysqlFingerprints(from, database: service.to.database)
             let b = try BackupRunner.mysqlFingerprints(to, database: service.from.database)
             for table in service.tables {
-                func text(_ f: Fingerprint?) -> String { f.map { "\($0.rows.map(String.init) ?? "?") rows, checksum \($0.checksum ?? "?")" } ?? "missing" }
                 let t = a[table.target], s = b[table.source]
                 if t == nil || t != s {
-                    throw MoveError.differs(table: "\(service.service): \(service.to.database).\(table.target) → \(service.from.database).\(table.source) (copied back)", source: text(s), target: text(t))
+                    throw MoveError.differs(table: "\(service.service): \(service.to.database).\(table.target) → \(service.from.database).\(table.source) (copied back)", source: Self.describe(s), target: Self.describe(t))
                 }
             }
             lines.append("copied back to \(service.from.server)/\(service.from.database) (mysql): \(service.service), \(names.count) tables equal on both sides")

@@ -238,6 +238,11 @@ extension Mover {
 
     // MARK: - Verify
 
+    /// "300 rows, checksum 1234", or "missing", for a MoveError.
+    static func describe(_ f: Fingerprint?) -> String {
+        f.map { "\($0.rows.map(String.init) ?? "?") rows, checksum \($0.checksum ?? "?")" } ?? "missing"
+    }
+
     /// Per table, row count and `CHECKSUM TABLE … EXTENDED` on both sides; a difference stops
     /// the move before the switch, naming the table. The source's values are recorded (a
     /// rollback compares the target with them).
@@ -248,9 +253,8 @@ extension Mover {
             let b = try BackupRunner.mysqlFingerprints(targetMySQL(service.to.server), database: service.to.database)
             for table in service.tables {
                 let s = a[table.source], t = b[table.target]
-                func text(_ f: Fingerprint?) -> String { f.map { "\($0.rows.map(String.init) ?? "?") rows, checksum \($0.checksum ?? "?")" } ?? "missing" }
                 if s == nil || s != t {
-                    throw MoveError.differs(table: "\(service.service): \(service.from.database).\(table.source) → \(service.to.database).\(table.target)", source: text(s), target: text(t))
+                    throw MoveError.differs(table: "\(service.service): \(service.from.database).\(table.source) → \(service.to.database).\(table.target)", source: Self.describe(s), target: Self.describe(t))
                 }
             }
             // Views hold no rows of their own: each answers with as many rows on both sides (a

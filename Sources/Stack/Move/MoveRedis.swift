@@ -31,6 +31,17 @@ extension Mover {
 
     func redisKeysFile(_ slot: MoveRedisSlot) -> String { "\(moveFolder)/redis-\(slot.service).keys.json" }
 
+    /// The names a rollback deletes at the target (written before the first copy).
+    func saveKeys(_ keys: [String], of slot: MoveRedisSlot) throws {
+        try FileManager.default.createDirectory(atPath: moveFolder, withIntermediateDirectories: true)
+        try JSONEncoder().encode(keys).write(to: URL(fileURLWithPath: redisKeysFile(slot)), options: .atomic)
+    }
+
+    /// DEL of `keys`, 500 at a time.
+    static func delete(_ keys: [String], on conn: RedisConnection) throws {
+        for start in stride(from: 0, to: keys.count, by: 500) { try conn.command(["DEL"] + Array(keys[start..<min(start + 500, keys.count)])) }
+    }
+
     func savedKeys(_ slot: MoveRedisSlot) throws -> [String] {
         try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: redisKeysFile(slot))))
     }
@@ -117,8 +128,7 @@ extension Mover {
             if !conflicts.isEmpty { throw MoveRedisConflict(service: slot.service, slot: "\(slot.toServer) DB \(slot.toIndex)", keys: conflicts) }
             let todo = keys.filter { !present.contains($0) }
             // The names are written before the first copy: a rollback deletes exactly these at the target.
-            try FileManager.default.createDirectory(atPath: moveFolder, withIntermediateDirectories: true)
-            try JSONEncoder().encode(keys).write(to: URL(fileURLWithPath: redisKeysFile(slot)), options: .atomic)
+            try saveKeys(keys, of: slot)
             if slot.fromPort == slot.toPort {
                 for key in todo where try from.command(["COPY", key, key, "DB", String(slot.toIndex)]) == .integer(0) {
                     if try to.command(["EXISTS", key]) == .integer(1) { throw MoveRedisConflict(service: slot.service, slot: "\(slot.toServer) DB \(slot.toIndex)", keys: [key]) }
@@ -191,7 +201,7 @@ extension Mover {
             let keys = try Self.scanKeys(to)
             progress("copy back \(slot.service) (redis): \(keys.count) keys, \(slot.toServer) DB \(slot.toIndex) → \(slot.fromServer) DB \(slot.fromIndex)")
             let old = try Self.scanKeys(from)
-            for start in stride(from: 0, to: old.count, by: 500) { try from.command(["DEL"] + Array(old[start..<min(start + 500, old.count)])) }
+            try Self.delete(old, on: from)
             if slot.fromPort == slot.toPort {
                 for key in keys { try to.command(["COPY", key, key, "DB", String(slot.fromIndex), "REPLACE"]) }
             } else {
@@ -207,7 +217,7 @@ extension Mover {
                 throw MoveError.differs(table: "\(slot.service): redis \(slot.toServer) DB \(slot.toIndex) → \(slot.fromServer) DB \(slot.fromIndex) (copied back)",
                                         source: "\(now.count) keys, digest \(Self.slotDigest(theirs))", target: "\(keys.count) keys, digest \(Self.slotDigest(mine))")
             }
-            try JSONEncoder().encode(Array(Set(keys).union(try savedKeys(slot))).sorted()).write(to: URL(fileURLWithPath: redisKeysFile(slot)), options: .atomic)
+            try saveKeys(Array(Set(keys).union(try savedKeys(slot))).sorted(), of: slot)
             lines.append("copied back to \(slot.fromServer) DB \(slot.fromIndex) (redis): \(slot.service), \(keys.count) keys equal on both sides")
         }
         return lines
@@ -219,7 +229,7 @@ extension Mover {
         for slot in j.engines?.redis ?? [] {
             guard let keys = try? savedKeys(slot), !keys.isEmpty else { continue }
             let conn = side ? try redisAdmin(port: slot.fromPort, index: slot.fromIndex) : try redisAdmin(port: slot.toPort, index: slot.toIndex)
-            for start in stride(from: 0, to: keys.count, by: 500) { try conn.command(["DEL"] + Array(keys[start..<min(start + 500, keys.count)])) }
+            try Self.delete(keys, on: conn)
             lines.append(side ? "deleted \(slot.service)'s \(keys.count) kept keys in \(slot.fromServer) DB \(slot.fromIndex)"
                               : "deleted the copies of \(slot.service)'s \(keys.count) keys in \(slot.toServer) DB \(slot.toIndex)")
         }
