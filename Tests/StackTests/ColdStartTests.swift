@@ -103,7 +103,7 @@ import Workspace
         let owner = Subprocess.isRoot ? try FileManager.default.attributesOfItem(atPath: "\(cache.root)/\(name)")[.ownerAccountName] as? String : nil
         #expect(try cache.makeSpare(name, marker: NativeEngine.pendingPasswordMarker, owner: owner))
         #expect(try !cache.makeSpare(name, marker: NativeEngine.pendingPasswordMarker, owner: owner), "a second spare")
-        let spares = { try FileManager.default.contentsOfDirectory(atPath: cache.root).filter { $0.contains(".spare-") } }
+        let spares = { try FileManager.default.contentsOfDirectory(atPath: cache.root).filter { $0.hasSuffix(".spare") } }
         #expect(try spares().count == 1)
 
         let lines = Lines()

@@ -2,21 +2,18 @@ import Foundation
 import Synchronization
 import Workspace
 
-/// Spare copies of a pristine folder (`<name>.spare-<pid>`), made in the background after a new
+/// A spare copy of a pristine folder (`<name>.spare`), made in the background after a new
 /// server used one: the next new server takes a spare by rename, at once, instead of copying.
 /// On ext4 the copy of a fresh PostgreSQL cluster (about 1,000 files) took 0.5–0.7 s, and its
 /// write-back was paid again by the first fsync after it: most of a cold `up`. A spare is whole
 /// (made under a temporary name, renamed when complete) and carries the marker a copy gets.
-/// Only where a rename reaches the data folder (the same file system); at most one per name.
+/// Only where a rename reaches the data folder (the same file system); one per name.
 extension ClusterCache {
     /// The executable that makes spares in the background (`<exe> cache-spare NAME`); set by the
     /// CLI. Nil (a library caller, or `OVUDEV_CLUSTER_SPARES=off`): no spares are made.
     public static let spareMaker = Mutex<String?>(nil)
 
-    func spares(_ name: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
-            .filter { $0.hasPrefix("\(name).spare-") && !$0.contains(".copy-") }.sorted()
-    }
+    func spare(_ name: String) -> String { "\(root)/\(name).spare" }
 
     /// Whether a folder here can be renamed to `destination` (whose parent exists).
     public func renames(to destination: String) -> Bool {
@@ -24,12 +21,10 @@ extension ClusterCache {
         return stat(root, &a) == 0 && stat((destination as NSString).deletingLastPathComponent, &b) == 0 && a.st_dev == b.st_dev
     }
 
-    /// A spare renamed to `destination` (missing); false when there is none (or another process
-    /// took the last one first).
+    /// The spare renamed to `destination` (missing); false when there is none (or another
+    /// process took it first).
     public func takeSpare(_ name: String, to destination: String) -> Bool {
-        guard renames(to: destination) else { return false }
-        for spare in spares(name) where rename("\(root)/\(spare)", destination) == 0 { return true }
-        return false
+        renames(to: destination) && rename(spare(name), destination) == 0
     }
 
     /// Makes a spare of pristine `name` with `marker` in it (owned by `owner`), unless there is
@@ -43,12 +38,9 @@ extension ClusterCache {
         defer { close(fd) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
         defer { flock(fd, LOCK_UN) }
-        guard spares(name).isEmpty else { return false }
-        // What a maker killed in its copy left (we hold the lock: nobody else is copying).
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.hasPrefix("\(name).spare-") && entry.contains(".copy-") {
-            try? FileManager.default.removeItem(atPath: "\(root)/\(entry)")
-        }
-        try ClusterCache.copy(pristine, to: "\(pristine).spare-\(getpid())", marker: marker, owner: owner)
+        guard !FileManager.default.fileExists(atPath: spare(name)) else { return false }
+        // (The copy removes what a maker killed in its copy left, and renames when whole.)
+        try ClusterCache.copy(pristine, to: spare(name), marker: marker, owner: owner)
         return true
     }
 
