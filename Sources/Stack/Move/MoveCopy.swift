@@ -119,6 +119,18 @@ extension Mover {
         return path
     }
 
+    /// A table's copy committed: marked copied in the journal (a continued move skips it), with
+    /// its rows. A kill test stops here (`move.table-copied`).
+    func recordCopied(_ table: MoveTable, rows: Int?) throws {
+        try update { j in
+            if let i = j.tables.firstIndex(where: { $0.service == table.service && $0.source == table.source }) {
+                j.tables[i].copied = true
+                j.tables[i].rows = rows
+            }
+        }
+        StopPoint.reach("move.table-copied")
+    }
+
     /// One table's rows: the target emptied first (a copy cut short leaves no duplicates), then
     /// one COPY stream from the source's connection into the target's.
     func stream(_ table: MoveTable, service: MoveService, staging: String) throws {
@@ -133,13 +145,7 @@ extension Mover {
             _ = try from.copyOut("COPY \(q(service.from.schema)).\(q(table.source)) TO STDOUT (FORMAT binary)") { chunk in try write(chunk) }
         }
         try to.exec("COMMIT")
-        try update { j in
-            if let i = j.tables.firstIndex(where: { $0.service == table.service && $0.source == table.source }) {
-                j.tables[i].copied = true
-                j.tables[i].rows = rows
-            }
-        }
-        StopPoint.reach("move.table-copied")
+        try recordCopied(table, rows: rows)
     }
 
     /// Every sequence of the restored schema (owned by a copied table or named in the dump) set

@@ -104,13 +104,7 @@ extension Mover {
             throw EngineError("copy of \(service.service)'s \(table.source) into \(dst) failed: \(error)")
         }
         let rows = try conn.exec("SELECT count(*) FROM \(dst)").rows.first?.first.flatMap { $0 }.flatMap { Int($0) }
-        try update { j in
-            if let i = j.tables.firstIndex(where: { $0.service == table.service && $0.source == table.source }) {
-                j.tables[i].copied = true
-                j.tables[i].rows = rows
-            }
-        }
-        StopPoint.reach("move.table-copied")
+        try recordCopied(table, rows: rows)
     }
 
     /// The foreign keys of the tables copied inside their database, pointing at the copies
