@@ -33,10 +33,7 @@ extension Mover {
         } else {
             progress("continuing the copy back to \(journal.source)")
         }
-        var lines: [String] = []
-        for instance in target.plan.instances.reversed() where target.services.stop(name: instance.name) {
-            lines.append("stopped \(instance.name) (scenario \(journal.target))")
-        }
+        var lines = stopServices(of: target)
         try update { $0.step = .copyingBack }
         StopPoint.reach("move.copying-back")
         // The source's own servers (not the target's now) run again for the copy.

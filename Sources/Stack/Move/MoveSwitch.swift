@@ -46,8 +46,7 @@ extension Mover {
     /// Stops the source's services, proves the copy once more, makes the source read-only,
     /// hands shared servers over, and brings the target up (which checks it).
     func switchOver() throws -> [String] {
-        var lines: [String] = []
-        for instance in source.plan.instances.reversed() where source.services.stop(name: instance.name) { lines.append("stopped \(instance.name) (scenario \(journal.source))") }
+        var lines = stopServices(of: source)
         let kept = keptSource()
         // Write-ahead: what is made read-only is in the journal before it is, so that a rollback
         // after a kill -9 anywhere in the switch makes all of it writable again.
@@ -129,7 +128,7 @@ extension Mover {
                 let changed = try changedOnTarget()
                 if !changed.isEmpty { throw MoveError.targetWritten(tables: changed) }
             }
-            for instance in target.plan.instances.reversed() where target.services.stop(name: instance.name) { report.done.append("stopped \(instance.name) (scenario \(j.target))") }
+            report.done += stopServices(of: target)
             try handOver(j.sharedServers.map { ($0, sourceName($0)) }, from: target, to: source)
             try update { $0.step = .verified }
         }

@@ -38,6 +38,11 @@ public final class Mover: @unchecked Sendable {
         try target.loadSecrets()
     }
 
+    /// `stack`'s services stopped, the last started first; a line for each that was running.
+    func stopServices(of stack: NativeStack) -> [String] {
+        stack.plan.instances.reversed().filter { stack.services.stop(name: $0.name) }.map { "stopped \($0.name) (scenario \(stack.plan.scenario))" }
+    }
+
     func update(_ change: (inout MoveJournal) -> Void) throws {
         journalLock.lock()
         defer { journalLock.unlock() }
