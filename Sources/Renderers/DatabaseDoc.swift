@@ -10,15 +10,21 @@ public enum DatabaseDoc {
     public static let mask = "••••••••"
 
     public static func files(plan: Plan, header: String) -> [RenderedFile] {
-        let index = Index(plan)
-        return index.services.map { RenderedFile(path: "docs/\($0)/DATABASE.md", contents: markdown(index, service: $0, header: header), mode: 0o644) }
+        let names = services(plan)
+        return zip(names, markdown(plan: plan, services: names, header: header)).map { RenderedFile(path: "docs/\($0)/DATABASE.md", contents: $1, mode: 0o644) }
     }
 
     /// The plan's services, in name order.
     public static func services(_ plan: Plan) -> [String] { Array(Set(plan.instances.map(\.service))).sorted() }
 
     public static func markdown(plan: Plan, service: String, header: String) -> String {
-        markdown(Index(plan), service: service, header: header)
+        markdown(plan: plan, services: [service], header: header)[0]
+    }
+
+    /// The pages of `services`, the plan indexed once for all of them.
+    public static func markdown(plan: Plan, services: [String], header: String) -> [String] {
+        let index = Index(plan)
+        return services.map { markdown(index, service: $0, header: header) }
     }
 
     /// What the pages look up, indexed once per plan: each page then costs what its service
@@ -26,7 +32,6 @@ public enum DatabaseDoc {
     /// services × 10 tenants take minutes).
     struct Index {
         let plan: Plan
-        let services: [String]
         /// By service, in name order.
         let instances: [String: [ServiceInstance]]
         /// By the instance read: (reader instance, line).
@@ -41,7 +46,6 @@ public enum DatabaseDoc {
             self.plan = plan
             let instances = Dictionary(grouping: plan.instances, by: \.service).mapValues { $0.sorted { $0.name < $1.name } }
             self.instances = instances
-            services = instances.keys.sorted()
             var readers: [String: [(String, String)]] = [:]
             for i in plan.instances {
                 for r in i.reads {

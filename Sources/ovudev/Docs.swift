@@ -24,8 +24,9 @@ struct DocsCommand: ParsableCommand {
         let running = stack.status().servers.allSatisfy(\.running)
         let header = RenderHeader.text(plan: stack.plan, topologyFile: stack.project.topologyFileName)
         var texts: [String] = []
-        for name in services where service == nil || service == name {
-            var text = DatabaseDoc.markdown(plan: stack.plan, service: name, header: header)
+        let names = services.filter { service == nil || service == $0 }
+        for (name, page) in zip(names, DatabaseDoc.markdown(plan: stack.plan, services: names, header: header)) {
+            var text = page
             text += running ? LiveCatalogText.markdown(try stack.liveCatalog(service: name))
                 : "\n## Live catalog\n\nThe stack of scenario \(stack.plan.scenario) is not running (`ovudev up` starts it).\n"
             texts.append(text)
